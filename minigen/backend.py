@@ -1,0 +1,162 @@
+"""The NumPy/CuPy swap: which array module serves a device, transfers, one seeded RNG.
+
+This is the only module of minigen that imports CuPy. Everything above asks it:
+
+    xp = array_module(x)        # numpy or cupy, from an array or a device string
+    y = to_device(x, "cuda")    # host <-> device transfers
+
+Devices are strings: ``"cpu"``, ``"cuda"`` (the same as ``"cuda:0"``), ``"cuda:1"``.
+"""
+import contextlib
+import re
+
+import numpy as np
+
+try:  # CuPy is optional: the extras cuda12 / cuda13 install it.
+    import cupy as _cupy
+    import cupyx as _cupyx
+except ImportError:  # pragma: no cover - depends on the machine
+    _cupy = None
+    _cupyx = None
+
+_DEVICE_RE = re.compile(r"^(cpu|cuda)(?::(\d+))?$")
+_cuda_count = None
+
+
+def cuda_device_count():
+    """Number of CUDA devices CuPy can see (0 without CuPy or without a GPU)."""
+    global _cuda_count
+    if _cuda_count is None:
+        _cuda_count = 0
+        if _cupy is not None:
+            try:
+                _cuda_count = _cupy.cuda.runtime.getDeviceCount()
+            except Exception:  # no driver, no device: CuPy raises its own errors
+                _cuda_count = 0
+    return _cuda_count
+
+
+def cuda_is_available():
+    """True when CuPy is installed and sees at least one GPU."""
+    return cuda_device_count() > 0
+
+
+def canonical_device(device):
+    """``"cpu"``, ``"cuda"``, ``"cuda:1"`` -> ``"cpu"``, ``"cuda:0"``, ``"cuda:1"``.
+
+    Raises ValueError for a malformed string and RuntimeError for a CUDA device
+    that this machine does not have.
+    """
+    if device is None:
+        return "cpu"
+    match = _DEVICE_RE.match(str(device)) if isinstance(device, str) else None
+    if match is None:
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    kind, index = match.groups()
+    if kind == "cpu":
+        if index is not None:
+            raise ValueError(f"device 'cpu' takes no index, got {device!r}")
+        return "cpu"
+    index = int(index or 0)
+    if not cuda_is_available():
+        raise RuntimeError(
+            f"device {device!r} requested but CUDA is not available "
+            "(install CuPy with `pip install minigen[cuda12]` or `[cuda13]` on a machine with a GPU)")
+    if index >= cuda_device_count():
+        raise RuntimeError(f"device {device!r} requested but only {cuda_device_count()} CUDA device(s) exist")
+    return f"cuda:{index}"
+
+
+def device_of(array):
+    """The canonical device string of a NumPy or CuPy array."""
+    if isinstance(array, np.ndarray):
+        return "cpu"
+    return f"cuda:{array.device.id}"
+
+
+def is_array(obj):
+    """True for a NumPy or CuPy ndarray."""
+    return isinstance(obj, np.ndarray) or (_cupy is not None and isinstance(obj, _cupy.ndarray))
+
+
+def array_module(obj):
+    """The array module (``numpy`` or ``cupy``) for an array or a device string."""
+    if isinstance(obj, np.ndarray):
+        return np
+    if _cupy is not None and isinstance(obj, _cupy.ndarray):
+        return _cupy
+    if isinstance(obj, str) and canonical_device(obj) != "cpu":
+        return _cupy
+    return np
+
+
+def device_scope(device):
+    """Context that makes ``device`` CuPy's current GPU (nothing to do on the CPU)."""
+    if device == "cpu":
+        return contextlib.nullcontext()
+    return _cupy.cuda.Device(int(device.split(":")[1]))
+
+
+def to_device(array, device):
+    """Copy an array to ``device`` (a canonical device string); no copy if it is already there."""
+    if isinstance(array, np.generic):  # a NumPy scalar, e.g. from a 0-d draw
+        array = np.asarray(array)
+    if device == "cpu":
+        return array if isinstance(array, np.ndarray) else _cupy.asnumpy(array)
+    if device_of(array) == device:
+        return array
+    with device_scope(device):
+        return _cupy.asarray(array)
+
+
+def to_host(array):
+    """A NumPy array with the values of ``array`` (a copy when it lives on a GPU)."""
+    return array if isinstance(array, np.ndarray) else _cupy.asnumpy(array)
+
+
+def index_add(target, index, values):
+    """``target[index] += values`` with repeated indices summed (np.add.at / cupyx.scatter_add)."""
+    if isinstance(target, np.ndarray):
+        np.add.at(target, index, values)
+    else:
+        _cupyx.scatter_add(target, index, values)
+    return target
+
+
+# ---------------------------------------------------------------- random numbers
+# One stream for every device: numbers are drawn on the host and then moved, so that
+# after manual_seed(s) a run on "cuda" sees the very numbers a run on "cpu" sees.
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed):
+    """Seed minigen's one random stream (used by randn, rand, dropout, initializers...)."""
+    global _rng
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"manual_seed: seed must be a non-negative integer, got {seed!r}")
+    _rng = np.random.default_rng(int(seed))
+
+
+def host_rng():
+    """The numpy Generator behind minigen's random stream (draw on the host with it)."""
+    return _rng
+
+
+def get_rng_state():
+    """A dict describing the random stream, for checkpoints (see set_rng_state)."""
+    return _rng.bit_generator.state
+
+
+def set_rng_state(state):
+    """Restore a state returned by get_rng_state."""
+    _rng.bit_generator.state = state
+
+
+def random_normal(shape, dtype, device):
+    """Standard normal samples of ``shape``, drawn on the host, cast, then moved to ``device``."""
+    return to_device(_rng.standard_normal(shape).astype(dtype, copy=False), device)
+
+
+def random_uniform(shape, dtype, device):
+    """Uniform samples on [0, 1) of ``shape``, drawn on the host, cast, then moved to ``device``."""
+    return to_device(_rng.random(shape).astype(dtype, copy=False), device)

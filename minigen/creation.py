@@ -1,0 +1,123 @@
+"""Making tensors: from data (``tensor``), filled (``zeros``, ``full``, ``eye``...), random (``randn``...).
+
+Defaults follow PyTorch: Python floats give float32, Python ints int64, NumPy arrays
+keep their dtype; ``device="cpu"`` unless said otherwise.
+"""
+import numpy as np
+
+from minigen import backend
+from minigen.autograd import Tensor
+from minigen.ops.shape import _shape_arg
+
+float16, float32, float64 = np.float16, np.float32, np.float64
+int32, int64, bool_ = np.int32, np.int64, np.bool_
+
+
+def _dtype(dtype, default):
+    if dtype is None:
+        return np.dtype(default)
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a NumPy dtype or a name like 'float32', got {dtype!r}") from None
+
+
+def _size(size, op):
+    size = _shape_arg(size, op)
+    if any(n < 0 for n in size):
+        raise ValueError(f"{op}: sizes must be non-negative, got {size}")
+    return size
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a Tensor).
+
+    device: where it lives (default: the device of ``data`` for arrays and tensors, else "cpu").
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    if backend.is_array(data):
+        device = backend.device_of(data) if device is None else device
+        array = data
+    else:
+        array = np.asarray(data)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} (NumPy sees dtype "
+                            f"{array.dtype}); give numbers, nested lists of numbers or an array")
+        if array.dtype == np.float64 and dtype is None and not isinstance(data, np.generic):
+            array = array.astype(np.float32)  # Python floats become the default float32
+    device = backend.canonical_device(device)
+    dtype = _dtype(dtype, array.dtype)
+    with backend.device_scope(device):
+        array = backend.array_module(device).array(backend.to_device(array, device), dtype=dtype, copy=True)
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def _filled(fill, size, dtype, device, requires_grad, op):
+    device = backend.canonical_device(device)
+    with backend.device_scope(device):
+        array = backend.array_module(device).full(_size(size, op), fill, dtype=_dtype(dtype, np.float32))
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def zeros(*size, dtype=None, device="cpu", requires_grad=False):
+    return _filled(0, size, dtype, device, requires_grad, "zeros")
+
+
+def ones(*size, dtype=None, device="cpu", requires_grad=False):
+    return _filled(1, size, dtype, device, requires_grad, "ones")
+
+
+def full(size, fill_value, dtype=None, device="cpu", requires_grad=False):
+    """A tensor of ``size`` filled with ``fill_value`` (dtype from the value: float32, int64 or bool)."""
+    if dtype is None:
+        dtype = np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int) else np.float32
+    return _filled(fill_value, (size,) if isinstance(size, int) else size, dtype, device, requires_grad, "full")
+
+
+def arange(start, end=None, step=1, dtype=None, device="cpu", requires_grad=False):
+    """Values from start (default 0) up to, not including, end, spaced by step."""
+    start, end = (0, start) if end is None else (start, end)
+    if step == 0:
+        raise ValueError("arange: step must not be zero")
+    integral = all(isinstance(v, int) for v in (start, end, step))
+    array = np.arange(start, end, step, dtype=_dtype(dtype, np.int64 if integral else np.float32))
+    return tensor(array, device=device, requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=None, device="cpu", requires_grad=False):
+    """The n x m (default n x n) identity matrix."""
+    device = backend.canonical_device(device)
+    with backend.device_scope(device):
+        array = backend.array_module(device).eye(n, m, dtype=_dtype(dtype, np.float32))
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def randn(*size, dtype=None, device="cpu", requires_grad=False):
+    """Standard normal samples from minigen's seeded stream (same numbers on every device)."""
+    array = backend.random_normal(_size(size, "randn"), _dtype(dtype, np.float32), backend.canonical_device(device))
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def rand(*size, dtype=None, device="cpu", requires_grad=False):
+    """Uniform samples on [0, 1) from minigen's seeded stream (same numbers on every device)."""
+    array = backend.random_uniform(_size(size, "rand"), _dtype(dtype, np.float32), backend.canonical_device(device))
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def _like(make):
+    def like(x, dtype=None, device=None, requires_grad=False):
+        return make(*x.shape, dtype=x.dtype if dtype is None else dtype,
+                    device=x.device if device is None else device, requires_grad=requires_grad)
+
+    like.__name__ = f"{make.__name__}_like"
+    like.__doc__ = f"``{make.__name__}`` with the shape, dtype and device of ``x`` (unless given)."
+    return like
+
+
+zeros_like, ones_like, randn_like, rand_like = (_like(make) for make in (zeros, ones, randn, rand))
+
+
+def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(x.shape, fill_value, dtype=x.dtype if dtype is None else dtype,
+                device=x.device if device is None else device, requires_grad=requires_grad)

@@ -1,0 +1,394 @@
+"""Elementwise ops: arithmetic, powers, exp/log, trigonometry, activations, comparisons.
+
+Binary ops broadcast like NumPy; their backward sums each gradient back to its
+operand's shape with ``sum_to`` (the adjoint of broadcasting).
+"""
+from minigen import backend
+from minigen.autograd import Function, Tensor, as_tensor_like
+from minigen.ops.shape import sum_to
+
+
+def _pair(x, y):
+    """Both operands as Tensors on one device (a scalar or array takes the other's device)."""
+    if isinstance(x, Tensor):
+        return x, as_tensor_like(y, x)
+    if isinstance(y, Tensor):
+        return as_tensor_like(x, y), y
+    raise TypeError(f"expected at least one Tensor, got {type(x).__name__} and {type(y).__name__}")
+
+
+def _const(array):
+    """A Tensor of raw data that takes no part in differentiation (masks, signs)."""
+    return Tensor(array)
+
+
+# ------------------------------------------------------------------ arithmetic
+class Add(Function):
+    def forward(self, x, y):
+        return x + y
+
+    def backward(self, gy):
+        x, y = self.inputs
+        return sum_to(gy, x.shape), sum_to(gy, y.shape)  # d(x+y)/dx = d(x+y)/dy = 1
+
+
+class Sub(Function):
+    def forward(self, x, y):
+        return x - y
+
+    def backward(self, gy):
+        x, y = self.inputs
+        return sum_to(gy, x.shape), sum_to(-gy, y.shape)  # d(x-y)/dy = -1
+
+
+class Mul(Function):
+    def forward(self, x, y):
+        return x * y
+
+    def backward(self, gy):
+        x, y = self.inputs
+        return sum_to(gy * y, x.shape), sum_to(gy * x, y.shape)  # d(xy)/dx = y, d(xy)/dy = x
+
+
+class Div(Function):
+    def forward(self, x, y):
+        return x / y
+
+    def backward(self, gy):
+        x, y = self.inputs
+        gx = gy / y  # d(x/y)/dx = 1/y
+        return sum_to(gx, x.shape), sum_to(-gx * x / y, y.shape)  # d(x/y)/dy = -x/y^2
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+def add(x, y):
+    return Add.apply(*_pair(x, y))
+
+
+def sub(x, y):
+    return Sub.apply(*_pair(x, y))
+
+
+def mul(x, y):
+    return Mul.apply(*_pair(x, y))
+
+
+def div(x, y):
+    return Div.apply(*_pair(x, y))
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+# ------------------------------------------------------------------ powers, exp and log
+class PowScalar(Function):
+    def forward(self, x, exponent):
+        self.exponent = exponent
+        return x ** exponent
+
+    def backward(self, gy):
+        x, = self.inputs
+        c = self.exponent
+        return gy * c * x ** (c - 1)  # d(x^c)/dx = c x^(c-1)
+
+
+class Pow(Function):
+    def forward(self, x, y):
+        return x ** y
+
+    def backward(self, gy):
+        x, y = self.inputs
+        gx = sum_to(gy * y * x ** (y - 1), x.shape) if self.needs_input_grad[0] else None  # y x^(y-1)
+        gy_ = None
+        if self.needs_input_grad[1]:
+            base_zero = _const((x.data == 0) & (y.data >= 0))  # 0^y is flat in y there (PyTorch's choice)
+            gy_ = sum_to(where(base_zero, 0.0, gy * self.output() * log(x)), y.shape)  # d(x^y)/dy = x^y ln x
+        return gx, gy_
+
+
+def pow(x, exponent):
+    """x ** exponent; a Python number as exponent is a constant (PowScalar)."""
+    if isinstance(exponent, (int, float)) and isinstance(x, Tensor):
+        return PowScalar.apply(x, exponent=exponent)
+    return Pow.apply(*_pair(x, exponent))
+
+
+class Exp(Function):
+    def forward(self, x):
+        return backend.array_module(x).exp(x)
+
+    def backward(self, gy):
+        return gy * self.output()  # d(e^x)/dx = e^x
+
+
+class Log(Function):
+    def forward(self, x):
+        return backend.array_module(x).log(x)
+
+    def backward(self, gy):
+        x, = self.inputs
+        return gy / x  # d(ln x)/dx = 1/x
+
+
+class Log1p(Function):
+    def forward(self, x):
+        return backend.array_module(x).log1p(x)
+
+    def backward(self, gy):
+        x, = self.inputs
+        return gy / (1 + x)  # d ln(1+x)/dx = 1/(1+x)
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        return backend.array_module(x).sqrt(x)
+
+    def backward(self, gy):
+        return gy / (2 * self.output())  # d(sqrt x)/dx = 1/(2 sqrt x)
+
+
+class Abs(Function):
+    def forward(self, x):
+        return backend.array_module(x).abs(x)
+
+    def backward(self, gy):
+        x, = self.inputs
+        return gy * _const(backend.array_module(x.data).sign(x.data))  # d|x|/dx = sign(x), 0 at 0
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def log1p(x):
+    return Log1p.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def abs(x):
+    return Abs.apply(x)
+
+
+# ------------------------------------------------------------------ trigonometry
+class Sin(Function):
+    def forward(self, x):
+        return backend.array_module(x).sin(x)
+
+    def backward(self, gy):
+        x, = self.inputs
+        return gy * cos(x)  # d sin/dx = cos
+
+
+class Cos(Function):
+    def forward(self, x):
+        return backend.array_module(x).cos(x)
+
+    def backward(self, gy):
+        x, = self.inputs
+        return -gy * sin(x)  # d cos/dx = -sin
+
+
+class Tanh(Function):
+    def forward(self, x):
+        return backend.array_module(x).tanh(x)
+
+    def backward(self, gy):
+        y = self.output()
+        return gy * (1 - y * y)  # d tanh/dx = 1 - tanh^2
+
+
+def sin(x):
+    return Sin.apply(x)
+
+
+def cos(x):
+    return Cos.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+# ------------------------------------------------------------------ activations
+class Sigmoid(Function):
+    def forward(self, x):
+        xp = backend.array_module(x)
+        e = xp.exp(-xp.abs(x))  # e^-|x| never overflows
+        return xp.where(x >= 0, 1, e) / (1 + e)  # 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below
+
+    def backward(self, gy):
+        y = self.output()
+        return gy * y * (1 - y)  # d sigma/dx = sigma (1 - sigma)
+
+
+class ReLU(Function):
+    def forward(self, x):
+        return x * (x > 0)
+
+    def backward(self, gy):
+        x, = self.inputs
+        return gy * _const(x.data > 0)  # 1 for x > 0, else 0 (0 at the kink, as PyTorch)
+
+
+class LeakyReLU(Function):
+    def forward(self, x, negative_slope):
+        self.negative_slope = negative_slope
+        return backend.array_module(x).where(x > 0, x, x * negative_slope)
+
+    def backward(self, gy):
+        x, = self.inputs
+        xp = backend.array_module(x.data)
+        slope = xp.where(x.data > 0, 1, self.negative_slope).astype(x.dtype)
+        return gy * _const(slope)  # 1 for x > 0, negative_slope otherwise
+
+
+class Softplus(Function):
+    def forward(self, x, beta):
+        self.beta = beta
+        return backend.array_module(x).logaddexp(0, beta * x) / beta  # ln(1 + e^(beta x)) / beta, stable
+
+    def backward(self, gy):
+        x, = self.inputs
+        return gy * sigmoid(self.beta * x)  # d softplus/dx = sigma(beta x)
+
+
+class Clamp(Function):
+    def forward(self, x, min, max):
+        self.min, self.max = min, max
+        return backend.array_module(x).clip(x, min, max)
+
+    def backward(self, gy):
+        x, = self.inputs
+        inside = backend.array_module(x.data).ones(x.shape, dtype=bool)
+        if self.min is not None:
+            inside &= x.data >= self.min
+        if self.max is not None:
+            inside &= x.data <= self.max
+        return gy * _const(inside)  # 1 inside [min, max] (bounds included, as PyTorch), else 0
+
+
+def sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+def relu(x):
+    return ReLU.apply(x)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return LeakyReLU.apply(x, negative_slope=negative_slope)
+
+
+def softplus(x, beta=1.0):
+    """ln(1 + exp(beta x)) / beta, computed without overflow."""
+    return Softplus.apply(x, beta=beta)
+
+
+def clamp(x, min=None, max=None):
+    """Limit x to [min, max]; either bound may be None."""
+    if min is None and max is None:
+        raise ValueError("clamp: give at least one of min and max")
+    if min is not None and max is not None and min > max:
+        raise ValueError(f"clamp: min {min} is larger than max {max}")
+    return Clamp.apply(x, min=min, max=max)
+
+
+# ------------------------------------------------------------------ selection
+class Maximum(Function):
+    def forward(self, x, y):
+        return backend.array_module(x).maximum(x, y)
+
+    def backward(self, gy):
+        return _split_by_winner(self, gy, self.inputs[0].data > self.inputs[1].data)
+
+
+class Minimum(Function):
+    def forward(self, x, y):
+        return backend.array_module(x).minimum(x, y)
+
+    def backward(self, gy):
+        return _split_by_winner(self, gy, self.inputs[0].data < self.inputs[1].data)
+
+
+def _split_by_winner(fn, gy, x_wins):
+    """The gradient goes to the operand that was picked; at a tie each gets half (as PyTorch)."""
+    x, y = fn.inputs
+    tie = x.data == y.data
+    share_x = (x_wins + 0.5 * tie).astype(gy.dtype)
+    share_y = (~x_wins & ~tie) + 0.5 * tie
+    return sum_to(gy * _const(share_x), x.shape), sum_to(gy * _const(share_y.astype(gy.dtype)), y.shape)
+
+
+class Where(Function):
+    def forward(self, condition, x, y):
+        return backend.array_module(x).where(condition, x, y)
+
+    def backward(self, gy):
+        condition, x, y = self.inputs
+        zero = Tensor(backend.array_module(gy.data).zeros((), dtype=gy.dtype))
+        return None, sum_to(where(condition, gy, zero), x.shape), sum_to(where(condition, zero, gy), y.shape)
+
+
+def maximum(x, y):
+    return Maximum.apply(*_pair(x, y))
+
+
+def minimum(x, y):
+    return Minimum.apply(*_pair(x, y))
+
+
+def where(condition, x, y):
+    """Elements of x where ``condition`` holds, of y elsewhere (broadcasting all three)."""
+    x, y = _pair(x, y)
+    condition = as_tensor_like(condition, x)
+    if condition.dtype != bool:
+        raise TypeError(f"where: condition must be a boolean tensor, got dtype {condition.dtype}")
+    return Where.apply(condition, x, y)
+
+
+# ------------------------------------------------------------------ conversions
+class Cast(Function):
+    def forward(self, x, dtype):
+        self.in_dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, gy):
+        return Cast.apply(gy, dtype=self.in_dtype)
+
+
+class ToDevice(Function):
+    def forward(self, x, device):
+        self.in_device = backend.device_of(x)
+        return backend.to_device(x, device)
+
+    def backward(self, gy):
+        return ToDevice.apply(gy, device=self.in_device)
+
+
+# ------------------------------------------------------------------ comparisons (no gradient)
+def _compare(name):
+    def compare(x, y):
+        x, y = _pair(x, y)
+        return Tensor(getattr(x.data, name)(y.data))
+
+    compare.__name__ = name.strip("_")
+    compare.__doc__ = f"Elementwise x {name.strip('_')} y as a boolean tensor (not differentiable)."
+    return compare
+
+
+eq, ne, lt, le, gt, ge = (_compare(f"__{op}__") for op in ("eq", "ne", "lt", "le", "gt", "ge"))

@@ -1,0 +1,238 @@
+"""Reductions (sum, mean, var, max, min, prod, logsumexp), argmax/argmin, softmax, log_softmax.
+
+Every reduction takes ``dim`` (PyTorch) or ``axis`` (NumPy): an int, a tuple, or None
+for all dims, and ``keepdim``/``keepdims``. Its backward broadcasts the gradient back
+over the reduced dims (``broadcast_back``) and multiplies by the local derivative.
+"""
+import collections
+import math
+
+from minigen import backend
+from minigen.autograd import Function, Tensor
+from minigen.ops.elementwise import exp, where
+from minigen.ops.shape import broadcast_to, normalize_dim, permute, reshape, unsqueeze
+
+MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
+
+
+def _axes(x, dim, axis, op):
+    """Sorted, non-negative reduction axes from ``dim`` or its alias ``axis``."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: give dim or axis, not both")
+        dim = axis
+    if dim is None:
+        return tuple(range(x.ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    axes = tuple(sorted({normalize_dim(d, x.ndim, op) for d in dims}))
+    if len(axes) != len(dims):
+        raise ValueError(f"{op}: dim {dim} names a dimension twice")
+    return axes if x.ndim else ()
+
+
+def _keep(keepdim, keepdims):
+    return bool(keepdim if keepdims is None else keepdims)
+
+
+class Reduction(Function):
+    """A Function that reduces ``axes`` of its input; knows how to broadcast back."""
+
+    def reduce_setup(self, x, axes, keepdims):
+        self.in_shape, self.axes, self.keepdims = x.shape, axes, keepdims
+        self.kept_shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
+        self.n = math.prod(x.shape[a] for a in axes)
+
+    def broadcast_back(self, t):
+        """A tensor of the reduced shape, repeated over the reduced dims to the input's shape."""
+        return broadcast_to(t if self.keepdims else reshape(t, self.kept_shape), self.in_shape)
+
+
+# ------------------------------------------------------------------ sums and moments
+class Sum(Reduction):
+    def forward(self, x, axes, keepdims):
+        self.reduce_setup(x, axes, keepdims)
+        return x.sum(axis=axes, keepdims=keepdims)
+
+    def backward(self, gy):
+        return self.broadcast_back(gy)  # d(sum x)/dx_i = 1
+
+
+class Mean(Reduction):
+    def forward(self, x, axes, keepdims):
+        self.reduce_setup(x, axes, keepdims)
+        return x.mean(axis=axes, keepdims=keepdims)
+
+    def backward(self, gy):
+        return self.broadcast_back(gy) / self.n  # d(mean x)/dx_i = 1/n
+
+
+class Var(Reduction):
+    def forward(self, x, axes, keepdims, correction):
+        self.reduce_setup(x, axes, keepdims)
+        self.correction = correction
+        return x.var(axis=axes, ddof=correction, keepdims=keepdims)
+
+    def backward(self, gy):
+        x, = self.inputs
+        centered = x - mean(x, self.axes, keepdim=True)
+        return self.broadcast_back(gy) * centered * (2 / (self.n - self.correction))  # 2(x_i - mean)/(n - c)
+
+
+def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return Sum.apply(x, axes=_axes(x, dim, axis, "sum"), keepdims=_keep(keepdim, keepdims))
+
+
+def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return Mean.apply(x, axes=_axes(x, dim, axis, "mean"), keepdims=_keep(keepdim, keepdims))
+
+
+def var(x, dim=None, keepdim=False, *, correction=1, axis=None, keepdims=None):
+    """Variance with Bessel's correction by default (PyTorch); ``correction=0`` is NumPy's."""
+    return Var.apply(x, axes=_axes(x, dim, axis, "var"), keepdims=_keep(keepdim, keepdims), correction=correction)
+
+
+# ------------------------------------------------------------------ extremes
+class Amax(Reduction):
+    pick = "max"
+
+    def forward(self, x, axes, keepdims):
+        self.reduce_setup(x, axes, keepdims)
+        return getattr(x, self.pick)(axis=axes, keepdims=keepdims)
+
+    def backward(self, gy):
+        x, = self.inputs
+        winners = x.data == self.output().data.reshape(self.kept_shape)
+        share = winners / winners.sum(axis=self.axes, keepdims=True)  # ties split the gradient evenly
+        return self.broadcast_back(gy) * Tensor(share.astype(gy.dtype))
+
+
+class Amin(Amax):
+    pick = "min"
+
+
+def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Largest values over ``dim``; at ties the gradient is split evenly among the maxima."""
+    return Amax.apply(x, axes=_axes(x, dim, axis, "amax"), keepdims=_keep(keepdim, keepdims))
+
+
+def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Smallest values over ``dim``; at ties the gradient is split evenly among the minima."""
+    return Amin.apply(x, axes=_axes(x, dim, axis, "amin"), keepdims=_keep(keepdim, keepdims))
+
+
+def max(x, dim=None, keepdim=False):
+    """PyTorch's max: the largest value, or with ``dim`` the pair (values, indices).
+
+    The gradient at ties is split evenly among the maxima (PyTorch's ``max(dim)``
+    sends it all to the returned index instead).
+    """
+    if dim is None:
+        return amax(x)
+    return MaxMin(amax(x, dim, keepdim), argmax(x, dim, keepdim))
+
+
+def min(x, dim=None, keepdim=False):
+    """PyTorch's min: the smallest value, or with ``dim`` the pair (values, indices)."""
+    if dim is None:
+        return amin(x)
+    return MaxMin(amin(x, dim, keepdim), argmin(x, dim, keepdim))
+
+
+def argmax(x, dim=None, keepdim=False):
+    """Index of the largest value (over the flattened tensor when dim is None); no gradient."""
+    axis = None if dim is None else normalize_dim(dim, x.ndim, "argmax")
+    return Tensor(x.data.argmax(axis=axis, keepdims=keepdim and dim is not None))
+
+
+def argmin(x, dim=None, keepdim=False):
+    """Index of the smallest value (over the flattened tensor when dim is None); no gradient."""
+    axis = None if dim is None else normalize_dim(dim, x.ndim, "argmin")
+    return Tensor(x.data.argmin(axis=axis, keepdims=keepdim and dim is not None))
+
+
+# ------------------------------------------------------------------ products
+class Prod(Reduction):
+    def forward(self, x, axes, keepdims):
+        self.reduce_setup(x, axes, keepdims)
+        return x.prod(axis=axes, keepdims=keepdims)
+
+    def backward(self, gy):
+        x, = self.inputs
+        if (x.data != 0).all():
+            return self.broadcast_back(gy * self.output()) / x  # d(prod x)/dx_i = prod / x_i
+        return self.broadcast_back(gy) * _product_of_others(x, self.axes)  # exact with zeros
+
+
+def _product_of_others(x, axes):
+    """For each x_i, the product of the other elements of its reduction group.
+
+    The group is moved to the last dim (length n); row i of an n x n matrix holds the group
+    with a 1 in place of x_i, and the product of each row is the product of the others.
+    """
+    keep = [i for i in range(x.ndim) if i not in axes]
+    moved = permute(x, keep + list(axes))
+    n = math.prod(x.shape[a] for a in axes)
+    group = reshape(moved, moved.shape[:len(keep)] + (n,))
+    diagonal = Tensor(backend.array_module(x.data).eye(n, dtype=bool))
+    others = prod(where(diagonal, 1.0, unsqueeze(group, -2)), dim=-1)
+    inverse = [0] * x.ndim
+    for position, d in enumerate(keep + list(axes)):
+        inverse[d] = position
+    return permute(reshape(others, moved.shape), inverse)
+
+
+def prod(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Product over ``dim``; its gradient is exact also where elements are zero."""
+    return Prod.apply(x, axes=_axes(x, dim, axis, "prod"), keepdims=_keep(keepdim, keepdims))
+
+
+# ------------------------------------------------------------------ log-sum-exp and softmax
+class LogSumExp(Reduction):
+    def forward(self, x, axes, keepdims):
+        self.reduce_setup(x, axes, keepdims)
+        xp = backend.array_module(x)
+        m = x.max(axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)  # shift by the max so exp cannot overflow
+        out = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        return out if keepdims else out.squeeze(axis=axes)
+
+    def backward(self, gy):
+        x, = self.inputs
+        return self.broadcast_back(gy) * exp(x - self.broadcast_back(self.output()))  # softmax(x)
+
+
+def logsumexp(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """ln sum exp(x) over ``dim``, without overflow."""
+    return LogSumExp.apply(x, axes=_axes(x, dim, axis, "logsumexp"), keepdims=_keep(keepdim, keepdims))
+
+
+class Softmax(Function):
+    def forward(self, x, dim):
+        self.dim = dim
+        e = backend.array_module(x).exp(x - x.max(axis=dim, keepdims=True))
+        return e / e.sum(axis=dim, keepdims=True)
+
+    def backward(self, gy):
+        y = self.output()
+        return y * (gy - sum(gy * y, self.dim, keepdim=True))  # dy_i/dx_j = y_i (delta_ij - y_j)
+
+
+class LogSoftmax(Function):
+    def forward(self, x, dim):
+        self.dim = dim
+        xp = backend.array_module(x)
+        z = x - x.max(axis=dim, keepdims=True)
+        return z - xp.log(xp.exp(z).sum(axis=dim, keepdims=True))
+
+    def backward(self, gy):
+        return gy - exp(self.output()) * sum(gy, self.dim, keepdim=True)  # d/dx_j = delta_ij - softmax_j
+
+
+def softmax(x, dim=-1):
+    """exp(x) / sum exp(x) along ``dim``, stable (the max is subtracted first)."""
+    return Softmax.apply(x, dim=normalize_dim(dim, x.ndim, "softmax"))
+
+
+def log_softmax(x, dim=-1):
+    """x - logsumexp(x) along ``dim``, stable."""
+    return LogSoftmax.apply(x, dim=normalize_dim(dim, x.ndim, "log_softmax"))

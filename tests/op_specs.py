@@ -1,0 +1,421 @@
+"""The op-spec table: every public op, how to draw its inputs, and its NumPy reference.
+
+Each OpSpec holds a hypothesis strategy that draws a whole Case: input arrays inside the
+op's domain (positive for log, away from kinks and ties...), the op's parameters, the
+minigen call and the NumPy reference. tests/test_ops.py runs forward-vs-NumPy, gradcheck
+and gradgradcheck from this one table on every device; tests/test_meta.py fails when a
+public op has no entry.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minigen as mg
+from minigen import backend
+from strategies import (
+    arrays, away_from_zero, broadcast_pair, dims, on_grid, positive, reals, reduced_size, shapes, with_zeros)
+
+
+@dataclass
+class Case:
+    """One drawn example: inputs, the op applied to Tensors, and NumPy's answer."""
+
+    arrays: list
+    fn: object = field(repr=False)
+    ref: object = field(repr=False)
+    params: dict = field(default_factory=dict)
+
+    def tensors(self, device):
+        """The inputs on ``device``; float inputs require grad, others (masks, indices) do not."""
+        return [mg.Tensor(backend.to_device(a, device), requires_grad=a.dtype == np.float64) for a in self.arrays]
+
+
+@dataclass
+class OpSpec:
+    name: str
+    cases: object  # a strategy of Case
+    differentiable: bool = True
+
+    def __repr__(self):
+        return self.name
+
+
+def _spec(name, differentiable=True):
+    """Decorator: turn a composite drawing function into an OpSpec of the table."""
+    def register(draw_case):
+        SPECS.append(OpSpec(name, st.composite(draw_case)(), differentiable))
+        return draw_case
+    return register
+
+
+SPECS = []
+
+
+# ------------------------------------------------------------------ elementwise, one input
+def _unary(name, op, ref, elements=reals()):
+    @_spec(name)
+    def case(draw):
+        return Case([draw(arrays(draw(shapes()), elements))], op, ref)
+
+
+_unary("neg", mg.neg, np.negative)
+_unary("exp", mg.exp, np.exp)
+_unary("log", mg.log, np.log, positive())
+_unary("log1p", mg.log1p, np.log1p, st.floats(-0.5, 3.0))
+_unary("sqrt", mg.sqrt, np.sqrt, positive())
+_unary("abs", mg.abs, np.abs, away_from_zero())
+_unary("sin", mg.sin, np.sin)
+_unary("cos", mg.cos, np.cos)
+_unary("tanh", mg.tanh, np.tanh)
+_unary("sigmoid", mg.sigmoid, lambda x: 1 / (1 + np.exp(-x)), reals(-6, 6))
+_unary("relu", mg.relu, lambda x: np.maximum(x, 0), away_from_zero())
+
+
+@_spec("leaky_relu")
+def _leaky_relu(draw):
+    slope = draw(st.sampled_from([0.01, 0.2]))
+    return Case([draw(arrays(draw(shapes()), away_from_zero()))], lambda x: mg.leaky_relu(x, slope),
+                lambda x: np.where(x > 0, x, slope * x), {"negative_slope": slope})
+
+
+@_spec("softplus")
+def _softplus(draw):
+    beta = draw(st.sampled_from([1.0, 0.5, 2.0]))
+    return Case([draw(arrays(draw(shapes()), reals(-5, 5)))], lambda x: mg.softplus(x, beta),
+                lambda x: np.log1p(np.exp(beta * x)) / beta, {"beta": beta})
+
+
+@_spec("clamp")
+def _clamp(draw):
+    low, high = draw(st.sampled_from([(-0.5, 0.5), (None, 0.5), (-0.5, None), (0.3, 0.3)]))
+    x = draw(arrays(draw(shapes()), on_grid(offset=0.05)))  # never within 0.05 of a bound
+    return Case([x], lambda x: mg.clamp(x, low, high), lambda x: np.clip(x, low, high), {"min": low, "max": high})
+
+
+@_spec("pow")
+def _pow_scalar(draw):
+    exponent = draw(st.sampled_from([2, 3, -1, 0.5, 1.5, -2.5]))
+    elements = away_from_zero(0.5, 2.0) if float(exponent).is_integer() else positive(0.5, 2.0)
+    return Case([draw(arrays(draw(shapes()), elements))], lambda x: x ** exponent, lambda x: x ** exponent,
+                {"exponent": exponent})
+
+
+# ------------------------------------------------------------------ elementwise, broadcasting pairs
+def _binary(name, op, ref, x_elements=reals(), y_elements=reals()):
+    @_spec(name)
+    def case(draw):
+        sx, sy = draw(broadcast_pair()).input_shapes
+        return Case([draw(arrays(sx, x_elements)), draw(arrays(sy, y_elements))], op, ref)
+
+
+_binary("add", mg.add, np.add)
+_binary("sub", mg.sub, np.subtract)
+_binary("mul", mg.mul, np.multiply)
+_binary("div", mg.div, np.divide, y_elements=away_from_zero(0.5, 2.0))
+_binary("pow", mg.pow, np.power, x_elements=positive(0.5, 2.0), y_elements=reals(-2, 2))
+# x on odd and y on even multiples of 0.05: never tied, always at least 0.05 apart
+_binary("maximum", mg.maximum, np.maximum, on_grid(offset=0.05), on_grid())
+_binary("minimum", mg.minimum, np.minimum, on_grid(offset=0.05), on_grid())
+
+
+@_spec("where")
+def _where(draw):
+    sc, sx, sy = draw(broadcast_pair(num_shapes=3)).input_shapes
+    condition = draw(hnp.arrays(bool, sc))
+    return Case([condition, draw(arrays(sx)), draw(arrays(sy))], mg.where, np.where)
+
+
+# ------------------------------------------------------------------ reductions
+def _reduction(name, op, ref, elements=reals(), max_side=4, unique=False):
+    @_spec(name)
+    def case(draw):
+        shape = draw(shapes(max_side=max_side))
+        dim, keepdim = draw(dims(len(shape))), draw(st.booleans())
+        x = draw(arrays(shape, elements, unique=unique))
+        return Case([x], lambda x: op(x, dim, keepdim), lambda x: ref(x, axis=dim, keepdims=keepdim),
+                    {"dim": dim, "keepdim": keepdim})
+
+
+def _np_logsumexp(x, axis, keepdims):
+    m = np.max(x, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+_reduction("sum", mg.sum, np.sum)
+_reduction("mean", mg.mean, np.mean)
+_reduction("logsumexp", mg.logsumexp, _np_logsumexp, reals(-5, 5))
+_reduction("prod", mg.prod, np.prod, with_zeros(reals(-2, 2)), max_side=3)
+# distinct values on a 0.1 grid: no ties, and finite differences cannot create one
+_reduction("amax", mg.amax, np.amax, on_grid(), max_side=3, unique=True)
+_reduction("amin", mg.amin, np.amin, on_grid(), max_side=3, unique=True)
+
+
+@_spec("var")
+def _var(draw):
+    shape = draw(shapes())
+    dim, keepdim, correction = draw(dims(len(shape))), draw(st.booleans()), draw(st.sampled_from([0, 1]))
+    assume(reduced_size(shape, dim) > correction)
+    return Case([draw(arrays(shape))], lambda x: mg.var(x, dim, keepdim, correction=correction),
+                lambda x: np.var(x, axis=dim, ddof=correction, keepdims=keepdim),
+                {"dim": dim, "keepdim": keepdim, "correction": correction})
+
+
+def _max_min(name, op, ref):
+    @_spec(name)
+    def case(draw):
+        shape = draw(shapes(max_side=3))
+        dim = draw(dims(len(shape), allow_tuple=False))
+        keepdim = draw(st.booleans())
+        x = draw(arrays(shape, on_grid(), unique=True))
+        if dim is None:
+            return Case([x], op, ref)
+        return Case([x], lambda x: op(x, dim, keepdim).values, lambda x: ref(x, axis=dim, keepdims=keepdim),
+                    {"dim": dim, "keepdim": keepdim})
+
+
+_max_min("max", mg.max, np.max)
+_max_min("min", mg.min, np.min)
+
+
+def _softmax_ref(x, dim):
+    e = np.exp(x - x.max(axis=dim, keepdims=True))
+    return e / e.sum(axis=dim, keepdims=True)
+
+
+def _softmax_like(name, op, ref):
+    @_spec(name)
+    def case(draw):
+        shape = draw(shapes(min_dims=1))
+        dim = draw(st.integers(-len(shape), len(shape) - 1))
+        return Case([draw(arrays(shape, reals(-5, 5)))], lambda x: op(x, dim), lambda x: ref(x, dim), {"dim": dim})
+
+
+_softmax_like("softmax", mg.softmax, _softmax_ref)
+_softmax_like("log_softmax", mg.log_softmax, lambda x, dim: np.log(_softmax_ref(x, dim)))
+
+
+# ------------------------------------------------------------------ shape ops
+@_spec("reshape")
+def _reshape(draw):
+    shape = draw(shapes())
+    size = int(np.prod(shape))
+    target = draw(st.sampled_from([(size,), shape[::-1], (1,) + shape, (-1,), shape + (1,), (size, -1)[:2 if size else 1]]))
+    return Case([draw(arrays(shape))], lambda x: mg.reshape(x, target), lambda x: x.reshape(target),
+                {"shape": target})
+
+
+@_spec("transpose")
+def _transpose(draw):
+    shape = draw(shapes(min_dims=1))
+    d0, d1 = (draw(st.integers(-len(shape), len(shape) - 1)) for _ in range(2))
+    return Case([draw(arrays(shape))], lambda x: mg.transpose(x, d0, d1), lambda x: np.swapaxes(x, d0, d1),
+                {"dim0": d0, "dim1": d1})
+
+
+@_spec("permute")
+def _permute(draw):
+    shape = draw(shapes())
+    order = tuple(draw(st.permutations(range(len(shape)))))
+    return Case([draw(arrays(shape))], lambda x: mg.permute(x, order), lambda x: np.transpose(x, order),
+                {"dims": order})
+
+
+@_spec("squeeze")
+def _squeeze(draw):
+    shape = draw(shapes(max_side=2))
+    dim = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1))) if shape else None
+
+    def ref(x):
+        if dim is None:
+            return np.squeeze(x)
+        return np.squeeze(x, axis=dim) if x.shape[dim] == 1 else x
+    return Case([draw(arrays(shape))], lambda x: mg.squeeze(x, dim), ref, {"dim": dim})
+
+
+@_spec("unsqueeze")
+def _unsqueeze(draw):
+    shape = draw(shapes())
+    dim = draw(st.integers(-len(shape) - 1, len(shape)))
+    return Case([draw(arrays(shape))], lambda x: mg.unsqueeze(x, dim), lambda x: np.expand_dims(x, dim),
+                {"dim": dim})
+
+
+@_spec("flatten")
+def _flatten(draw):
+    shape = draw(shapes(min_dims=1))
+    start = draw(st.integers(0, len(shape) - 1))
+    end = draw(st.integers(start, len(shape) - 1))
+    target = shape[:start] + (int(np.prod(shape[start:end + 1])),) + shape[end + 1:]
+    return Case([draw(arrays(shape))], lambda x: mg.flatten(x, start, end), lambda x: x.reshape(target),
+                {"start_dim": start, "end_dim": end})
+
+
+@_spec("broadcast_to")
+def _broadcast_to(draw):
+    pair = draw(broadcast_pair())
+    shape, target = pair.input_shapes[0], pair.result_shape
+    return Case([draw(arrays(shape))], lambda x: mg.broadcast_to(x, target), lambda x: np.broadcast_to(x, target),
+                {"shape": target})
+
+
+@_spec("expand")
+def _expand(draw):
+    pair = draw(broadcast_pair())
+    shape, target = pair.input_shapes[0], pair.result_shape
+    lead = len(target) - len(shape)
+    sizes = tuple(-1 if i >= lead and shape[i - lead] == n and draw(st.booleans()) else n
+                  for i, n in enumerate(target))
+    return Case([draw(arrays(shape))], lambda x: mg.expand(x, sizes), lambda x: np.broadcast_to(x, target),
+                {"sizes": sizes})
+
+
+def _np_sum_to(x, shape):
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    return x.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+@_spec("sum_to")
+def _sum_to(draw):
+    pair = draw(broadcast_pair())
+    target, shape = pair.input_shapes[0], pair.result_shape
+    return Case([draw(arrays(shape))], lambda x: mg.sum_to(x, target), lambda x: _np_sum_to(x, target),
+                {"shape": target})
+
+
+@st.composite
+def indices(draw, shape):
+    """NumPy indices: basic (ints, slices with steps, None, ...), integer arrays with
+    repeats and negatives, boolean masks."""
+    kind = draw(st.sampled_from(["basic", "integer arrays", "mask", "mixed"]))
+    if kind == "basic":
+        return draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
+    if kind == "integer arrays":
+        return draw(hnp.integer_array_indices(shape, result_shape=shapes(max_dims=2)))
+    if kind == "mask":
+        k = draw(st.integers(1, len(shape)))
+        return draw(hnp.arrays(bool, shape[:k]))
+    rows = draw(hnp.arrays(np.int64, draw(shapes(min_dims=1, max_dims=1)),
+                           elements=st.integers(-shape[0], shape[0] - 1)))
+    if len(shape) == 1:
+        return rows
+    return (rows, slice(None, None, draw(st.sampled_from([1, -1, 2]))))
+
+
+@_spec("getitem")
+def _getitem(draw):
+    shape = draw(shapes(min_dims=1))
+    index = draw(indices(shape))
+    x = draw(arrays(shape))
+    assume(x[index].size > 0)
+    return Case([x], lambda x: x[index], lambda x: x[index], {"index": index})
+
+
+@_spec("index_scatter")
+def _index_scatter(draw):
+    shape = draw(shapes(min_dims=1))
+    index = draw(indices(shape))
+    values_shape = np.zeros(shape)[index].shape
+    assume(int(np.prod(values_shape)) > 0)
+
+    def ref(v):
+        out = np.zeros(shape)
+        np.add.at(out, index, v)
+        return out
+    return Case([draw(arrays(values_shape))], lambda v: mg.index_scatter(v, index, shape), ref, {"index": index})
+
+
+@_spec("cat")
+def _cat(draw):
+    base = draw(shapes(min_dims=1))
+    dim = draw(st.integers(-len(base), len(base) - 1))
+    sizes = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+    parts = [draw(arrays(base[:dim % len(base)] + (n,) + base[dim % len(base) + 1:])) for n in sizes]
+    return Case(parts, lambda *xs: mg.cat(xs, dim), lambda *xs: np.concatenate(xs, axis=dim), {"dim": dim})
+
+
+@_spec("stack")
+def _stack(draw):
+    shape = draw(shapes(max_dims=2))
+    dim = draw(st.integers(-len(shape) - 1, len(shape)))
+    parts = [draw(arrays(shape)) for _ in range(draw(st.integers(1, 3)))]
+    return Case(parts, lambda *xs: mg.stack(xs, dim), lambda *xs: np.stack(xs, axis=dim), {"dim": dim})
+
+
+@_spec("split")
+def _split(draw):
+    shape = draw(shapes(min_dims=1))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    n = shape[dim]
+    sections = draw(st.one_of(st.integers(1, 4), st.lists(st.integers(0, n), min_size=1, max_size=3)
+                              .map(lambda cuts: [b - a for a, b in zip([0] + sorted(cuts), sorted(cuts) + [n])])))
+    bounds = (list(range(sections, n, sections)) if isinstance(sections, int)
+              else list(np.cumsum(sections)[:-1]))
+    return Case([draw(arrays(shape))], lambda x: mg.split(x, sections, dim),
+                lambda x: tuple(np.split(x, bounds, axis=dim)), {"sections": sections, "dim": dim})
+
+
+@_spec("pad")
+def _pad(draw):
+    shape = draw(shapes(min_dims=1))
+    widths = draw(st.lists(st.integers(0, 2), min_size=2, max_size=2 * len(shape)).filter(lambda w: len(w) % 2 == 0))
+    value = draw(st.sampled_from([0.0, 1.5]))
+    pairs = [(widths[2 * k], widths[2 * k + 1]) for k in range(len(widths) // 2)]
+    np_widths = [(0, 0)] * (len(shape) - len(pairs)) + pairs[::-1]
+    return Case([draw(arrays(shape))], lambda x: mg.pad(x, tuple(widths), value),
+                lambda x: np.pad(x, np_widths, constant_values=value), {"pad": widths, "value": value})
+
+
+@_spec("flip")
+def _flip(draw):
+    shape = draw(shapes(min_dims=1))
+    flipped = tuple(draw(st.lists(st.integers(0, len(shape) - 1), min_size=1, unique=True)))
+    return Case([draw(arrays(shape))], lambda x: mg.flip(x, flipped), lambda x: np.flip(x, flipped),
+                {"dims": flipped})
+
+
+# ------------------------------------------------------------------ linear algebra
+@_spec("matmul")
+def _matmul(draw):
+    """All of NumPy's cases: 1-D on either side, matrices, broadcast batches."""
+    sa, sb = draw(hnp.mutually_broadcastable_shapes(signature="(m?,n),(n,p?)->(m?,p?)", max_dims=2,
+                                                    max_side=4)).input_shapes
+    return Case([draw(arrays(sa)), draw(arrays(sb))], lambda a, b: a @ b, np.matmul)
+
+
+@_spec("dot")
+def _dot(draw):
+    n = draw(st.integers(1, 5))
+    return Case([draw(arrays((n,))), draw(arrays((n,)))], mg.dot, np.dot)
+
+
+@_spec("to")
+def _to(draw):
+    """A round trip through the host: on "cpu" nothing moves; on "cuda" both transfers are checked."""
+    return Case([draw(arrays(draw(shapes())))], lambda x: mg.to(mg.to(x, "cpu"), x.device), lambda x: x)
+
+
+# ------------------------------------------------------------------ ops without a gradient
+def _forward_only(name, op, ref, n_inputs, elements):
+    @_spec(name, differentiable=False)
+    def case(draw):
+        if n_inputs == 1:
+            shape = draw(shapes(min_dims=1, max_side=3))
+            dim = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+            keepdim = draw(st.booleans())
+            x = draw(arrays(shape, elements, unique=True))
+            return Case([x], lambda x: op(x, dim, keepdim),
+                        lambda x: ref(x, axis=dim, keepdims=keepdim and dim is not None), {"dim": dim})
+        sx, sy = draw(broadcast_pair()).input_shapes
+        return Case([draw(arrays(sx, elements)), draw(arrays(sy, elements))], op, ref)
+
+
+_forward_only("argmax", mg.argmax, np.argmax, 1, on_grid())
+_forward_only("argmin", mg.argmin, np.argmin, 1, on_grid())
+for _name, _ref in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal),
+                    ("gt", np.greater), ("ge", np.greater_equal)]:
+    _forward_only(_name, getattr(mg, _name), _ref, 2, on_grid(spacing=0.5, lo=-2, hi=2))  # ties are frequent
