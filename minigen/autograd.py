@@ -241,15 +241,18 @@ class Function:
     def apply(cls, *inputs, **params):
         """Run the op on Tensors ``inputs`` and record it when a gradient will be needed."""
         fn = cls()
+        arrays = [x.data for x in inputs]
         try:
-            if isinstance(inputs[0].data, np.ndarray):
-                if len(inputs) > 1:
-                    _check_same_device(cls, inputs)
-                out = Tensor(fn.forward(*[x.data for x in inputs], **params))
+            if isinstance(arrays[0], np.ndarray):
+                for array in arrays:
+                    if not isinstance(array, np.ndarray):
+                        _device_mismatch(cls, inputs)
+                out = Tensor(fn.forward(*arrays, **params))
             else:
-                _check_same_device(cls, inputs)
+                if len({x.device for x in inputs}) > 1:
+                    _device_mismatch(cls, inputs)
                 with backend.device_scope(inputs[0].device):
-                    out = Tensor(fn.forward(*[x.data for x in inputs], **params))
+                    out = Tensor(fn.forward(*arrays, **params))
         except (IndexError, ValueError, TypeError) as error:  # say which op, and on what
             kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(error, k))
             described = ", ".join(f"{tuple(x.shape)} {x.dtype}" for x in inputs)
@@ -265,11 +268,10 @@ class Function:
         return out
 
 
-def _check_same_device(cls, inputs):
-    devices = {x.device for x in inputs}
-    if len(devices) > 1:
-        raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, got {sorted(devices)}; "
-                           "move them with .to(device)")
+def _device_mismatch(cls, inputs):
+    devices = ", ".join(x.device for x in inputs)
+    raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, got tensors on {devices}; "
+                       "move them with .to(device)")
 
 
 # ------------------------------------------------------------------ the backward engine
@@ -331,13 +333,17 @@ def run_backward(outputs, grad_outputs, create_graph, inputs=None):
     if inputs is not None:
         return [captured.get(x.grad_fn) if x.grad_fn is not None else leaf_grads.get(id(x), (None, None))[1]
                 for x in inputs]
+    given = {id(gy.data) for gy in grad_outputs}  # arrays that someone else may still hold
     for leaf, g in leaf_grads.values():
         if leaf.grad is not None:
             leaf.grad = leaf.grad + g
         elif create_graph:
             leaf.grad = g
-        else:  # an own copy: the same gradient array may have gone to two leaves (x + y)
-            leaf.grad = Tensor(g.data.copy())
+        else:  # each leaf gets an array of its own: copy views, the caller's arrays, and repeats (x + y)
+            if g.data.base is not None or id(g.data) in given:
+                g = Tensor(g.data.copy())
+            given.add(id(g.data))
+            leaf.grad = g
     return None
 
 
@@ -353,9 +359,10 @@ def _add_grad(node_grads, leaf_grads, x, gx):
 
 def _checked_grad(fn, i, x, gx):
     """A backward must return one gradient of its input's shape; cast to the input's dtype."""
-    if gx.shape != x.shape:
+    if gx.data.shape != x.data.shape:
+        guess = "transposed?" if gx.shape == x.shape[::-1] else "forgot to sum over a broadcast axis?"
         raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of shape {gx.shape} "
-                           f"for input {i} of shape {x.shape} (forgot to sum over a broadcast axis?)")
+                           f"for input {i} of shape {x.shape} ({guess})")
     if gx.dtype != x.dtype:
         gx = gx.to(x.dtype)
     return gx

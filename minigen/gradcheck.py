@@ -114,7 +114,7 @@ def diagnose(analytic, numeric, tol=1e-3):
     if close(analytic, scale * numeric) and not np.isclose(scale, 1.0):
         return f"off by a constant factor: analytic = {scale:.4g} x numeric (a missing 1/2, 2 or 1/n?)"
     if analytic.ndim >= 2 and analytic.shape[-1] == analytic.shape[-2] and close(analytic, np.swapaxes(numeric, -1, -2)):
-        return "the gradient is transposed (B instead of B^T in a matmul backward?)"
+        return "the gradient is transposed (returned as its own transpose?)"
     for axis in range(analytic.ndim):
         if analytic.shape[axis] > 1 and close(analytic, np.broadcast_to(numeric.sum(axis, keepdims=True), numeric.shape)):
             return f"the gradient was summed over axis {axis} where each element needs its own"

@@ -10,7 +10,7 @@ import math
 from minigen import backend
 from minigen.autograd import Function, Tensor
 from minigen.ops.elementwise import exp, where
-from minigen.ops.shape import broadcast_to, normalize_dim, permute, reshape, unsqueeze
+from minigen.ops.shape import Reshape, broadcast_to, normalize_dim, permute, reshape, unsqueeze
 
 MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
 
@@ -44,7 +44,7 @@ class Reduction(Function):
 
     def broadcast_back(self, t):
         """A tensor of the reduced shape, repeated over the reduced dims to the input's shape."""
-        return broadcast_to(t if self.keepdims else reshape(t, self.kept_shape), self.in_shape)
+        return broadcast_to(t if self.keepdims else Reshape.apply(t, shape=self.kept_shape), self.in_shape)
 
 
 # ------------------------------------------------------------------ sums and moments
@@ -158,16 +158,16 @@ class Prod(Reduction):
 
     def backward(self, gy):
         x, = self.inputs
-        if (x.data != 0).all():
-            return self.broadcast_back(gy * self.output()) / x  # d(prod x)/dx_i = prod / x_i
-        return self.broadcast_back(gy) * _product_of_others(x, self.axes)  # exact with zeros
+        return self.broadcast_back(gy) * _product_of_others(x, self.axes)  # d(prod x)/dx_i = prod_{j!=i} x_j
 
 
 def _product_of_others(x, axes):
     """For each x_i, the product of the other elements of its reduction group.
 
+    Not prod / x_i: that divides by zero at zeros and loses all precision near them.
     The group is moved to the last dim (length n); row i of an n x n matrix holds the group
-    with a 1 in place of x_i, and the product of each row is the product of the others.
+    with a 1 in place of x_i, and the product of each row is the product of the others
+    (memory n times that of x, fine for the small groups prod is used on).
     """
     keep = [i for i in range(x.ndim) if i not in axes]
     moved = permute(x, keep + list(axes))
@@ -182,7 +182,7 @@ def _product_of_others(x, axes):
 
 
 def prod(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Product over ``dim``; its gradient is exact also where elements are zero."""
+    """Product over ``dim``; its gradient is exact also at and near zeros."""
     return Prod.apply(x, axes=_axes(x, dim, axis, "prod"), keepdims=_keep(keepdim, keepdims))
 
 

@@ -133,11 +133,11 @@ class SumTo(Function):
         return broadcast_to(gy, self.in_shape)
 
 
-def broadcast_to(x, *shape):
+def broadcast_to(x, shape):
     """x repeated along new leading dims and along its dims of size 1 to reach ``shape``."""
-    shape = _shape_arg(shape, "broadcast_to")
-    if x.shape == shape:
+    if x.data.shape == shape:
         return x
+    shape = _shape_arg((shape,), "broadcast_to")
     if broadcast_shape(x.shape, shape, "broadcast_to") != shape:
         raise ValueError(f"broadcast_to: a tensor of shape {x.shape} cannot be broadcast to {shape}")
     return BroadcastTo.apply(x, shape=shape)
@@ -150,14 +150,14 @@ def expand(x, *sizes):
     return broadcast_to(x, tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes)))
 
 
-def sum_to(x, *shape):
+def sum_to(x, shape):
     """Sum x over the dims that broadcasting added to reach x.shape from ``shape``.
 
     The adjoint of broadcast_to: the gradient of a broadcast operand is summed here.
     """
-    shape = _shape_arg(shape, "sum_to")
-    if x.shape == shape:
+    if x.data.shape == shape:
         return x
+    shape = _shape_arg((shape,), "sum_to")
     if broadcast_shape(shape, x.shape, "sum_to") != x.shape:
         raise ValueError(f"sum_to: shape {shape} does not broadcast to the tensor's shape {x.shape}")
     return SumTo.apply(x, shape=shape)

@@ -1,0 +1,177 @@
+"""Bad input gets a clear error that names the op and the shapes, devices or dtypes involved."""
+import numpy as np
+import pytest
+
+import minigen as mg
+
+
+def test_misaligned_matmul_names_both_shapes():
+    with pytest.raises(ValueError, match=r"matmul: shapes \(3, 4\) and \(5, 2\) do not align: 4 != 5"):
+        mg.randn(3, 4) @ mg.randn(5, 2)
+
+
+def test_matmul_batch_dims_that_do_not_broadcast():
+    with pytest.raises(ValueError, match=r"matmul.*\(2, 3, 4\).*\(5, 4, 2\)"):
+        mg.randn(2, 3, 4) @ mg.randn(5, 4, 2)
+
+
+def test_matmul_of_a_0d_tensor():
+    with pytest.raises(ValueError, match="at least one dim"):
+        mg.matmul(mg.tensor(2.0), mg.randn(3))
+
+
+@pytest.mark.parametrize("op", [mg.add, mg.sub, mg.mul, mg.div, mg.maximum])
+def test_shapes_that_do_not_broadcast(op):
+    with pytest.raises(ValueError, match=r"\(3, 4\).*\(5,\)|\(5,\).*\(3, 4\)"):
+        op(mg.randn(3, 4), mg.randn(5))
+
+
+def test_broadcast_to_an_incompatible_shape():
+    with pytest.raises(ValueError, match=r"broadcast_to: .*\(3,\).* \(2, 4\)"):
+        mg.broadcast_to(mg.randn(3), (2, 4))
+
+
+def test_reshape_to_a_different_size():
+    with pytest.raises(ValueError, match=r"reshape: cannot view a tensor of shape \(2, 3\) \(6 elements\) as \(4,\)"):
+        mg.randn(2, 3).reshape(4)
+
+
+def test_dim_out_of_range():
+    with pytest.raises(IndexError, match=r"sum: dim 2 out of range for a tensor of 2 dims"):
+        mg.randn(2, 3).sum(dim=2)
+
+
+def test_index_out_of_range_names_the_shape():
+    with pytest.raises(IndexError, match=r"GetItem: .*\(3,\)"):
+        mg.randn(3)[5]
+
+
+def test_cat_of_mismatched_shapes():
+    with pytest.raises(ValueError, match=r"cat: tensor 1 has shape \(2, 4\)"):
+        mg.cat([mg.randn(2, 3), mg.randn(2, 4)], dim=0)
+
+
+def test_backward_on_non_scalar_without_grad():
+    y = mg.randn(3, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"grad can be implied only for a tensor with one element, got shape \(3,\)"):
+        y.backward()
+
+
+def test_backward_with_a_gradient_of_the_wrong_shape():
+    y = mg.randn(3, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"gradient has shape \(2,\) but the output has shape \(3,\)"):
+        y.backward(mg.ones(2))
+
+
+def test_backward_on_a_tensor_without_graph():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        mg.randn(3).sum().backward()
+
+
+def test_requires_grad_on_an_integer_tensor():
+    with pytest.raises(RuntimeError, match="only floating point tensors can require gradients, got dtype int64"):
+        mg.tensor([1, 2, 3], requires_grad=True)
+
+
+def test_grad_of_an_input_not_in_the_graph():
+    x, other = mg.randn(2, requires_grad=True), mg.randn(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"grad: input 1 \(shape \(2,\)\) is not part of the graph"):
+        mg.grad((x * 2).sum(), [x, other])
+
+
+def test_grad_of_an_input_that_does_not_require_grad():
+    x = mg.randn(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="grad: input 0 does not require grad"):
+        mg.grad((x * 2).sum(), [mg.randn(2)])
+
+
+def test_a_backward_returning_the_wrong_shape_is_named():
+    class Forgetful(mg.Function):  # forgets to sum over the broadcast axis
+        def forward(self, x, y):
+            return x + y
+
+        def backward(self, gy):
+            return gy, gy
+
+    x, y = mg.randn(4, 3, requires_grad=True), mg.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"Forgetful.backward returned a gradient of shape \(4, 3\) for input 1 "
+                                           r"of shape \(3,\) \(forgot to sum over a broadcast axis\?\)"):
+        Forgetful.apply(x, y).sum().backward()
+
+
+def test_bad_device_strings():
+    with pytest.raises(ValueError, match="device must be 'cpu', 'cuda' or 'cuda:N', got 'gpu'"):
+        mg.zeros(2, device="gpu")
+    with pytest.raises(ValueError, match="takes no index"):
+        mg.zeros(2, device="cpu:1")
+
+
+@pytest.mark.skipif(mg.cuda_is_available(), reason="checks the message on a machine without CUDA")
+def test_cuda_requested_without_cuda():
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        mg.zeros(2).to("cuda")
+
+
+def test_tensor_from_unsupported_data():
+    with pytest.raises(TypeError, match=r"tensor: cannot make a tensor from str"):
+        mg.tensor("abc")
+
+
+def test_bad_dtype():
+    with pytest.raises(TypeError, match="dtype must be a NumPy dtype"):
+        mg.zeros(2, dtype="floaty")
+
+
+def test_negative_size():
+    with pytest.raises(ValueError, match=r"zeros: sizes must be non-negative, got \(2, -1\)"):
+        mg.zeros(2, -1)
+
+
+def test_operation_with_an_unsupported_operand():
+    with pytest.raises(TypeError, match="expected a Tensor, a number or an array, got dict"):
+        mg.randn(2) + {}
+
+
+def test_bool_of_a_multi_element_tensor():
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(mg.randn(3))
+
+
+def test_item_of_a_multi_element_tensor():
+    with pytest.raises(ValueError, match=r"item\(\) needs a tensor with one element, got shape \(3,\)"):
+        mg.randn(3).item()
+
+
+def test_gradcheck_refuses_float32():
+    with pytest.raises(TypeError, match="input 0 has dtype float32"):
+        mg.gradcheck(mg.exp, [mg.randn(3, requires_grad=True)])
+
+
+def test_where_needs_a_boolean_condition():
+    with pytest.raises(TypeError, match="where: condition must be a boolean tensor, got dtype float32"):
+        mg.where(mg.randn(2), mg.randn(2), mg.randn(2))
+
+
+def test_manual_seed_rejects_bad_seeds():
+    with pytest.raises(ValueError, match="non-negative integer"):
+        mg.manual_seed(-1)
+
+
+def test_split_sizes_that_do_not_add_up():
+    with pytest.raises(ValueError, match=r"split: sizes \[1, 1\] do not add up to 3"):
+        mg.split(mg.randn(3), [1, 1])
+
+
+def test_permute_with_a_non_permutation():
+    with pytest.raises(ValueError, match=r"permute: \(0, 0\) is not a permutation"):
+        mg.randn(2, 3).permute(0, 0)
+
+
+def test_pad_with_too_many_widths():
+    with pytest.raises(ValueError, match="pad: expected an even number"):
+        mg.pad(mg.randn(3), (1, 1, 1, 1))
+
+
+def test_numpy_arrays_mixed_in_keep_clear_errors():
+    with pytest.raises(ValueError, match=r"\(3,\).*\(4,\)|\(4,\).*\(3,\)"):
+        np.ones(4) + mg.randn(3)
