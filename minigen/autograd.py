@@ -351,10 +351,15 @@ def _add_grad(node_grads, leaf_grads, x, gx):
     """Sum gradient ``gx`` into the slot of tensor ``x`` (its node, or the leaf itself)."""
     if x.grad_fn is not None:
         previous = node_grads.get(x.grad_fn)
-        node_grads[x.grad_fn] = gx if previous is None else previous + gx
+        node_grads[x.grad_fn] = gx if previous is None else _sum(previous, gx)
     elif x._requires_grad:
         previous = leaf_grads.get(id(x))
-        leaf_grads[id(x)] = (x, gx if previous is None else previous[1] + gx)
+        leaf_grads[id(x)] = (x, gx if previous is None else _sum(previous[1], gx))
+
+
+def _sum(a, b):
+    """a + b, recorded only when the backward itself is being recorded."""
+    return a + b if _GradMode.enabled else Tensor(a.data + b.data)
 
 
 def _checked_grad(fn, i, x, gx):

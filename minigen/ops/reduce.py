@@ -44,7 +44,9 @@ class Reduction(Function):
 
     def broadcast_back(self, t):
         """A tensor of the reduced shape, repeated over the reduced dims to the input's shape."""
-        return broadcast_to(t if self.keepdims else Reshape.apply(t, shape=self.kept_shape), self.in_shape)
+        if not self.keepdims and t.ndim:  # a 0-d t broadcasts as it is
+            t = Reshape.apply(t, shape=self.kept_shape)
+        return broadcast_to(t, self.in_shape)
 
 
 # ------------------------------------------------------------------ sums and moments
