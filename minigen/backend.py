@@ -14,10 +14,8 @@ import numpy as np
 
 try:  # CuPy is optional: the extras cuda12 / cuda13 install it.
     import cupy as _cupy
-    import cupyx as _cupyx
 except ImportError:  # pragma: no cover - depends on the machine
     _cupy = None
-    _cupyx = None
 
 _DEVICE_RE = re.compile(r"^(cpu|cuda)(?::(\d+))?$")
 _cuda_count = None
@@ -115,11 +113,8 @@ def to_host(array):
 
 
 def index_add(target, index, values):
-    """``target[index] += values`` with repeated indices summed (np.add.at / cupyx.scatter_add)."""
-    if isinstance(target, np.ndarray):
-        np.add.at(target, index, values)
-    else:
-        _cupyx.scatter_add(target, index, values)
+    """``target[index] += values`` with repeated indices summed (``add.at`` of NumPy or CuPy >= 13)."""
+    array_module(target).add.at(target, index, values)
     return target
 
 

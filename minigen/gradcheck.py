@@ -11,7 +11,7 @@ drown in rounding error.
 import numpy as np
 
 from minigen import backend
-from minigen.autograd import Tensor, enable_grad, grad, no_grad
+from minigen.autograd import Tensor, grad
 
 
 class GradcheckError(AssertionError):
@@ -68,17 +68,19 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
 
 
 def _numeric_gradient(fn, inputs, v, x, eps):
-    """dL/dx by central differences, perturbing one element of x.data at a time (then restoring it)."""
+    """dL/dx by central differences, perturbing one element of x.data at a time (then restoring it).
+
+    fn runs with recording on, as in the analytic pass: it may call grad() itself (a gradient penalty).
+    """
     result = np.zeros(x.shape)
-    with no_grad():
-        for index in np.ndindex(*x.shape):
-            original = x.data[index].item()
-            x.data[index] = original + eps
-            up = _projected(fn, inputs, v).item()
-            x.data[index] = original - eps
-            down = _projected(fn, inputs, v).item()
-            x.data[index] = original
-            result[index] = (up - down) / (2 * eps)
+    for index in np.ndindex(*x.shape):
+        original = x.data[index].item()
+        x.data[index] = original + eps
+        up = _projected(fn, inputs, v).item()
+        x.data[index] = original - eps
+        down = _projected(fn, inputs, v).item()
+        x.data[index] = original
+        result[index] = (up - down) / (2 * eps)
     return result
 
 
@@ -129,11 +131,12 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     """
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     checked = [k for k, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError("gradgradcheck: no input requires grad; call .requires_grad_() on those to check")
     outputs = _as_outputs(fn(*inputs))
     rng = np.random.default_rng(seed + 1)
     u = [Tensor(backend.to_device(rng.standard_normal(y.shape), y.device), requires_grad=True) for y in outputs]
 
-    @enable_grad()  # also when the numeric pass evaluates it under no_grad
     def first_derivative(*args):
         xs, us = args[:len(inputs)], args[len(inputs):]
         ys = _as_outputs(fn(*xs))

@@ -419,3 +419,121 @@ _forward_only("argmin", mg.argmin, np.argmin, 1, on_grid())
 for _name, _ref in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal),
                     ("gt", np.greater), ("ge", np.greater_equal)]:
     _forward_only(_name, getattr(mg, _name), _ref, 2, on_grid(spacing=0.5, lo=-2, hi=2))  # ties are frequent
+
+
+# ------------------------------------------------------------------ convolution and pooling
+@st.composite
+def conv_geometry(draw, transposed=False):
+    """Small images, kernels, strides, paddings and dilations that give a non-empty output."""
+    n, c_in, c_out = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
+    size = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    if not transposed:  # the dilated kernel must fit in the padded image
+        assume(all(s + 2 * p >= d * (k - 1) + 1 for s, p, d, k in zip(size, padding, dilation, kernel)))
+    return n, c_in, c_out, kernel, stride, padding, dilation, size
+
+
+def _torch_free_conv_ref(x, w, stride, padding, dilation):
+    """Direct sum over the kernel, NumPy only."""
+    x = np.pad(x, [(0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2])
+    (n, c, h, wd), (o, _, kh, kw) = x.shape, w.shape
+    ho, wo = (h - dilation[0] * (kh - 1) - 1) // stride[0] + 1, (wd - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    out = np.zeros((n, o, ho, wo))
+    for i in range(kh):
+        for j in range(kw):
+            patch = x[:, :, i * dilation[0]: i * dilation[0] + stride[0] * (ho - 1) + 1: stride[0],
+                      j * dilation[1]: j * dilation[1] + stride[1] * (wo - 1) + 1: stride[1]]
+            out += np.einsum("nchw,oc->nohw", patch, w[:, :, i, j])
+    return out
+
+
+@_spec("conv2d")
+def _conv2d(draw):
+    n, c_in, c_out, kernel, stride, padding, dilation, size = draw(conv_geometry())
+    x, w, b = draw(arrays((n, c_in) + size)), draw(arrays((c_out, c_in) + kernel)), draw(arrays((c_out,)))
+    return Case([x, w, b], lambda x, w, b: mg.conv2d(x, w, b, stride, padding, dilation),
+                lambda x, w, b: _torch_free_conv_ref(x, w, stride, padding, dilation) + b[:, None, None],
+                {"stride": stride, "padding": padding, "dilation": dilation})
+
+
+def _conv_transpose_ref(x, w, stride, padding, output_padding, dilation):
+    """Scatter each input pixel times the kernel into the output (the definition)."""
+    (n, c_in, h, wd), (_, c_out, kh, kw) = x.shape, w.shape
+    size = [(length - 1) * s - 2 * p + d * (k - 1) + op + 1 for length, s, p, d, k, op in
+            zip((h, wd), stride, padding, dilation, (kh, kw), output_padding)]
+    full = np.zeros((n, c_out, size[0] + 2 * padding[0], size[1] + 2 * padding[1]))
+    for y in range(h):
+        for xx in range(wd):
+            for i in range(kh):
+                for j in range(kw):
+                    full[:, :, y * stride[0] + i * dilation[0], xx * stride[1] + j * dilation[1]] += \
+                        x[:, :, y, xx] @ w[:, :, i, j]
+    return full[:, :, padding[0]: padding[0] + size[0], padding[1]: padding[1] + size[1]]
+
+
+@_spec("conv_transpose2d")
+def _conv_transpose2d(draw):
+    n, c_in, c_out, kernel, stride, padding, dilation, size = draw(conv_geometry(transposed=True))
+    output_padding = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
+    out_size = [(length - 1) * s - 2 * p + d * (k - 1) + op + 1 for length, s, p, d, k, op in
+                zip(size, stride, padding, dilation, kernel, output_padding)]
+    assume(min(out_size) >= 1)
+    x, w, b = draw(arrays((n, c_in) + size)), draw(arrays((c_in, c_out) + kernel)), draw(arrays((c_out,)))
+    return Case([x, w, b], lambda x, w, b: mg.conv_transpose2d(x, w, b, stride, padding, output_padding, dilation),
+                lambda x, w, b: _conv_transpose_ref(x, w, stride, padding, output_padding, dilation)
+                + b[:, None, None], {"stride": stride, "padding": padding, "output_padding": output_padding})
+
+
+def _pool_ref(x, kernel, stride, padding, fill, reduce):
+    x = np.pad(x, [(0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2], constant_values=fill)
+    ho, wo = (x.shape[2] - kernel[0]) // stride[0] + 1, (x.shape[3] - kernel[1]) // stride[1] + 1
+    windows = [[reduce(x[:, :, a * stride[0]: a * stride[0] + kernel[0], b * stride[1]: b * stride[1] + kernel[1]],
+                       axis=(2, 3)) for b in range(wo)] for a in range(ho)]
+    return np.stack([np.stack(row, axis=-1) for row in windows], axis=-2)
+
+
+def _pool_spec(name, op, fill, reduce, elements, unique):
+    @_spec(name)
+    def case(draw):
+        kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+        stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+        padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+        size = tuple(draw(st.integers(max(1, k - 2 * p), 5)) for k, p in zip(kernel, padding))
+        x = draw(arrays((draw(st.integers(1, 2)), draw(st.integers(1, 2))) + size, elements, unique=unique))
+        return Case([x], lambda x: op(x, kernel, stride, padding),
+                    lambda x: _pool_ref(x, kernel, stride, padding, fill, reduce),
+                    {"kernel_size": kernel, "stride": stride, "padding": padding})
+
+
+_pool_spec("max_pool2d", mg.max_pool2d, -np.inf, np.max, on_grid(lo=-60, hi=60), True)  # distinct: no ties
+_pool_spec("avg_pool2d", mg.avg_pool2d, 0.0, np.mean, reals(), False)
+
+
+@_spec("im2col")
+def _im2col(draw):
+    n, c, _, kernel, stride, _, dilation, size = draw(conv_geometry())
+    assume(all(s >= d * (k - 1) + 1 for s, d, k in zip(size, dilation, kernel)))
+    x = draw(arrays((n, c) + size))
+    w_eye = np.eye(c * kernel[0] * kernel[1]).reshape(-1, c, *kernel)  # conv with one-hot kernels = im2col
+    return Case([x], lambda x: mg.im2col(x, kernel, stride, dilation),
+                lambda x: _torch_free_conv_ref(x, w_eye, stride, (0, 0), dilation).transpose(1, 0, 2, 3)
+                .reshape(w_eye.shape[0], -1), {"kernel": kernel, "stride": stride, "dilation": dilation})
+
+
+@_spec("col2im")
+def _col2im(draw):
+    n, c, _, kernel, stride, _, dilation, size = draw(conv_geometry())
+    assume(all(s >= d * (k - 1) + 1 for s, d, k in zip(size, dilation, kernel)))
+    shape = (n, c) + size
+    ho, wo = ((s - d * (k - 1) - 1) // st_ + 1 for s, d, k, st_ in zip(size, dilation, kernel, stride))
+    cols = draw(arrays((c * kernel[0] * kernel[1], n * ho * wo)))
+    w_eye = np.eye(c * kernel[0] * kernel[1]).reshape(-1, c, *kernel)
+    ref = lambda cols: _conv_transpose_ref(  # noqa: E731  col2im = transposed conv with one-hot kernels
+        cols.reshape(-1, n, ho, wo).transpose(1, 0, 2, 3), w_eye, stride, (0, 0),
+        tuple(s - ((o - 1) * st_ + d * (k - 1) + 1) for s, o, st_, d, k in zip(size, (ho, wo), stride, dilation, kernel)),
+        dilation)
+    return Case([cols], lambda cols: mg.col2im(cols, shape, kernel, stride, dilation), ref,
+                {"shape": shape, "kernel": kernel, "stride": stride, "dilation": dilation})

@@ -175,3 +175,13 @@ def test_pad_with_too_many_widths():
 def test_numpy_arrays_mixed_in_keep_clear_errors():
     with pytest.raises(ValueError, match=r"\(3,\).*\(4,\)|\(4,\).*\(3,\)"):
         np.ones(4) + mg.randn(3)
+
+
+def test_permute_with_a_dim_out_of_range():
+    with pytest.raises(ValueError, match=r"permute: \(3, 0\) is not a permutation"):
+        mg.zeros(2, 3).permute(3, 0)
+
+
+def test_gradgradcheck_with_no_input_requiring_grad():
+    with pytest.raises(ValueError, match="gradgradcheck: no input requires grad"):
+        mg.gradgradcheck(mg.exp, [mg.randn(3, dtype=mg.float64)])

@@ -39,8 +39,9 @@ def test_every_op_without_gradient_has_a_forward_spec():
 
 def test_every_public_function_of_the_op_modules_is_listed():
     listed = set(minigen.ops.DIFFERENTIABLE) | set(minigen.ops.NOT_DIFFERENTIABLE)
-    helpers = {"normalize_dim", "broadcast_shape"}  # shape arithmetic, not ops
-    for module in (minigen.ops.elementwise, minigen.ops.reduce, minigen.ops.shape, minigen.ops.linalg):
+    helpers = {"normalize_dim", "broadcast_shape", "output_size"}  # shape arithmetic, not ops
+    for module in (minigen.ops.elementwise, minigen.ops.reduce, minigen.ops.shape, minigen.ops.linalg,
+                   minigen.ops.conv):
         public = {name for name, obj in vars(module).items()
                   if inspect.isfunction(obj) and obj.__module__ == module.__name__ and not name.startswith("_")}
         unlisted = public - listed - helpers

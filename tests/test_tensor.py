@@ -230,3 +230,31 @@ def test_sigmoid_and_softplus_do_not_overflow():
     x = mg.tensor([-1000.0, 0.0, 1000.0], dtype=mg.float64)
     np.testing.assert_allclose(mg.sigmoid(x).numpy(), [0.0, 0.5, 1.0])
     np.testing.assert_allclose(mg.softplus(x).numpy(), [0.0, np.log(2), 1000.0])
+
+
+def test_relu_gives_positive_zero_and_no_nan_at_minus_infinity():
+    y = mg.relu(mg.tensor([-1.0, -np.inf, 2.0])).numpy()
+    np.testing.assert_array_equal(y, [0.0, 0.0, 2.0])
+    assert not np.signbit(y[0])
+
+
+def test_power_zero_has_zero_gradient_at_zero():
+    x = mg.tensor([0.0, 2.0], dtype=mg.float64, requires_grad=True)
+    (x ** 0).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+
+
+def test_tensor_power_second_derivatives_are_finite_at_zero_base():
+    x = mg.tensor([0.0], dtype=mg.float64, requires_grad=True)
+    y = mg.tensor([2.0], dtype=mg.float64, requires_grad=True)
+    _, gy = mg.grad((x ** y).sum(), [x, y], create_graph=True)
+    (gxy,) = mg.grad(gy.sum(), x)
+    assert np.isfinite(gxy.numpy()).all()
+
+
+def test_variance_of_one_element_gives_nan_not_an_exception():
+    x = mg.tensor([3.0], dtype=mg.float64, requires_grad=True)
+    with pytest.warns(RuntimeWarning, match="Degrees of freedom"), np.errstate(all="ignore"):
+        v = x.var()
+    v.backward()
+    assert np.isnan(v.item()) and np.isnan(x.grad.item())

@@ -3,6 +3,7 @@ import numpy as np
 
 from minigen import backend
 from minigen.autograd import Tensor
+from minigen.ops.conv import avg_pool2d, col2im, conv2d, conv_transpose2d, im2col, max_pool2d
 from minigen.ops.elementwise import (
     Cast, ToDevice, abs, add, clamp, cos, div, eq, exp, ge, gt, le, leaky_relu, log, log1p, lt, maximum,
     minimum, mul, ne, neg, pow, relu, sigmoid, sin, softplus, sqrt, sub, tanh, where)
@@ -19,7 +20,8 @@ DIFFERENTIABLE = (
     "sigmoid", "relu", "leaky_relu", "softplus", "clamp", "maximum", "minimum", "where",
     "sum", "mean", "var", "max", "min", "amax", "amin", "logsumexp", "prod", "softmax", "log_softmax",
     "reshape", "transpose", "permute", "squeeze", "unsqueeze", "flatten", "broadcast_to", "expand", "sum_to",
-    "getitem", "index_scatter", "cat", "stack", "split", "pad", "flip", "matmul", "dot", "to")
+    "getitem", "index_scatter", "cat", "stack", "split", "pad", "flip", "matmul", "dot", "to",
+    "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "im2col", "col2im")
 # Ops without a gradient (integer or boolean results).
 NOT_DIFFERENTIABLE = ("argmax", "argmin", "eq", "ne", "lt", "le", "gt", "ge")
 

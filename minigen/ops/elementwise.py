@@ -97,6 +97,8 @@ class PowScalar(Function):
     def backward(self, gy):
         x, = self.inputs
         c = self.exponent
+        if c == 0:
+            return gy * 0  # x^0 = 1 is flat (and 0 * x^-1 would be nan at 0)
         return gy * c * x ** (c - 1)  # d(x^c)/dx = c x^(c-1)
 
 
@@ -110,7 +112,8 @@ class Pow(Function):
         gy_ = None
         if self.needs_input_grad[1]:
             base_zero = _const((x.data == 0) & (y.data >= 0))  # 0^y is flat in y there (PyTorch's choice)
-            gy_ = sum_to(where(base_zero, 0.0, gy * self.output() * log(x)), y.shape)  # d(x^y)/dy = x^y ln x
+            safe_log = log(where(base_zero, 1.0, x))  # finite in both branches, so no nan in higher orders
+            gy_ = sum_to(where(base_zero, 0.0, gy * self.output() * safe_log), y.shape)  # d(x^y)/dy = x^y ln x
         return gx, gy_
 
 
@@ -238,7 +241,7 @@ class Sigmoid(Function):
 
 class ReLU(Function):
     def forward(self, x):
-        return x * (x > 0)
+        return backend.array_module(x).maximum(x, 0)  # not x * (x > 0): that gives -0.0, and nan at -inf
 
     def backward(self, gy):
         x, = self.inputs

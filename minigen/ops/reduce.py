@@ -77,7 +77,8 @@ class Var(Reduction):
     def backward(self, gy):
         x, = self.inputs
         centered = x - mean(x, self.axes, keepdim=True)
-        return self.broadcast_back(gy) * centered * (2 / (self.n - self.correction))  # 2(x_i - mean)/(n - c)
+        scale = 2 / (self.n - self.correction) if self.n > self.correction else float("nan")  # as the forward's 0/0
+        return self.broadcast_back(gy) * centered * scale  # d var/dx_i = 2(x_i - mean)/(n - c)
 
 
 def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None):

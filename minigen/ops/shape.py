@@ -99,7 +99,8 @@ class Permute(Function):
 def permute(x, *dims):
     """Reorder the dimensions: output dim i is input dim ``dims[i]``."""
     dims = _shape_arg(dims, "permute")
-    if len(dims) != x.ndim or sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+    if len(dims) != x.ndim or any(not -x.ndim <= d < x.ndim for d in dims) or \
+            sorted(d % x.ndim for d in dims) != list(range(x.ndim)):
         raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} dims of a tensor of shape {x.shape}")
     return Permute.apply(x, dims=tuple(d % x.ndim for d in dims))
 
@@ -197,7 +198,7 @@ def _normalize_index(index, x):
     for part in parts:
         if isinstance(part, Tensor):
             part = part.data
-        elif isinstance(part, list) or (isinstance(part, np.ndarray) and not backend.is_array(x.data)):
+        elif isinstance(part, list):
             part = np.asarray(part)
         if backend.is_array(part):
             if part.dtype.kind not in "biu":

@@ -1,0 +1,198 @@
+"""Convolution by im2col: conv2d, conv_transpose2d, max_pool2d, avg_pool2d.
+
+Two linear Functions do all the index work, and each is the other's adjoint:
+
+    im2col: image (N, C, H, W) -> columns (C*kH*kW, N*Ho*Wo)    one strided view, one copy
+    col2im: columns -> image, summing overlaps                   kH*kW strided adds, no scatter
+
+Everything else is composed from differentiable ops, so gradients of any order follow:
+
+    conv2d(x, W)           = W.reshape(O, C*kH*kW) @ im2col(pad(x))              (then reshape)
+    conv_transpose2d(x, W) = crop(col2im(W.reshape(C_in, C_out*kH*kW).T @ x_cols))  (its adjoint)
+    max_pool2d / avg_pool2d = amax / mean over the rows of im2col of each channel
+"""
+from minigen import backend
+from minigen.autograd import Function
+from minigen.ops.reduce import amax, mean
+from minigen.ops.shape import pad, permute, reshape
+
+
+def _pair(value, name, op):
+    """An int or a pair of ints -> a pair of ints."""
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    return pair
+
+
+def output_size(size, kernel, stride, dilation):
+    """Positions of a dilated kernel in a (padded) length: floor((size - d(k-1) - 1) / s) + 1."""
+    return (size - dilation * (kernel - 1) - 1) // stride + 1
+
+
+# ------------------------------------------------------------------ the adjoint pair
+# geometry = (kernel, stride, dilation, grid): grid (Ho, Wo) is the number of kernel positions,
+# usually all that fit, fewer for conv_transpose2d's output_padding with dilation > stride.
+class Im2Col(Function):
+    def forward(self, x, geometry):
+        self.image_shape, self.geometry = x.shape, geometry
+        xp = backend.array_module(x)
+        (n, c, _, _), ((kh, kw), (sh, sw), (dh, dw), (ho, wo)) = x.shape, geometry
+        s_n, s_c, s_h, s_w = x.strides
+        # view[c, i, j, n, y, x] = image[n, c, y*sh + i*dh, x*sw + j*dw]: no copy yet
+        view = xp.lib.stride_tricks.as_strided(
+            x, shape=(c, kh, kw, n, ho, wo), strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw))
+        return view.reshape(c * kh * kw, n * ho * wo)  # the one copy
+
+    def backward(self, gy):
+        return Col2Im.apply(gy, image_shape=self.image_shape, geometry=self.geometry)
+
+
+class Col2Im(Function):
+    def forward(self, cols, image_shape, geometry):
+        self.geometry = geometry
+        xp = backend.array_module(cols)
+        (n, c, h, w), ((kh, kw), (sh, sw), (dh, dw), (ho, wo)) = image_shape, geometry
+        blocks = cols.reshape(c, kh, kw, n, ho, wo)
+        image = xp.zeros((n, c, h, w), dtype=cols.dtype)
+        for i in range(kh):  # each kernel offset (i, j) adds one strided block
+            for j in range(kw):
+                rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+                columns = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+                image[:, :, rows, columns] += blocks[:, i, j].transpose(1, 0, 2, 3)
+        return image
+
+    def backward(self, gy):
+        return Im2Col.apply(gy, geometry=self.geometry)
+
+
+def _geometry(image_size, kernel_size, stride, dilation, op):
+    kernel, stride, dilation = (_pair(v, name, op) for v, name in
+                                ((kernel_size, "kernel_size"), (stride, "stride"), (dilation, "dilation")))
+    _check_fits(image_size, kernel, stride, dilation, op)
+    grid = tuple(output_size(*args) for args in zip(image_size, kernel, stride, dilation))
+    return kernel, stride, dilation, grid
+
+
+def im2col(x, kernel_size, stride=1, dilation=1):
+    """Columns of every kernel position: x (N, C, H, W) -> (C*kH*kW, N*Ho*Wo), no padding."""
+    _check_image(x, "im2col")
+    return Im2Col.apply(x, geometry=_geometry(x.shape[2:], kernel_size, stride, dilation, "im2col"))
+
+
+def col2im(cols, image_shape, kernel_size, stride=1, dilation=1):
+    """The adjoint of im2col: columns (C*kH*kW, N*Ho*Wo) summed back into an image of ``image_shape``."""
+    n, c, h, w = image_shape
+    geometry = _geometry((h, w), kernel_size, stride, dilation, "col2im")
+    (kh, kw), _, _, (ho, wo) = geometry
+    if cols.shape != (c * kh * kw, n * ho * wo):
+        raise ValueError(f"col2im: columns of shape {cols.shape} do not fit image {tuple(image_shape)} "
+                         f"with this kernel, stride and dilation: expected {(c * kh * kw, n * ho * wo)}")
+    return Col2Im.apply(cols, image_shape=tuple(image_shape), geometry=geometry)
+
+
+# ------------------------------------------------------------------ checks at the door
+def _check_image(x, op):
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected input of shape (N, C, H, W), got shape {x.shape}")
+
+
+def _check_fits(spatial, kernel, stride, dilation, op, padding=(0, 0)):
+    for size, k, s, d, p in zip(spatial, kernel, stride, dilation, padding):
+        if output_size(size + 2 * p, k, s, d) < 1:
+            raise ValueError(f"{op}: input of spatial size {tuple(spatial)} with padding {padding} is smaller "
+                             f"than the kernel {kernel} with dilation {dilation}")
+
+
+def _check_weight(x, weight, in_dim, op):
+    if weight.ndim != 4:
+        raise ValueError(f"{op}: expected a weight of 4 dims, got shape {weight.shape}")
+    if x.shape[1] != weight.shape[in_dim]:
+        raise ValueError(f"{op}: input has {x.shape[1]} channels (shape {x.shape}) but the weight of shape "
+                         f"{weight.shape} expects {weight.shape[in_dim]}")
+
+
+def _add_bias(y, bias, op):
+    if bias is None:
+        return y
+    if bias.shape != (y.shape[1],):
+        raise ValueError(f"{op}: bias of shape {bias.shape} does not match {y.shape[1]} output channels")
+    return y + reshape(bias, (1, -1, 1, 1))
+
+
+# ------------------------------------------------------------------ convolutions
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """2-D cross-correlation, as torch.nn.functional.conv2d (groups=1).
+
+    x: (N, C, H, W); weight: (O, C, kH, kW); bias: (O,) or None.
+    Returns (N, O, Ho, Wo) with Ho = floor((H + 2p - d(kH-1) - 1) / s) + 1.
+    y[n, o] = sum_{c, i, j} weight[o, c, i, j] x_pad[n, c, s*y + d*i, s*x + d*j] + bias[o]
+    """
+    stride, padding, dilation = (_pair(v, name, "conv2d") for v, name in
+                                 ((stride, "stride"), (padding, "padding"), (dilation, "dilation")))
+    _check_image(x, "conv2d")
+    _check_weight(x, weight, 1, "conv2d")
+    o, c, kh, kw = weight.shape
+    _check_fits(x.shape[2:], (kh, kw), stride, dilation, "conv2d", padding)
+    if padding != (0, 0):
+        x = pad(x, (padding[1], padding[1], padding[0], padding[0]))
+    n, _, h, w = x.shape
+    ho, wo = output_size(h, kh, stride[0], dilation[0]), output_size(w, kw, stride[1], dilation[1])
+    cols = Im2Col.apply(x, geometry=((kh, kw), stride, dilation, (ho, wo)))       # (C kH kW, N Ho Wo)
+    y = reshape(weight, (o, c * kh * kw)) @ cols                                   # one matrix product
+    return _add_bias(permute(reshape(y, (o, n, ho, wo)), (1, 0, 2, 3)), bias, "conv2d")
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
+    """The adjoint of conv2d with respect to its input, as torch.nn.functional.conv_transpose2d.
+
+    x: (N, C_in, H, W); weight: (C_in, C_out, kH, kW); bias: (C_out,) or None.
+    Returns (N, C_out, Ho, Wo), Ho = (H - 1)s - 2p + d(kH - 1) + output_padding + 1.
+    """
+    stride, padding, output_padding, dilation = (_pair(v, name, "conv_transpose2d") for v, name in (
+        (stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))
+    _check_image(x, "conv_transpose2d")
+    _check_weight(x, weight, 0, "conv_transpose2d")
+    if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller than "
+                         f"stride {stride} or dilation {dilation}")
+    c_in, c_out, kh, kw = weight.shape
+    n, _, h, w = x.shape
+    size = [(length - 1) * s - 2 * p + d * (k - 1) + op + 1 for length, s, p, d, k, op in
+            zip((h, w), stride, padding, dilation, (kh, kw), output_padding)]
+    if min(size) < 1:
+        raise ValueError(f"conv_transpose2d: input {x.shape} with padding {padding} gives an empty output {size}")
+    x_cols = reshape(permute(x, (1, 0, 2, 3)), (c_in, n * h * w))
+    cols = permute(reshape(weight, (c_in, c_out * kh * kw)), (1, 0)) @ x_cols   # (C_out kH kW, N H W)
+    image_shape = (n, c_out, size[0] + 2 * padding[0], size[1] + 2 * padding[1])
+    image = Col2Im.apply(cols, image_shape=image_shape, geometry=((kh, kw), stride, dilation, (h, w)))
+    crop = (slice(None), slice(None), slice(padding[0], padding[0] + size[0]), slice(padding[1], padding[1] + size[1]))
+    return _add_bias(image[crop], bias, "conv_transpose2d")
+
+
+# ------------------------------------------------------------------ pooling
+def _pool(x, kernel_size, stride, padding, fill, reduce, op):
+    kernel = _pair(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None else _pair(stride, "stride", op)
+    padding = _pair(padding, "padding", op)
+    _check_image(x, op)
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
+    _check_fits(x.shape[2:], kernel, stride, (1, 1), op, padding)
+    n, c, h, w = x.shape
+    if padding != (0, 0):
+        x = pad(x, (padding[1], padding[1], padding[0], padding[0]), value=fill)
+    ho, wo = output_size(x.shape[2], kernel[0], stride[0], 1), output_size(x.shape[3], kernel[1], stride[1], 1)
+    cols = Im2Col.apply(reshape(x, (n * c, 1) + x.shape[2:]), geometry=(kernel, stride, (1, 1), (ho, wo)))
+    return reshape(reduce(cols, 0), (n, c, ho, wo))  # the kernel window is the rows of each column
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """Largest value of each window (padding counts as -inf). At ties within a window the
+    gradient is split evenly (PyTorch sends it all to one element)."""
+    return _pool(x, kernel_size, stride, padding, float("-inf"), amax, "max_pool2d")
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """Mean of each window; zero padding counts in the mean (PyTorch's count_include_pad=True)."""
+    return _pool(x, kernel_size, stride, padding, 0.0, mean, "avg_pool2d")

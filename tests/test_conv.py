@@ -1,0 +1,118 @@
+"""Convolution: the adjoint identities, PyTorch as an oracle, and clear errors."""
+import numpy as np
+import pytest
+
+import minigen as mg
+
+rng = np.random.default_rng(0)
+
+
+def t(*shape):
+    return mg.tensor(rng.standard_normal(shape), dtype=mg.float64)
+
+
+def inner(a, b):
+    return float((a.numpy() * b.numpy()).sum())
+
+
+GEOMETRIES = [  # (input size, kernel, stride, padding, dilation, output_padding that restores the size)
+    ((7, 6), (3, 2), (1, 1), (0, 0), (1, 1), (0, 0)),
+    ((28, 28), (4, 4), (2, 2), (1, 1), (1, 1), (0, 0)),
+    ((9, 8), (3, 3), (2, 3), (1, 0), (2, 1), (0, 2)),
+    ((5, 5), (2, 2), (1, 1), (1, 1), (2, 2), (0, 0)),
+]
+
+
+@pytest.mark.parametrize("size, kernel, stride, padding, dilation, output_padding", GEOMETRIES)
+def test_conv_transpose_is_the_adjoint_of_conv(size, kernel, stride, padding, dilation, output_padding):
+    x, w = t(2, 3, *size), t(4, 3, *kernel)
+    y = t(*mg.conv2d(x, w, None, stride, padding, dilation).shape)
+    back = mg.conv_transpose2d(y, w, None, stride, padding, output_padding, dilation)
+    assert back.shape == x.shape
+    assert inner(mg.conv2d(x, w, None, stride, padding, dilation), y) == pytest.approx(inner(x, back), rel=1e-12)
+
+
+@pytest.mark.parametrize("size, kernel, stride, padding, dilation, output_padding", GEOMETRIES)
+def test_col2im_is_the_adjoint_of_im2col(size, kernel, stride, padding, dilation, output_padding):
+    x = t(2, 3, *size)
+    cols = mg.im2col(x, kernel, stride, dilation)
+    c = t(*cols.shape)
+    assert inner(cols, c) == pytest.approx(inner(x, mg.col2im(c, x.shape, kernel, stride, dilation)), rel=1e-12)
+
+
+def test_conv_backward_is_conv_transpose():
+    x, w = t(2, 3, 8, 8), t(5, 3, 3, 3)
+    x.requires_grad_()
+    gy = t(2, 5, 4, 4)
+    (gx,) = mg.grad(mg.conv2d(x, w, None, 2, 1), x, grad_outputs=gy)
+    np.testing.assert_allclose(gx.numpy(), mg.conv_transpose2d(gy, w, None, 2, 1, 1).numpy(), rtol=1e-12)
+
+
+def test_gradient_penalty_through_a_conv_critic_is_twice_differentiable():
+    """The WGAN-GP term ||d D(x)/dx||^2 differentiated with respect to the critic's weights."""
+    w1, w2 = t(3, 1, 3, 3).requires_grad_(), t(1, 3, 3, 3).requires_grad_()
+    x = t(2, 1, 6, 6).requires_grad_()
+
+    def penalty(w1, w2):
+        critic = mg.conv2d(mg.leaky_relu(mg.conv2d(x, w1, None, 2, 1), 0.2), w2, None, 1, 0).sum()
+        (gx,) = mg.grad(critic, x, create_graph=True)
+        return ((gx * gx).sum(dim=(1, 2, 3)).sqrt() - 1) ** 2
+
+    assert mg.gradcheck(penalty, [w1, w2])
+
+
+def test_errors_name_the_shapes():
+    with pytest.raises(ValueError, match=r"conv2d: input has 3 channels \(shape \(1, 3, 8, 8\)\) but the weight "
+                                         r"of shape \(4, 2, 3, 3\) expects 2"):
+        mg.conv2d(mg.randn(1, 3, 8, 8), mg.randn(4, 2, 3, 3))
+    with pytest.raises(ValueError, match=r"conv2d: input of spatial size \(2, 2\) with padding \(0, 0\) is smaller "
+                                         r"than the kernel \(3, 3\)"):
+        mg.conv2d(mg.randn(1, 1, 2, 2), mg.randn(1, 1, 3, 3))
+    with pytest.raises(ValueError, match=r"expected input of shape \(N, C, H, W\), got shape \(3, 8, 8\)"):
+        mg.max_pool2d(mg.randn(3, 8, 8), 2)
+    with pytest.raises(ValueError, match="output_padding"):
+        mg.conv_transpose2d(mg.randn(1, 2, 3, 3), mg.randn(2, 1, 3, 3), stride=2, output_padding=2)
+    with pytest.raises(ValueError, match="bias of shape"):
+        mg.conv2d(mg.randn(1, 1, 4, 4), mg.randn(2, 1, 3, 3), mg.randn(3))
+
+
+def test_max_pool_splits_the_gradient_among_ties():
+    x = mg.tensor([[[[1.0, 1.0], [0.0, 1.0]]]], requires_grad=True)
+    mg.max_pool2d(x, 2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[[[1 / 3, 1 / 3], [0.0, 1 / 3]]]])
+
+
+class TestAgainstPyTorch:
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+
+    def _compare(self, ours, theirs, *shapes):
+        arrays = [rng.standard_normal(s) for s in shapes]
+        mine = [mg.tensor(a, requires_grad=True) for a in arrays]
+        ref = [self.torch.tensor(a, requires_grad=True) for a in arrays]
+        y, y_ref = ours(*mine), theirs(*ref)
+        gy = rng.standard_normal(tuple(y_ref.shape))
+        grads = mg.grad(y, mine, grad_outputs=mg.tensor(gy))
+        grads_ref = self.torch.autograd.grad(y_ref, ref, self.torch.tensor(gy))
+        np.testing.assert_allclose(y.numpy(), y_ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+        for g, g_ref in zip(grads, grads_ref):
+            np.testing.assert_allclose(g.numpy(), g_ref.numpy(), rtol=1e-10, atol=1e-12)
+
+    @pytest.mark.parametrize("stride, padding, dilation", [(1, 0, 1), (2, 1, 1), ((2, 1), (1, 0), (1, 2))])
+    def test_conv2d(self, stride, padding, dilation):
+        self._compare(lambda x, w, b: mg.conv2d(x, w, b, stride, padding, dilation),
+                      lambda x, w, b: self.F.conv2d(x, w, b, stride, padding, dilation), (2, 3, 9, 8), (4, 3, 3, 2), (4,))
+
+    @pytest.mark.parametrize("stride, padding, output_padding, dilation", [(2, 1, 0, 1), (2, 1, 1, 1), ((2, 3), (1, 0), (1, 2), 1),
+                                                                           (1, 0, 1, 2)])
+    def test_conv_transpose2d(self, stride, padding, output_padding, dilation):
+        self._compare(lambda x, w, b: mg.conv_transpose2d(x, w, b, stride, padding, output_padding, dilation),
+                      lambda x, w, b: self.F.conv_transpose2d(x, w, b, stride, padding, output_padding, 1, dilation),
+                      (2, 3, 5, 4), (3, 2, 4, 3), (2,))
+
+    @pytest.mark.parametrize("kernel, stride, padding", [(2, None, 0), (3, 2, 1), ((2, 3), 1, (1, 1))])
+    def test_pooling(self, kernel, stride, padding):
+        self._compare(lambda x: mg.max_pool2d(x, kernel, stride, padding),
+                      lambda x: self.F.max_pool2d(x, kernel, stride, padding), (2, 3, 7, 6))
+        self._compare(lambda x: mg.avg_pool2d(x, kernel, stride, padding),
+                      lambda x: self.F.avg_pool2d(x, kernel, stride, padding), (2, 3, 7, 6))
