@@ -19,9 +19,11 @@ class MatMul(Function):
         g2 = g2 if a.ndim > 1 else unsqueeze(g2, -2)
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = reshape(sum_to(g2 @ transpose(b2), a2.shape), a.shape)  # dL/dA = dL/dC B^T
+            ga = sum_to(g2 @ transpose(b2), a2.shape)  # dL/dA = dL/dC B^T
+            ga = ga if a.ndim > 1 else reshape(ga, a.shape)
         if self.needs_input_grad[1]:
-            gb = reshape(sum_to(transpose(a2) @ g2, b2.shape), b.shape)  # dL/dB = A^T dL/dC
+            gb = sum_to(transpose(a2) @ g2, b2.shape)  # dL/dB = A^T dL/dC
+            gb = gb if b.ndim > 1 else reshape(gb, b.shape)
         return ga, gb
 
 
