@@ -8,7 +8,10 @@ This is the only module of minigen that imports CuPy. Everything above asks it:
 Devices are strings: ``"cpu"``, ``"cuda"`` (the same as ``"cuda:0"``), ``"cuda:1"``.
 """
 import contextlib
+import ctypes
+import os
 import re
+import sys
 
 import numpy as np
 
@@ -16,6 +19,29 @@ try:  # CuPy is optional: the extras cuda12 / cuda13 install it.
     import cupy as _cupy
 except ImportError:  # pragma: no cover - depends on the machine
     _cupy = None
+
+def keep_freed_host_memory():
+    """Ask glibc's malloc to keep freed memory for reuse rather than return it to the OS.
+
+    A training step allocates the same large temporaries (im2col columns, activations) over
+    and over. By default glibc hands freed blocks back to the OS and then faults every 4 KiB
+    page in again on the next step: a 64-channel conv step spent half its time so
+    (docs/performance.md). PyTorch's CPU allocator keeps such memory too. Skipped off
+    Linux/glibc, when the user set MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_
+    themselves, or with MINIGEN_KEEP_FREED_MEMORY=0. Returns True when the setting was made.
+    """
+    if sys.platform != "linux" or os.environ.get("MINIGEN_KEEP_FREED_MEMORY") == "0" or \
+            {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"} & set(os.environ):
+        return False
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):  # not glibc
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+    return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 1 << 30))
+
+
+keep_freed_host_memory()
 
 _DEVICE_RE = re.compile(r"^(cpu|cuda)(?::(\d+))?$")
 _cuda_count = None
