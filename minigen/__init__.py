@@ -12,5 +12,6 @@ from minigen.creation import (
 from minigen.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigen.ops import *  # noqa: F401,F403  (add, mul, exp, sum, matmul, softmax, ...)
 from minigen.ops import DIFFERENTIABLE, NOT_DIFFERENTIABLE
+from minigen.serialization import load, save
 
 __version__ = "0.1.0"

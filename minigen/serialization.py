@@ -1,0 +1,155 @@
+"""Saving and loading checkpoints: ``save(obj, path)`` and ``load(path, device="cpu")``.
+
+A checkpoint is ONE ``.npz`` file written by NumPy, never a pickle, so loading a file
+from someone else cannot run their code:
+
+- every array (a Tensor's data, a NumPy or CuPy array) is an entry ``"0"``, ``"1"``, ...
+- the structure around them is JSON, kept as bytes in the entry ``"__minigen__"``:
+
+      {"format": "minigen", "version": 1,
+       "tree": {"dict": [["weight", {"tensor": "0"}], [3, {"list": [1, 2.5, null]}]]}}
+
+  Dicts, lists and tuples are tagged objects, so int keys stay ints and tuples stay
+  tuples; numbers, bools, strings and None are plain JSON.
+
+What comes back from ``load``:
+
+- Tensors as plain tensors on ``device`` (``requires_grad=False``, no graph; an
+  ``nn.Parameter`` comes back as a Tensor, ``load_state_dict`` copies it in place);
+- NumPy and CuPy arrays as NumPy arrays, NumPy scalars as NumPy scalars;
+- any dict (OrderedDict included) as a plain dict, in the order it was saved.
+"""
+import json
+import os
+import uuid
+import zipfile
+import zlib
+
+import numpy as np
+
+from minigen import backend
+from minigen.autograd import Tensor
+
+MARKER = "__minigen__"
+FORMAT, VERSION = "minigen", 1
+ZIP_SIGNATURE = b"PK\x03\x04"  # the first bytes of every .npz file
+
+
+# ------------------------------------------------------------------ save
+def save(obj, path):
+    """Write ``obj`` to ``path`` as one ``.npz`` file, atomically.
+
+    obj: nested dicts (str or int keys), lists and tuples of Tensors, NumPy/CuPy arrays,
+    NumPy scalars, int, float, bool, str and None -- a state_dict, an optimizer's state,
+    a whole checkpoint. The file is written next to ``path`` under a temporary name,
+    flushed to disk, then renamed: an interrupted save never leaves a half-written file
+    at ``path``, and an existing file there stays untouched when saving fails.
+
+    Raises TypeError naming the place of the first object it cannot store
+    (``save: cannot store object of type set at obj['foo'][2]``).
+    """
+    arrays = {}
+    tree = _encode(obj, "obj", arrays)
+    header = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree})
+    arrays[MARKER] = np.frombuffer(header.encode("utf-8"), dtype=np.uint8)
+    _write_atomically(os.fspath(path), arrays)
+
+
+def _encode(obj, where, arrays):
+    """The JSON tree for ``obj``; its arrays go into ``arrays`` under fresh names."""
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, (Tensor, np.generic)) or backend.is_array(obj):
+        data = obj.data if isinstance(obj, Tensor) else obj
+        array = np.asarray(data) if isinstance(data, np.generic) else backend.to_host(data)
+        if array.dtype.kind == "O":
+            raise TypeError(f"save: cannot store an array of Python objects (dtype object) at {where}")
+        name = str(len(arrays))
+        arrays[name] = array
+        kind = "tensor" if isinstance(obj, Tensor) else "scalar" if isinstance(obj, np.generic) else "array"
+        return {kind: name}
+    if isinstance(obj, dict):
+        for key in obj:
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                raise TypeError(f"save: dict keys must be str or int, got {type(key).__name__} key {key!r} at {where}")
+        return {"dict": [[key, _encode(value, f"{where}[{key!r}]", arrays)] for key, value in obj.items()]}
+    if isinstance(obj, (list, tuple)):
+        kind = "list" if isinstance(obj, list) else "tuple"
+        return {kind: [_encode(item, f"{where}[{i}]", arrays) for i, item in enumerate(obj)]}
+    raise TypeError(f"save: cannot store object of type {type(obj).__name__} at {where}")
+
+
+def _write_npz(file, arrays):
+    """Write the entries into an open binary file (the one place that writes bytes)."""
+    np.savez(file, **arrays)
+
+
+def _write_atomically(path, arrays):
+    directory, name = os.path.split(os.path.abspath(path))
+    temporary = os.path.join(directory, f".{name}.{uuid.uuid4().hex[:8]}.tmp")  # same folder: same file system
+    file = open(temporary, "xb")
+    try:
+        with file:
+            _write_npz(file, arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:  # KeyboardInterrupt too: never leave the temporary file behind
+        os.unlink(temporary)
+        raise
+
+
+# ------------------------------------------------------------------ load
+class CheckpointError(ValueError):
+    """A file that ``load`` cannot read: truncated, corrupt, or not written by ``save``."""
+
+
+def load(path, device="cpu"):
+    """Read a file written by ``save``; tensors are put on ``device``.
+
+    Returns the saved structure (see the module docstring for what comes back as what).
+    Raises RuntimeError for a CUDA device this machine lacks, FileNotFoundError for a
+    missing file, and CheckpointError (a ValueError) naming the file when it is
+    truncated, corrupt, not an ``.npz`` file, or an ``.npz`` file that ``save`` did not write.
+    """
+    device = backend.canonical_device(device)
+    path = os.fspath(path)
+    with open(path, "rb") as file:
+        if file.read(4) != ZIP_SIGNATURE:
+            raise CheckpointError(f"load: {path!r} is not an .npz file (it does not start with a zip signature)")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return _decode(_read_header(npz, path)["tree"], npz, device)
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"load: {path!r} is not a readable minigen checkpoint (truncated or corrupt?): "
+                              f"{type(error).__name__}: {error}") from error
+
+
+def _read_header(npz, path):
+    if MARKER not in npz.files:
+        raise CheckpointError(f"load: {path!r} is an .npz file but not a minigen checkpoint (no {MARKER!r} "
+                              "entry); read it with numpy.load instead")
+    header = json.loads(npz[MARKER].tobytes().decode("utf-8"))
+    if not isinstance(header, dict) or header.get("format") != FORMAT or not isinstance(header.get("version"), int):
+        raise CheckpointError(f"load: {path!r} has a {MARKER!r} entry without minigen's format marker")
+    if header["version"] > VERSION:
+        raise CheckpointError(f"load: {path!r} was written by a newer minigen (format version "
+                              f"{header['version']}; this one reads up to {VERSION}): upgrade minigen")
+    return header
+
+
+def _decode(node, npz, device):
+    if not isinstance(node, dict):
+        return node  # None, bool, int, float, str
+    (kind, value), = node.items()
+    if kind == "dict":
+        return {key: _decode(item, npz, device) for key, item in value}
+    if kind in ("list", "tuple"):
+        items = [_decode(item, npz, device) for item in value]
+        return items if kind == "list" else tuple(items)
+    array = npz[value]
+    if kind == "tensor":
+        return Tensor(backend.to_device(array, device))
+    return array if kind == "array" else array[()]

@@ -1,0 +1,194 @@
+"""minigen.save / minigen.load: one .npz file, no pickle, atomic writes, clear errors."""
+import collections
+import json
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+import minigen
+from minigen import serialization
+from minigen.serialization import CheckpointError, load, save
+
+
+def _checkpoint():
+    """What a training script saves: a model, an optimizer (int keys), numbers, the RNG."""
+    return {
+        "model": collections.OrderedDict(weight=minigen.randn(3, 4), bias=minigen.zeros(4, dtype="float64")),
+        "optimizer": {"state": {0: {"step": 7, "exp_avg": minigen.ones(3, 4)}, 1: {"step": 7}},
+                      "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "params": [0, 1], "amsgrad": False}]},
+        "epoch": 12, "best": float("inf"), "note": "run 1", "scheduler": None,
+        "counts": np.arange(6, dtype=np.int16).reshape(2, 3), "mask": np.array([True, False]),
+        "half": np.float16([0.5, -2.0]), "empty": np.zeros((0, 3), np.uint8), "scalar": np.float32(0.25),
+        "rng": minigen.get_rng_state(),
+    }
+
+
+def _assert_same(saved, loaded, where="obj"):
+    assert type(loaded) is (dict if isinstance(saved, dict) else type(saved)), where
+    if isinstance(saved, dict):
+        assert list(loaded) == list(saved), where  # key types and order
+        for key in saved:
+            _assert_same(saved[key], loaded[key], f"{where}[{key!r}]")
+    elif isinstance(saved, (list, tuple)):
+        assert len(loaded) == len(saved), where
+        for i, (a, b) in enumerate(zip(saved, loaded)):
+            _assert_same(a, b, f"{where}[{i}]")
+    elif isinstance(saved, minigen.Tensor):
+        assert loaded.dtype == saved.dtype and loaded.device == "cpu" and not loaded.requires_grad, where
+        np.testing.assert_array_equal(loaded.numpy(), saved.numpy())
+    elif isinstance(saved, (np.ndarray, np.generic)):
+        assert loaded.dtype == saved.dtype and loaded.shape == saved.shape, where
+        np.testing.assert_array_equal(loaded, saved)
+    else:
+        assert loaded == saved, where
+
+
+def test_round_trip_keeps_values_dtypes_key_types_and_containers(tmp_path):
+    checkpoint = _checkpoint()
+    save(checkpoint, tmp_path / "run.npz")
+    _assert_same(checkpoint, load(tmp_path / "run.npz"))
+
+
+def test_tensors_come_back_as_plain_tensors_without_grad(tmp_path):
+    weight = minigen.randn(2, requires_grad=True)
+    save({"w": weight * 2}, tmp_path / "w.npz")
+    loaded = load(tmp_path / "w.npz")["w"]
+    assert type(loaded) is minigen.Tensor and not loaded.requires_grad and loaded.grad_fn is None
+
+
+def test_the_rng_state_restores_the_stream(tmp_path):
+    save(minigen.get_rng_state(), tmp_path / "rng.npz")
+    expected = minigen.randn(5).numpy()
+    minigen.set_rng_state(load(tmp_path / "rng.npz"))
+    np.testing.assert_array_equal(minigen.randn(5).numpy(), expected)
+
+
+def test_the_file_is_an_npz_with_a_json_header(tmp_path):
+    save({"w": minigen.ones(2)}, tmp_path / "w.npz")
+    with np.load(tmp_path / "w.npz", allow_pickle=False) as npz:
+        header = json.loads(npz["__minigen__"].tobytes())
+        assert header["format"] == "minigen" and header["version"] == 1
+        assert sorted(npz.files) == ["0", "__minigen__"]
+
+
+@pytest.mark.skipif(minigen.cuda_is_available(), reason="checks the error raised when there is no CUDA")
+def test_loading_onto_cuda_without_cuda_raises_runtime_error(tmp_path):
+    save({"w": minigen.ones(2)}, tmp_path / "w.npz")
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        load(tmp_path / "w.npz", device="cuda")
+
+
+def test_load_puts_tensors_on_the_device(tmp_path, device):
+    save({"w": minigen.ones(2)}, tmp_path / "w.npz")
+    loaded = load(tmp_path / "w.npz", device=device)["w"]
+    assert loaded.device == minigen.tensor(0.0, device=device).device
+
+
+@pytest.mark.parametrize("obj, message", [
+    ({"foo": [1, 2, {3}]}, r"cannot store object of type set at obj\['foo'\]\[2\]"),
+    ({"a": (1, 2.0j)}, r"type complex at obj\['a'\]\[1\]"),
+    ({(1, 2): 3}, r"dict keys must be str or int, got tuple key \(1, 2\) at obj"),
+    ({"x": {True: 1}}, r"got bool key True at obj\['x'\]"),
+    ([np.array([None, 1])], r"dtype object\) at obj\[0\]"),
+])
+def test_unsupported_objects_raise_type_error_naming_where(tmp_path, obj, message):
+    with pytest.raises(TypeError, match=message):
+        save(obj, tmp_path / "bad.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_interrupted_save_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.npz"
+    save({"epoch": 1}, path)
+    before = path.read_bytes()
+
+    def write_half_then_fail(file, arrays):
+        file.write(before[: len(before) // 2])
+        raise OSError("disk full")
+
+    monkeypatch.setattr(serialization, "_write_npz", write_half_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        save({"epoch": 2}, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["ckpt.npz"]
+    monkeypatch.undo()
+    assert load(path) == {"epoch": 1}
+
+
+def test_save_replaces_an_existing_file(tmp_path):
+    save({"epoch": 1}, tmp_path / "ckpt.npz")
+    save({"epoch": 2}, tmp_path / "ckpt.npz")
+    assert load(tmp_path / "ckpt.npz") == {"epoch": 2}
+    assert os.listdir(tmp_path) == ["ckpt.npz"]
+
+
+@pytest.fixture
+def good_file(tmp_path):
+    path = tmp_path / "good.npz"
+    save(_checkpoint(), path)
+    return path
+
+
+def test_a_truncated_file_raises_value_error_naming_it(good_file):
+    good_file.write_bytes(good_file.read_bytes()[:-100])
+    with pytest.raises(ValueError, match=r"good\.npz.*truncated or corrupt"):
+        load(good_file)
+
+
+def test_a_flipped_byte_is_caught_by_the_checksum(good_file):
+    data = bytearray(good_file.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    good_file.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="good.npz"):
+        load(good_file)
+
+
+@pytest.mark.parametrize("content", [b"", os.urandom(2000), b"\x93NUMPY not an npz", b"hello\n"])
+def test_a_file_that_is_not_an_npz_raises_value_error(tmp_path, content):
+    (tmp_path / "x.npz").write_bytes(content)
+    with pytest.raises(ValueError, match=r"x\.npz' is not an \.npz file"):
+        load(tmp_path / "x.npz")
+
+
+def test_a_foreign_npz_is_recognized(tmp_path):
+    np.savez(tmp_path / "foreign.npz", weight=np.ones(3))
+    with pytest.raises(ValueError, match=r"foreign\.npz' is an \.npz file but not a minigen checkpoint"):
+        load(tmp_path / "foreign.npz")
+
+
+def test_a_newer_format_version_is_refused(tmp_path):
+    header = json.dumps({"format": "minigen", "version": 99, "tree": None}).encode()
+    np.savez(tmp_path / "new.npz", __minigen__=np.frombuffer(header, np.uint8))
+    with pytest.raises(ValueError, match="newer minigen"):
+        load(tmp_path / "new.npz")
+
+
+def test_pickled_object_arrays_are_refused(tmp_path):
+    header = json.dumps({"format": "minigen", "version": 1, "tree": {"array": "0"}}).encode()
+    np.savez(tmp_path / "evil.npz", __minigen__=np.frombuffer(header, np.uint8), **{"0": np.array([{"a": 1}])})
+    with pytest.raises(ValueError, match=r"evil\.npz.*allow_pickle"):
+        load(tmp_path / "evil.npz")
+
+
+def test_save_and_load_never_call_pickle(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("pickle was used")
+
+    for name in ("dump", "dumps", "load", "loads"):
+        monkeypatch.setattr(pickle, name, refuse)
+    checkpoint = _checkpoint()
+    save(checkpoint, tmp_path / "ckpt.npz")
+    _assert_same(checkpoint, load(tmp_path / "ckpt.npz"))
+
+
+def test_a_missing_file_raises_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "missing.npz")
+
+
+def test_the_file_gets_the_permissions_of_any_new_file(tmp_path):
+    save({"epoch": 1}, tmp_path / "ckpt.npz")
+    (tmp_path / "plain").write_bytes(b"")
+    assert (tmp_path / "ckpt.npz").stat().st_mode == (tmp_path / "plain").stat().st_mode
