@@ -13,5 +13,6 @@ from minigen.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigen.ops import *  # noqa: F401,F403  (add, mul, exp, sum, matmul, softmax, ...)
 from minigen.ops import DIFFERENTIABLE, NOT_DIFFERENTIABLE
 from minigen.serialization import load, save
+from minigen import nn, optim  # noqa: E402  (above the core: they import it)
 
 __version__ = "0.1.0"

@@ -537,3 +537,6 @@ def _col2im(draw):
         dilation)
     return Case([cols], lambda cols: mg.col2im(cols, shape, kernel, stride, dilation), ref,
                 {"shape": shape, "kernel": kernel, "stride": stride, "dilation": dilation})
+
+
+import op_specs_nn  # noqa: F401,E402  (the functional ops of minigen.nn register themselves here)

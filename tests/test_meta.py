@@ -40,7 +40,7 @@ def test_every_op_without_gradient_has_a_forward_spec():
 
 def test_every_public_function_of_the_op_modules_is_listed():
     listed = set(minigen.ops.DIFFERENTIABLE) | set(minigen.ops.NOT_DIFFERENTIABLE)
-    helpers = {"normalize_dim", "broadcast_shape", "output_size"}  # shape arithmetic, not ops
+    helpers = {"normalize_dim", "broadcast_shape", "output_size", "as_pair"}  # shape arithmetic, not ops
     for module in (minigen.ops.elementwise, minigen.ops.reduce, minigen.ops.shape, minigen.ops.linalg,
                    minigen.ops.conv):
         public = {name for name, obj in vars(module).items()
@@ -73,3 +73,12 @@ def test_lower_layers_never_import_higher_ones():
             parts = name.split(".")
             if parts[0] == "minigen" and len(parts) > 1 and parts[1] in LAYERS:
                 assert LAYERS.index(parts[1]) <= LAYERS.index(layer), f"{path.name} (layer {layer}) imports {name}"
+
+
+def test_every_public_function_of_nn_functional_has_a_spec():
+    import minigen.nn.functional as F
+    covered = {spec.name for spec in SPECS}
+    public = {name for name, obj in vars(F).items()
+              if inspect.isfunction(obj) and obj.__module__ == F.__name__ and not name.startswith("_")}
+    missing = public - covered
+    assert not missing, f"minigen.nn.functional functions without an entry in the op-spec table: {sorted(missing)}"

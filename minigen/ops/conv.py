@@ -17,7 +17,7 @@ from minigen.ops.reduce import amax, mean
 from minigen.ops.shape import pad, permute, reshape
 
 
-def _pair(value, name, op):
+def as_pair(value, name, op):
     """An int or a pair of ints -> a pair of ints."""
     pair = (value, value) if isinstance(value, int) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
@@ -67,7 +67,7 @@ class Col2Im(Function):
 
 
 def _geometry(image_size, kernel_size, stride, dilation, op):
-    kernel, stride, dilation = (_pair(v, name, op) for v, name in
+    kernel, stride, dilation = (as_pair(v, name, op) for v, name in
                                 ((kernel_size, "kernel_size"), (stride, "stride"), (dilation, "dilation")))
     _check_fits(image_size, kernel, stride, dilation, op)
     grid = tuple(output_size(*args) for args in zip(image_size, kernel, stride, dilation))
@@ -128,7 +128,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     Returns (N, O, Ho, Wo) with Ho = floor((H + 2p - d(kH-1) - 1) / s) + 1.
     y[n, o] = sum_{c, i, j} weight[o, c, i, j] x_pad[n, c, s*y + d*i, s*x + d*j] + bias[o]
     """
-    stride, padding, dilation = (_pair(v, name, "conv2d") for v, name in
+    stride, padding, dilation = (as_pair(v, name, "conv2d") for v, name in
                                  ((stride, "stride"), (padding, "padding"), (dilation, "dilation")))
     _check_image(x, "conv2d")
     _check_weight(x, weight, 1, "conv2d")
@@ -149,7 +149,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     x: (N, C_in, H, W); weight: (C_in, C_out, kH, kW); bias: (C_out,) or None.
     Returns (N, C_out, Ho, Wo), Ho = (H - 1)s - 2p + d(kH - 1) + output_padding + 1.
     """
-    stride, padding, output_padding, dilation = (_pair(v, name, "conv_transpose2d") for v, name in (
+    stride, padding, output_padding, dilation = (as_pair(v, name, "conv_transpose2d") for v, name in (
         (stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))
     _check_image(x, "conv_transpose2d")
     _check_weight(x, weight, 0, "conv_transpose2d")
@@ -172,9 +172,9 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
 
 # ------------------------------------------------------------------ pooling
 def _pool(x, kernel_size, stride, padding, fill, reduce, op):
-    kernel = _pair(kernel_size, "kernel_size", op)
-    stride = kernel if stride is None else _pair(stride, "stride", op)
-    padding = _pair(padding, "padding", op)
+    kernel = as_pair(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None else as_pair(stride, "stride", op)
+    padding = as_pair(padding, "padding", op)
     _check_image(x, op)
     if any(2 * p > k for p, k in zip(padding, kernel)):
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")

@@ -1,0 +1,142 @@
+"""Layers with a spatial window over images (N, C, H, W): Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d.
+
+The arithmetic lives in ``minigen.ops.conv`` (im2col); these classes hold the weights and
+settings, initialize like PyTorch, and check the input at the door.
+"""
+from minigen.creation import zeros
+from minigen.nn import functional as F
+from minigen.nn.layers import _check_sizes, _default_init_
+from minigen.nn.module import Module, Parameter
+from minigen.ops.conv import as_pair, output_size
+
+
+def _check_image(layer, x, channels=None):
+    """x must be (N, channels, H, W) (any C when channels is None)."""
+    if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
+        expected = f"(N, {'C' if channels is None else channels}, H, W)"
+        raise ValueError(f"{layer!r}: expected input of shape {expected}, got shape {tuple(x.shape)}")
+
+
+def _pairs(layer, **settings):
+    """Each setting as a pair (height, width): sizes at least 1, paddings at least 0."""
+    pairs = []
+    for name, value in settings.items():
+        pair = as_pair(value, name, layer)
+        lowest = 0 if name.endswith("padding") else 1
+        if min(pair) < lowest:
+            raise ValueError(f"{layer}: {name} must be at least {lowest}, got {value!r}")
+        pairs.append(pair)
+    return pairs
+
+
+def _check_window(layer, x, kernel, stride, padding, dilation=(1, 1)):
+    """The (dilated) window must fit at least once into the padded image (all arguments pairs)."""
+    sizes = [output_size(n + 2 * p, k, s, d) for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation)]
+    if min(sizes) < 1:
+        raise ValueError(f"{layer!r}: input of shape {tuple(x.shape)} is too small: the window {kernel} "
+                         f"(dilation {dilation}) does not fit into the {x.shape[2]}x{x.shape[3]} image padded "
+                         f"by {padding}")
+
+
+class _Conv(Module):
+    """Weights, settings and repr shared by Conv2d and ConvTranspose2d."""
+
+    transposed = False  # the weight is (in, out, kH, kW) instead of (out, in, kH, kW)
+
+    def __init__(self, in_channels, out_channels, bias, **settings):
+        super().__init__()
+        name = type(self).__name__
+        _check_sizes(name, in_channels=in_channels, out_channels=out_channels)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        for setting, pair in zip(settings, _pairs(name, **settings)):  # kernel_size, stride, ... as pairs
+            setattr(self, setting, pair)
+        channels = (in_channels, out_channels) if self.transposed else (out_channels, in_channels)
+        self.weight = Parameter(zeros(*channels, *self.kernel_size))
+        self.register_parameter("bias", Parameter(zeros(out_channels)) if bias else None)
+        _default_init_(self.weight, self.bias)
+
+    def extra_repr(self):
+        """PyTorch's text: settings at their defaults are left out."""
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if getattr(self, "output_padding", (0, 0)) != (0, 0):
+            text += f", output_padding={self.output_padding}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class Conv2d(_Conv):
+    """2-D convolution: x (N, in_channels, H, W) -> (N, out_channels, Ho, Wo),
+    Ho = floor((H + 2 padding - dilation (kH - 1) - 1) / stride) + 1.
+
+    weight: (out_channels, in_channels, kH, kW); bias: (out_channels,) or None. Both start
+    uniform on [-1/sqrt(fan_in), 1/sqrt(fan_in)], fan_in = in_channels kH kW (PyTorch's default).
+    kernel_size, stride, padding, dilation: an int or a pair (height, width).
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, bias=True):
+        super().__init__(in_channels, out_channels, bias, kernel_size=kernel_size, stride=stride, padding=padding,
+                         dilation=dilation)
+
+    def forward(self, x):
+        _check_image(self, x, self.in_channels)
+        _check_window(self, x, self.kernel_size, self.stride, self.padding, self.dilation)
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+
+class ConvTranspose2d(_Conv):
+    """The transpose (adjoint) of Conv2d, an upsampling layer: x (N, in_channels, H, W) ->
+    (N, out_channels, Ho, Wo), Ho = (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1.
+
+    weight: (in_channels, out_channels, kH, kW), as PyTorch's; bias: (out_channels,) or None.
+    Initialized as PyTorch does, which counts fan_in = out_channels kH kW for this shape.
+    """
+
+    transposed = True
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, bias=True,
+                 dilation=1):
+        super().__init__(in_channels, out_channels, bias, kernel_size=kernel_size, stride=stride, padding=padding,
+                         output_padding=output_padding, dilation=dilation)
+
+    def forward(self, x):
+        _check_image(self, x, self.in_channels)
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                  self.dilation)
+
+
+class _Pool2d(Module):
+    """Settings shared by the pooling layers; stride defaults to kernel_size (windows that do not overlap)."""
+
+    function = None
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+        self._window = _pairs(type(self).__name__, kernel_size=kernel_size, stride=self.stride, padding=padding)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, x):
+        _check_image(self, x)
+        _check_window(self, x, *self._window)
+        return self.function(x, self.kernel_size, self.stride, self.padding)
+
+
+class MaxPool2d(_Pool2d):
+    """The largest value of each kernel_size window: (N, C, H, W) -> (N, C, Ho, Wo)."""
+
+    function = staticmethod(F.max_pool2d)
+
+
+class AvgPool2d(_Pool2d):
+    """The mean of each kernel_size window (zero padding counts in the mean, as PyTorch's default)."""
+
+    function = staticmethod(F.avg_pool2d)

@@ -1,0 +1,241 @@
+"""Functions behind the layers, and the losses (``import minigen.nn.functional as F``).
+
+Everything here is composed from minigen's differentiable ops, so gradients of every
+order come for free (a gradient penalty through batch_norm or cross_entropy just works).
+
+Losses take ``reduction="mean" | "sum" | "none"`` (keyword) and check that input and
+target fit together, naming both shapes when they do not.
+"""
+import math
+
+from minigen import backend
+from minigen.autograd import Tensor
+from minigen.creation import rand
+from minigen.ops import (
+    abs, broadcast_to, leaky_relu, log, log_softmax, mean, permute, relu, reshape, sigmoid, softmax, softplus,
+    sqrt, sum, tanh, var, where)
+from minigen.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d
+
+__all__ = [
+    "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropout", "upsample",
+    "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax",
+    "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy"]
+
+
+# ------------------------------------------------------------------ layers as functions
+def linear(x, weight, bias=None):
+    """x W^T + b. x: (..., in); weight: (out, in); bias: (out,) or None. Returns (..., out)."""
+    if weight.ndim != 2 or x.ndim < 1 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {tuple(x.shape)} does not fit a weight of shape "
+                         f"{tuple(weight.shape)}: expected input of shape (..., {weight.shape[-1]})")
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise ValueError(f"linear: bias of shape {tuple(bias.shape)} does not match {weight.shape[0]} outputs")
+    y = x @ weight.T
+    return y if bias is None else y + bias
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalize each channel (dim 1) of x: (N, C, ...) over all other dims.
+
+    training=True: with the batch's mean and biased variance; the running statistics
+    (when not None) move towards the batch's, the variance unbiased (n / (n - 1)):
+        running <- (1 - momentum) running + momentum batch          (in place, not recorded)
+    training=False: with running_mean and running_var.
+    Then y = (x - mean) / sqrt(var + eps) * weight + bias, weight and bias (C,) or None,
+    computed as (x - mean) * scale + bias with scale = weight / sqrt(var + eps) per channel.
+    """
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got shape {tuple(x.shape)}")
+    channels = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and t.shape != (channels,):
+            raise ValueError(f"batch_norm: {name} has shape {tuple(t.shape)}, expected ({channels},) for input "
+                             f"of shape {tuple(x.shape)}")
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm: training=False needs running_mean and running_var")
+    count = x.data.size // max(channels, 1)  # values per channel
+    if training and count < 2:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of shape "
+                         f"{tuple(x.shape)}")
+    dims = (0,) + tuple(range(2, x.ndim))
+    per_channel = (1, channels) + (1,) * (x.ndim - 2)
+    if training:
+        mu, sigma2 = mean(x, dims, keepdim=True), var(x, dims, keepdim=True, correction=0)
+        if running_mean is not None:
+            running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mu.data.reshape(-1)
+        if running_var is not None:
+            unbiased = sigma2.data.reshape(-1) * (count / (count - 1))
+            running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+    else:
+        mu, sigma2 = reshape(running_mean, per_channel), reshape(running_var, per_channel)
+    scale = 1 / sqrt(sigma2 + eps)  # per channel, so the full-size work is one -, one * and one +
+    if weight is not None:
+        scale = scale * reshape(weight, per_channel)
+    y = (x - mu) * scale
+    return y if bias is None else y + reshape(bias, per_channel)
+
+
+def _check_probability(p, op):
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"{op}: p must be a probability in [0, 1], got {p!r}")
+
+
+def dropout(x, p=0.5, training=True):
+    """Inverted dropout: each element is zeroed with probability p and the others are scaled by
+    1 / (1 - p), so the expected output is x. The identity when not training. The mask comes
+    from minigen's seeded stream (the same on every device)."""
+    _check_probability(p, "dropout")
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0
+    keep = rand(*x.shape, dtype=x.dtype, device=x.device) >= p
+    return x * (keep.to(x.dtype) / (1 - p))
+
+
+def upsample(x, scale_factor, mode="nearest"):
+    """Nearest-neighbour upsampling by integer factors: each value of x (N, C, *spatial)
+    becomes a block of scale_factor copies along each spatial dim.
+
+    Built from reshape and broadcast_to, so its gradient sums each block (the adjoint).
+    scale_factor: a whole number (2 or 2.0), or one per spatial dim.
+    """
+    if mode != "nearest":
+        raise ValueError(f"upsample: only mode='nearest' is implemented, got {mode!r}")
+    if x.ndim < 3:
+        raise ValueError(f"upsample: expected input of shape (N, C, *spatial), got shape {tuple(x.shape)}")
+    spatial = x.shape[2:]
+    scales = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * len(spatial)
+    whole = [isinstance(s, (int, float)) and not isinstance(s, bool) and s >= 1 and float(s).is_integer()
+             for s in scales]
+    if len(scales) != len(spatial) or not all(whole):
+        raise ValueError(f"upsample: scale_factor must be a positive whole number or {len(spatial)} of them for "
+                         f"input of shape {tuple(x.shape)} (only integer scales are implemented), got {scale_factor!r}")
+    scales = tuple(int(s) for s in scales)
+    lead = x.shape[:2]
+    gaps = lead + tuple(d for n in spatial for d in (n, 1))                      # (N, C, H, 1, W, 1)
+    blocks = lead + tuple(d for n, s in zip(spatial, scales) for d in (n, s))   # (N, C, H, s, W, s)
+    return reshape(broadcast_to(reshape(x, gaps), blocks), lead + tuple(n * s for n, s in zip(spatial, scales)))
+
+
+# ------------------------------------------------------------------ losses: shared checks
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction, op):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return mean(loss)
+    if reduction == "sum":
+        return sum(loss)
+    return loss
+
+
+def _check_same_shape(input, target, op):
+    if input.shape != target.shape:
+        raise ValueError(f"{op}: input of shape {tuple(input.shape)} and target of shape {tuple(target.shape)} "
+                         "must have the same shape")
+
+
+# ------------------------------------------------------------------ regression losses
+def mse_loss(input, target, *, reduction="mean"):
+    """(input - target)^2, elementwise, then reduced."""
+    _check_reduction(reduction, "mse_loss")
+    _check_same_shape(input, target, "mse_loss")
+    return _reduce((input - target) ** 2, reduction)
+
+
+def l1_loss(input, target, *, reduction="mean"):
+    """|input - target|, elementwise, then reduced."""
+    _check_reduction(reduction, "l1_loss")
+    _check_same_shape(input, target, "l1_loss")
+    return _reduce(abs(input - target), reduction)
+
+
+# ------------------------------------------------------------------ binary classification
+_LOG_FLOOR = -100.0  # PyTorch clamps the logs of BCE here, so p = 0 costs 100, not inf
+
+
+def _clamped_log(p):
+    """max(ln p, -100), with a finite (zero) gradient where the floor applies, p = 0 included.
+    The inner where keeps log away from 0, so no inf * 0 appears in the backward."""
+    above = Tensor(p.data > math.exp(_LOG_FLOOR))
+    return where(above, log(where(above, p, 1.0)), _LOG_FLOOR)
+
+
+def binary_cross_entropy(input, target, *, reduction="mean"):
+    """-(y ln p + (1 - y) ln(1 - p)) for probabilities p = input in [0, 1], each log
+    clamped at -100 as PyTorch does. For logits, binary_cross_entropy_with_logits is stabler."""
+    _check_reduction(reduction, "binary_cross_entropy")
+    _check_same_shape(input, target, "binary_cross_entropy")
+    if ((input.data < 0) | (input.data > 1)).any():
+        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1] "
+                         "(apply sigmoid first, or use binary_cross_entropy_with_logits)")
+    return _reduce(-(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input)), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, *, reduction="mean"):
+    """BCE of sigmoid(x) for logits x = input, without forming sigmoid:
+
+        -(y ln sigma(x) + (1 - y) ln(1 - sigma(x))) = softplus(x) - x y
+                                                    = max(x, 0) - x y + ln(1 + e^-|x|)
+    softplus computes the last form, so |x| = 1000 is fine; its derivative is sigma(x) - y.
+    """
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    _check_same_shape(input, target, "binary_cross_entropy_with_logits")
+    return _reduce(softplus(input) - input * target, reduction)
+
+
+# ------------------------------------------------------------------ multi-class classification
+def _check_class_targets(input, target, op):
+    """input (N, C, d1, ...) with class scores on dim 1; target (N, d1, ...) of ints in [0, C)."""
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold class indices (an integer tensor), got dtype {target.dtype}")
+    if input.ndim < 2:
+        raise ValueError(f"{op}: expected input of shape (N, C, ...), got shape {tuple(input.shape)}")
+    if target.shape != input.shape[:1] + input.shape[2:]:
+        raise ValueError(f"{op}: input of shape {tuple(input.shape)} (N, C, ...) and target of shape "
+                         f"{tuple(target.shape)} do not fit: expected target of shape "
+                         f"{tuple(input.shape[:1] + input.shape[2:])}")
+    classes = input.shape[1]
+    if target.data.size and (target.data.min() < 0 or target.data.max() >= classes):
+        raise IndexError(f"{op}: target holds class indices from {int(target.data.min())} to "
+                         f"{int(target.data.max())}, outside [0, {classes})")
+
+
+def _pick(values, target):
+    """values[n, target[n, d...], d...]: the entry of each position's target class."""
+    classes_last = permute(values, (0,) + tuple(range(2, values.ndim)) + (1,))
+    rows = reshape(classes_last, (-1, values.shape[1]))
+    xp = backend.array_module(target.data)
+    picked = rows[xp.arange(rows.shape[0]), target.data.reshape(-1)]
+    return reshape(picked, target.shape)
+
+
+def nll_loss(input, target, *, reduction="mean"):
+    """-input[n, target[n]] for log-probabilities input (N, C) or (N, C, d1, ...) and class
+    indices target (N,) or (N, d1, ...)."""
+    _check_reduction(reduction, "nll_loss")
+    _check_class_targets(input, target, "nll_loss")
+    return _reduce(-_pick(input, target), reduction)
+
+
+def cross_entropy(input, target, *, reduction="mean"):
+    """-log softmax(input)[target]: input holds logits (N, C) or (N, C, d1, ...), classes on dim 1.
+
+    target: class indices (N,) or (N, d1, ...), or class probabilities of input's shape
+    (then the loss is -sum_c target_c log softmax(input)_c).
+    """
+    _check_reduction(reduction, "cross_entropy")
+    if target.dtype.kind == "f":
+        if input.ndim < 2:
+            raise ValueError(f"cross_entropy: expected input of shape (N, C, ...), got shape {tuple(input.shape)}")
+        _check_same_shape(input, target, "cross_entropy")
+        return _reduce(-sum(target * log_softmax(input, dim=1), dim=1), reduction)
+    _check_class_targets(input, target, "cross_entropy")
+    return _reduce(-_pick(log_softmax(input, dim=1), target), reduction)

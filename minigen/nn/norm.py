@@ -1,0 +1,65 @@
+"""Batch normalization layers: BatchNorm1d for (N, C) or (N, C, L), BatchNorm2d for (N, C, H, W).
+
+In training mode a layer normalizes with the batch's statistics and moves its running
+statistics (buffers, saved in state_dict) towards them; in eval mode it uses the running
+statistics, so one example gives the same answer whatever batch it comes in.
+"""
+import numpy as np
+
+from minigen.creation import ones, tensor, zeros
+from minigen.nn import functional as F
+from minigen.nn.layers import _check_sizes
+from minigen.nn.module import Module, Parameter
+
+
+class _BatchNorm(Module):
+    """PyTorch's BatchNorm: y = (x - mean) / sqrt(var + eps) * weight + bias, per channel (dim 1).
+
+    momentum: weight of the newest batch in the running averages; None for a plain
+    average over all batches so far (1 / num_batches_tracked).
+    affine: learn weight (starts at 1) and bias (starts at 0).
+    track_running_stats: keep running_mean, running_var and num_batches_tracked; without
+    them the batch statistics are used in eval mode too.
+    """
+
+    input_dims = ()  # the numbers of dims a subclass accepts
+    input_shapes = ""  # the same, said for the error message
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
+        super().__init__()
+        _check_sizes(type(self).__name__, num_features=num_features)
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.register_parameter("weight", Parameter(ones(num_features)) if affine else None)
+        self.register_parameter("bias", Parameter(zeros(num_features)) if affine else None)
+        tracked = track_running_stats
+        self.register_buffer("running_mean", zeros(num_features) if tracked else None)
+        self.register_buffer("running_var", ones(num_features) if tracked else None)
+        self.register_buffer("num_batches_tracked", tensor(0, dtype=np.int64) if tracked else None)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+    def forward(self, x):
+        if x.ndim not in self.input_dims or x.shape[1] != self.num_features:
+            shapes = self.input_shapes.format(C=self.num_features)
+            raise ValueError(f"{self!r}: expected input of shape {shapes}, got shape {tuple(x.shape)}")
+        momentum = self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data += 1
+            if momentum is None:  # a cumulative average: the k-th batch gets weight 1/k
+                momentum = 1.0 / int(self.num_batches_tracked.item())
+        use_batch_stats = self.training or self.running_mean is None
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_batch_stats,
+                            momentum, self.eps)
+
+
+class BatchNorm1d(_BatchNorm):
+    input_dims = (2, 3)
+    input_shapes = "(N, {C}) or (N, {C}, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    input_dims = (4,)
+    input_shapes = "(N, {C}, H, W)"

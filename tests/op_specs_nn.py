@@ -1,0 +1,194 @@
+"""Entries of the op-spec table (tests/op_specs.py) for minigen.nn.functional.
+
+Imported at the end of op_specs.py, so tests/test_ops.py runs forward-vs-NumPy, gradcheck
+and gradgradcheck on these too. Names are the public names in minigen.nn.functional.
+Every loss draws its reduction from all three, so each path is differentiated twice.
+"""
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minigen as mg
+import minigen.nn.functional as F
+from op_specs import Case, _spec
+from strategies import arrays, away_from_zero, positive, reals, shapes
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _np_reduce(loss, reduction):
+    return {"mean": np.mean, "sum": np.sum, "none": np.asarray}[reduction](loss)
+
+
+@st.composite
+def channel_shapes(draw, min_values_per_channel=1):
+    """(N, C) or (N, C, *spatial) with up to two spatial dims, small sides."""
+    shape = draw(shapes(min_dims=2, max_dims=4, max_side=3))
+    assume(int(np.prod(shape)) // shape[1] >= min_values_per_channel)
+    return shape
+
+
+# ------------------------------------------------------------------ layers as functions
+@_spec("linear")
+def _linear(draw):
+    n_in, n_out = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    x = draw(arrays(draw(shapes(max_dims=2, max_side=3)) + (n_in,)))
+    weight = draw(arrays((n_out, n_in)))
+    if draw(st.booleans()):
+        return Case([x, weight, draw(arrays((n_out,)))], F.linear, lambda x, w, b: x @ w.T + b, {"bias": True})
+    return Case([x, weight], F.linear, lambda x, w: x @ w.T, {"bias": False})
+
+
+def _np_normalize(x, mu, sigma2, weight, bias, eps):
+    per_channel = (1, -1) + (1,) * (x.ndim - 2)
+    return ((x - mu) / np.sqrt(sigma2 + eps)) * weight.reshape(per_channel) + bias.reshape(per_channel)
+
+
+@_spec("batch_norm")
+def _batch_norm_training(draw):
+    shape = draw(channel_shapes(min_values_per_channel=2))
+    dims = (0,) + tuple(range(2, len(shape)))
+    x = draw(arrays(shape, reals(), unique=True))
+    assume(np.var(x, axis=dims).min() > 0.05)  # a channel of (nearly) equal values is ill-conditioned
+    weight, bias = draw(arrays((shape[1],))), draw(arrays((shape[1],)))
+
+    def fn(x, weight, bias):  # fresh running statistics each call: updating them must not change y
+        running = mg.zeros(shape[1], dtype=mg.float64, device=x.device), mg.ones(shape[1], dtype=mg.float64,
+                                                                                   device=x.device)
+        return F.batch_norm(x, *running, weight, bias, training=True, momentum=0.1, eps=1e-5)
+
+    def ref(x, weight, bias):
+        return _np_normalize(x, x.mean(dims, keepdims=True), x.var(dims, keepdims=True), weight, bias, 1e-5)
+    return Case([x, weight, bias], fn, ref, {"training": True})
+
+
+@_spec("batch_norm")
+def _batch_norm_eval(draw):
+    shape = draw(channel_shapes())
+    c = shape[1]
+    x, running_mean, running_var = draw(arrays(shape)), draw(arrays((c,))), draw(arrays((c,), positive(0.2, 3.0)))
+    weight, bias = draw(arrays((c,))), draw(arrays((c,)))
+
+    def fn(x, running_mean, running_var, weight, bias):
+        return F.batch_norm(x, running_mean, running_var, weight, bias, training=False, eps=1e-5)
+
+    def ref(x, running_mean, running_var, weight, bias):
+        per_channel = (1, -1) + (1,) * (x.ndim - 2)
+        return _np_normalize(x, running_mean.reshape(per_channel), running_var.reshape(per_channel), weight, bias,
+                             1e-5)
+    return Case([x, running_mean, running_var, weight, bias], fn, ref, {"training": False})
+
+
+@_spec("dropout")
+def _dropout(draw):
+    """The mask comes from the seeded stream: reseeding inside fn gives the same mask on every
+    call (gradcheck evaluates fn many times), and NumPy's generator with that seed reproduces it."""
+    p, training, seed = draw(st.sampled_from([0.0, 0.3, 0.5, 1.0])), draw(st.booleans()), draw(st.integers(0, 9))
+
+    def fn(x):
+        mg.manual_seed(seed)
+        return F.dropout(x, p, training)
+
+    def ref(x):
+        if not training:
+            return x
+        keep = np.random.default_rng(seed).random(x.shape) >= p
+        return x * keep / (1 - p) if p < 1 else x * 0
+    return Case([draw(arrays(draw(shapes())))], fn, ref, {"p": p, "training": training, "seed": seed})
+
+
+@_spec("upsample")
+def _upsample(draw):
+    shape = draw(shapes(min_dims=3, max_dims=4, max_side=3))
+    scale = draw(st.one_of(st.integers(1, 3), st.tuples(*[st.integers(1, 3)] * (len(shape) - 2))))
+    scales = (scale,) * (len(shape) - 2) if isinstance(scale, int) else scale
+
+    def ref(x):
+        for axis, s in enumerate(scales, start=2):
+            x = np.repeat(x, s, axis=axis)
+        return x
+    return Case([draw(arrays(shape))], lambda x: F.upsample(x, scale), ref, {"scale_factor": scale})
+
+
+# ------------------------------------------------------------------ losses
+def _pointwise_loss(name, op, ref_elementwise, draw_pair):
+    @_spec(name)
+    def case(draw):
+        reduction = draw(st.sampled_from(REDUCTIONS))
+        input, target = draw_pair(draw, draw(shapes()))
+        return Case([input, target], lambda x, y: op(x, y, reduction=reduction),
+                    lambda x, y: _np_reduce(ref_elementwise(x, y), reduction), {"reduction": reduction})
+
+
+def _any_pair(draw, shape):
+    return draw(arrays(shape)), draw(arrays(shape))
+
+
+def _apart_pair(draw, shape):
+    """input and target never equal (|x - y| >= 0.05), off the kink of |x - y|."""
+    x = draw(arrays(shape))
+    return x, x - draw(arrays(shape, away_from_zero()))
+
+
+def _probability_pair(draw, shape):
+    return draw(arrays(shape, reals(0.05, 0.95))), draw(arrays(shape, reals(0.0, 1.0)))
+
+
+def _logit_pair(draw, shape):
+    return draw(arrays(shape, reals(-5, 5))), draw(arrays(shape, reals(0.0, 1.0)))
+
+
+_pointwise_loss("mse_loss", F.mse_loss, lambda x, y: (x - y) ** 2, _any_pair)
+_pointwise_loss("l1_loss", F.l1_loss, lambda x, y: np.abs(x - y), _apart_pair)
+_pointwise_loss("binary_cross_entropy", F.binary_cross_entropy,
+                lambda p, y: -(y * np.log(p) + (1 - y) * np.log(1 - p)), _probability_pair)
+_pointwise_loss("binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits,
+                lambda x, y: -(y * np.log(1 / (1 + np.exp(-x))) + (1 - y) * np.log(1 - 1 / (1 + np.exp(-x)))),
+                _logit_pair)
+
+
+def _np_log_softmax(x):
+    z = x - x.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def _np_pick(values, target):
+    """values[n, target[n, d...], d...] by brute force."""
+    out = np.empty(target.shape)
+    for index in np.ndindex(*target.shape):
+        out[index] = values[(index[0], target[index]) + index[1:]]
+    return out
+
+
+@st.composite
+def class_problems(draw):
+    """Scores (N, C, *d) and integer targets (N, *d) in [0, C)."""
+    shape = draw(shapes(min_dims=2, max_dims=3, max_side=3))
+    target = draw(hnp.arrays(np.int64, shape[:1] + shape[2:], elements=st.integers(0, shape[1] - 1)))
+    return draw(arrays(shape, reals(-4, 4))), target
+
+
+def _class_loss(name, op, to_log_probabilities):
+    @_spec(name)
+    def case(draw):
+        reduction = draw(st.sampled_from(REDUCTIONS))
+        scores, target = draw(class_problems())
+        return Case([scores, target], lambda x, t: op(x, t, reduction=reduction),
+                    lambda x, t: _np_reduce(-_np_pick(to_log_probabilities(x), t), reduction),
+                    {"reduction": reduction})
+
+
+_class_loss("nll_loss", F.nll_loss, lambda x: x)
+_class_loss("cross_entropy", F.cross_entropy, _np_log_softmax)
+
+
+@_spec("cross_entropy")
+def _cross_entropy_probabilities(draw):
+    reduction = draw(st.sampled_from(REDUCTIONS))
+    shape = draw(shapes(min_dims=2, max_dims=3, max_side=3))
+    scores, weights = draw(arrays(shape, reals(-4, 4))), draw(arrays(shape, positive(0.1, 1.0)))
+    target = weights / weights.sum(axis=1, keepdims=True)  # each position's class probabilities
+    return Case([scores, target], lambda x, t: F.cross_entropy(x, t, reduction=reduction),
+                lambda x, t: _np_reduce(-(t * _np_log_softmax(x)).sum(axis=1), reduction),
+                {"reduction": reduction, "target": "probabilities"})
