@@ -232,7 +232,8 @@ class Sigmoid(Function):
     def forward(self, x):
         xp = backend.array_module(x)
         e = xp.exp(-xp.abs(x))  # e^-|x| never overflows
-        return xp.where(x >= 0, 1, e) / (1 + e)  # 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below
+        numerator = 1 + (x < 0) * (e - 1)  # 1 for x >= 0, e^x below: arithmetic, as where() is slow
+        return numerator / (1 + e)  # 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below
 
     def backward(self, gy):
         y = self.output()
@@ -250,14 +251,12 @@ class ReLU(Function):
 
 class LeakyReLU(Function):
     def forward(self, x, negative_slope):
-        self.negative_slope = negative_slope
-        return backend.array_module(x).where(x > 0, x, x * negative_slope)
+        one = x.dtype.type(1)
+        self.slope = (x > 0) * (one - negative_slope) + x.dtype.type(negative_slope)  # 1 or negative_slope
+        return x * self.slope
 
     def backward(self, gy):
-        x, = self.inputs
-        xp = backend.array_module(x.data)
-        slope = xp.where(x.data > 0, 1, self.negative_slope).astype(x.dtype)
-        return gy * _const(slope)  # 1 for x > 0, negative_slope otherwise
+        return gy * _const(self.slope)  # d/dx = 1 for x > 0, negative_slope otherwise
 
 
 class Softplus(Function):
