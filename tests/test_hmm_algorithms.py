@@ -1,0 +1,181 @@
+"""The HMM algorithms against exact answers: every hidden path enumerated, Fisher's identity by autograd."""
+import itertools
+
+import numpy as np
+import pytest
+
+import minigen as mg
+from minigen.models import hmm_algorithms as alg
+
+K, LENGTHS = 3, [5, 3, 6, 1]
+
+
+def random_model(rng, k=K, n_features=4):
+    def stochastic(*shape):
+        p = rng.random(shape) + 0.05
+        return p / p.sum(axis=-1, keepdims=True)
+    return stochastic(k), stochastic(k, k), stochastic(k, n_features)
+
+
+def batch(rng, lengths=LENGTHS, k=K):
+    """Random emission probabilities B_obs (B, T, K) with a mask for ``lengths``."""
+    mask = np.arange(max(lengths))[None, :] < np.asarray(lengths)[:, None]
+    return rng.random((len(lengths), max(lengths), k)) + 0.01, mask
+
+
+def brute_force(startprob, transmat, B_obs):
+    """Enumerate all K^T paths of one sequence: p(X), gamma (T, K), xi (T-1, K, K), best path and ln p."""
+    T, k = B_obs.shape
+    likelihood, gamma, xi = 0.0, np.zeros((T, k)), np.zeros((T - 1, k, k))
+    best, best_p = None, -1.0
+    for path in itertools.product(range(k), repeat=T):
+        p = startprob[path[0]] * B_obs[0, path[0]]
+        for n in range(1, T):
+            p *= transmat[path[n - 1], path[n]] * B_obs[n, path[n]]
+        likelihood += p
+        gamma[np.arange(T), path] += p
+        xi[np.arange(T - 1), path[:-1], path[1:]] += p
+        if p > best_p:
+            best, best_p = np.array(path), p
+    return likelihood, gamma / likelihood, xi / likelihood, best, np.log(best_p)
+
+
+@pytest.fixture
+def problem():
+    rng = np.random.default_rng(1)
+    startprob, transmat, _ = random_model(rng)
+    B_obs, mask = batch(rng)
+    exact = [brute_force(startprob, transmat, B_obs[b, :t]) for b, t in enumerate(LENGTHS)]
+    return startprob, transmat, B_obs, mask, exact
+
+
+def run_scaled(startprob, transmat, B_obs, mask):
+    alpha, c = alg.forward_scaled(startprob, transmat, B_obs, mask)
+    beta = alg.backward_scaled(transmat, B_obs, c, mask)
+    gamma, xi_sum = alg.posteriors_scaled(transmat, B_obs, alpha, beta, c, mask)
+    xi = alg.xi_steps_scaled(transmat, B_obs, alpha, beta, c, mask)
+    return alg.log_likelihood_scaled(c), gamma, xi, xi_sum, alg.viterbi_scaled(startprob, transmat, B_obs, mask)
+
+
+def run_log(startprob, transmat, B_obs, mask):
+    log_pi, log_A, log_B = np.log(startprob), np.log(transmat), np.log(B_obs)
+    log_alpha, log_likelihood = alg.forward_log(log_pi, log_A, log_B, mask)
+    log_beta = alg.backward_log(log_A, log_B, mask)
+    gamma, xi_sum = alg.posteriors_log(log_A, log_B, log_alpha, log_beta, log_likelihood, mask)
+    xi = alg.xi_steps_log(log_A, log_B, log_alpha, log_beta, log_likelihood, mask)
+    return log_likelihood, gamma, xi, xi_sum, alg.viterbi_log(log_pi, log_A, log_B, mask)
+
+
+@pytest.mark.parametrize("run", [run_scaled, run_log], ids=["scaled", "log"])
+def test_batch_with_unequal_lengths_matches_enumeration_of_all_paths(problem, run):
+    startprob, transmat, B_obs, mask, exact = problem
+    log_likelihood, gamma, xi, xi_sum, (best_logprob, path) = run(startprob, transmat, B_obs, mask)
+    for b, (t, (p, gamma_b, xi_b, best, best_log_p)) in enumerate(zip(LENGTHS, exact)):
+        np.testing.assert_allclose(log_likelihood[b], np.log(p), rtol=1e-12)
+        np.testing.assert_allclose(gamma[b, :t], gamma_b, atol=1e-12)
+        np.testing.assert_array_equal(gamma[b, t:], 0)  # padding
+        np.testing.assert_allclose(xi[b, :t - 1], xi_b, atol=1e-12)
+        np.testing.assert_array_equal(xi[b, t - 1:], 0)
+        np.testing.assert_allclose(xi_sum[b], xi_b.sum(axis=0), atol=1e-12)
+        np.testing.assert_array_equal(path[b, :t], best)
+        np.testing.assert_array_equal(path[b, t:], -1)
+        np.testing.assert_allclose(best_logprob[b], best_log_p, rtol=1e-12)
+
+
+def test_batch_equals_one_sequence_at_a_time(problem):
+    startprob, transmat, B_obs, mask, _ = problem
+    together = run_scaled(startprob, transmat, B_obs, mask)
+    for b, t in enumerate(LENGTHS):
+        alone = run_scaled(startprob, transmat, B_obs[b:b + 1, :t], mask[b:b + 1, :t])
+        np.testing.assert_allclose(together[0][b], alone[0][0], rtol=1e-13)
+        np.testing.assert_allclose(together[1][b, :t], alone[1][0], atol=1e-13)
+        np.testing.assert_allclose(together[3][b], alone[3][0], atol=1e-13)
+        np.testing.assert_array_equal(together[4][1][b, :t], alone[4][1][0])
+
+
+def test_scaled_equals_log_on_a_larger_batch():
+    rng = np.random.default_rng(2)
+    startprob, transmat, _ = random_model(rng, k=5)
+    B_obs, mask = batch(rng, lengths=[40, 17, 33, 2, 40], k=5)
+    for scaled, logged in zip(run_scaled(startprob, transmat, B_obs, mask), run_log(startprob, transmat, B_obs, mask)):
+        for a, b in zip(*(x if isinstance(x, tuple) else (x,) for x in (scaled, logged))):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_pad_sequences_and_unpad_are_inverse():
+    X = np.arange(10)[:, None]
+    padded, mask = alg.pad_sequences(X, [3, 7])
+    assert padded.shape == (2, 7, 1) and mask.sum() == 10
+    np.testing.assert_array_equal(padded[0, :3, 0], [0, 1, 2])
+    np.testing.assert_array_equal(alg.unpad(padded, mask), X)
+
+
+@pytest.mark.parametrize("lengths, message", [([3, 3], "sum to 6 but X has 10"), ([10, 0], "positive")])
+def test_pad_sequences_rejects_bad_lengths(lengths, message):
+    with pytest.raises(ValueError, match=message):
+        alg.pad_sequences(np.zeros((10, 1)), lengths)
+
+
+def test_sixteen_states_and_100000_steps_stay_finite_in_both_variants():
+    rng = np.random.default_rng(3)
+    startprob, transmat, _ = random_model(rng, k=16)
+    B_obs, mask = rng.random((1, 100_000, 16)), np.ones((1, 100_000), dtype=bool)
+    _, c = alg.forward_scaled(startprob, transmat, B_obs, mask)
+    log_likelihood = alg.log_likelihood_scaled(c)
+    _, log_log_likelihood = alg.forward_log(np.log(startprob), np.log(transmat), np.log(B_obs), mask)
+    assert np.isfinite(log_likelihood).all() and log_likelihood[0] < -1000  # p(X) itself < exp(-745) underflows
+    np.testing.assert_allclose(log_likelihood, log_log_likelihood, rtol=1e-10)
+
+
+def test_impossible_observation_raises_in_scaled_and_gives_minus_inf_in_log():
+    rng = np.random.default_rng(4)
+    startprob, transmat, _ = random_model(rng)
+    B_obs, mask = batch(rng, lengths=[6, 6])
+    B_obs[1, 3] = 0  # no state can emit x_3 of sequence 1
+    with pytest.raises(ValueError, match="sequence 1 has probability zero at step 3"):
+        alg.forward_scaled(startprob, transmat, B_obs, mask)
+    with np.errstate(divide="ignore"):
+        _, log_likelihood = alg.forward_log(np.log(startprob), np.log(transmat), np.log(B_obs), mask)
+    assert np.isfinite(log_likelihood[0]) and log_likelihood[1] == -np.inf
+
+
+def test_m_step_keeps_zeros_and_unvisited_rows():
+    transmat = np.array([[0.5, 0.5, 0.0], [0.0, 0.5, 0.5], [0.0, 0.0, 1.0]])
+    counts = np.array([[2.0, 6.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 3.0]])
+    _, new = alg.m_step(np.array([1.0, 0, 0]), counts, np.array([1.0, 0, 0]), transmat)
+    np.testing.assert_allclose(new, [[0.25, 0.75, 0.0], [0.0, 0.5, 0.5], [0.0, 0.0, 1.0]])
+
+
+# ------------------------------------------------------------------ Fisher's identity
+def log_likelihood_by_autograd(start_logits, trans_logits, emission_logits, symbols):
+    """ln p(X) by the log forward recursion written with minigen Tensor ops."""
+    log_pi = mg.log_softmax(start_logits, dim=0)
+    log_A = mg.log_softmax(trans_logits, dim=1)
+    log_E = mg.log_softmax(emission_logits, dim=1)
+    log_alpha = log_pi + log_E[:, int(symbols[0])]
+    for x in symbols[1:]:
+        log_alpha = mg.logsumexp(log_alpha.unsqueeze(1) + log_A, dim=0) + log_E[:, int(x)]
+    return mg.logsumexp(log_alpha, dim=0)
+
+
+def test_fisher_identity_gradient_equals_expected_counts_minus_normalization():
+    rng = np.random.default_rng(5)
+    k, m = 3, 4
+    logits = [rng.standard_normal(shape) for shape in ((k,), (k, k), (k, m))]
+    symbols = rng.integers(0, m, size=8)
+    tensors = [mg.tensor(x, requires_grad=True) for x in logits]
+    grads = mg.grad(log_likelihood_by_autograd(*tensors, symbols), tensors)
+
+    def softmax(x):
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    startprob, transmat, emissionprob = (softmax(x) for x in logits)
+    B_obs, mask = emissionprob.T[symbols][None], np.ones((1, len(symbols)), dtype=bool)
+    _, gamma, xi_sum = alg.e_step(startprob, transmat, B_obs, mask)
+    start_counts, trans_counts = alg.expected_counts(gamma, xi_sum)
+    emission_counts = alg.categorical_counts(gamma, symbols[None], m)
+    np.testing.assert_allclose(grads[0].numpy(), start_counts - startprob, atol=1e-10)
+    np.testing.assert_allclose(grads[1].numpy(), trans_counts - trans_counts.sum(1, keepdims=True) * transmat,
+                               atol=1e-10)
+    np.testing.assert_allclose(grads[2].numpy(),
+                               emission_counts - emission_counts.sum(1, keepdims=True) * emissionprob, atol=1e-10)
