@@ -182,3 +182,16 @@ def test_fit_on_device_matches_cpu(device):
     assert isinstance(on_device.transmat_, np.ndarray)
     np.testing.assert_allclose(on_device.monitor_.history, on_cpu.monitor_.history, rtol=1e-10)
     np.testing.assert_allclose(on_device.emissionprob_, on_cpu.emissionprob_, atol=1e-10)
+
+
+def test_score_of_a_long_sequence_uses_the_scan_and_agrees_with_the_log_variant():
+    from minigen.models.hmm import SCAN_MIN_STEPS
+    rng = np.random.default_rng(0)
+    scaled = CategoricalHMM(3, n_features=4, implementation="scaling")
+    scaled.startprob_, scaled.transmat_ = rng.dirichlet(np.ones(3)), rng.dirichlet(np.ones(3), 3)
+    scaled.emissionprob_ = rng.dirichlet(np.ones(4), 3)
+    logged = CategoricalHMM(3, n_features=4, implementation="log")
+    logged.startprob_, logged.transmat_, logged.emissionprob_ = scaled.startprob_, scaled.transmat_, scaled.emissionprob_
+    X = rng.integers(0, 4, (2 * SCAN_MIN_STEPS + 5, 1))
+    lengths = [SCAN_MIN_STEPS + 7, SCAN_MIN_STEPS - 2]
+    assert scaled.score(X, lengths) == pytest.approx(logged.score(X, lengths), rel=1e-10)

@@ -179,3 +179,34 @@ def test_fisher_identity_gradient_equals_expected_counts_minus_normalization():
                                atol=1e-10)
     np.testing.assert_allclose(grads[2].numpy(),
                                emission_counts - emission_counts.sum(1, keepdims=True) * emissionprob, atol=1e-10)
+
+
+# ------------------------------------------------------------------ the associative scan
+@pytest.mark.parametrize("n_steps", [1, 2, 3, 257, 5000])
+@pytest.mark.parametrize("n_chunks", [1, 7, 256])
+def test_scan_equals_the_scaled_forward_pass(n_steps, n_chunks):
+    rng = np.random.default_rng(n_steps)
+    k = 4
+    startprob, transmat = rng.dirichlet(np.ones(k)), rng.dirichlet(np.ones(k), k)
+    B_obs = rng.uniform(0.01, 1.0, (n_steps, k))
+    _, c = alg.forward_scaled(startprob, transmat, B_obs[None], np.ones((1, n_steps), bool))
+    expected = alg.log_likelihood_scaled(c)[0]
+    assert alg.log_likelihood_scan(startprob, transmat, B_obs, n_chunks) == pytest.approx(expected, rel=1e-12)
+
+
+def test_scan_keeps_left_to_right_zeros_and_stays_finite():
+    k, n_steps = 16, 100_000
+    transmat = np.eye(k) * 0.9 + np.eye(k, k=1) * 0.1
+    transmat[-1, -1] = 1.0
+    startprob = np.eye(k)[0]
+    B_obs = np.random.default_rng(0).uniform(1e-3, 1.0, (n_steps, k))
+    value = alg.log_likelihood_scan(startprob, transmat, B_obs)
+    _, c = alg.forward_scaled(startprob, transmat, B_obs[None], np.ones((1, n_steps), bool))
+    assert np.isfinite(value) and value == pytest.approx(alg.log_likelihood_scaled(c)[0], rel=1e-10)
+
+
+def test_scan_refuses_a_sequence_of_probability_zero():
+    transmat = np.array([[1.0, 0.0], [0.0, 1.0]])
+    B_obs = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # starts in state 0, then only state 1 can emit
+    with pytest.raises(ValueError, match="probability zero"):
+        alg.log_likelihood_scan(np.array([1.0, 0.0]), transmat, B_obs)

@@ -22,6 +22,7 @@ from minigen.models import hmm_algorithms as alg
 from minigen.progress import progress
 
 _STOCHASTIC_ATOL = 1e-6
+SCAN_MIN_STEPS = 2048  # from this length on, score() uses the associative scan (alg.log_likelihood_scan)
 
 
 class ConvergenceMonitor:
@@ -142,7 +143,11 @@ class _BaseHMM:
         """Total log-likelihood ln p(X) = sum over the sequences (forward pass only)."""
         X_pad, mask, params = self._batch(X, lengths, self._check_arguments())
         emission, offset = self._emission(X_pad, mask, params)
-        if self.implementation == "scaling":
+        if self.implementation == "scaling" and mask.shape[1] >= SCAN_MIN_STEPS:  # long: scan over time
+            log_likelihood = backend.array_module(emission).stack([
+                alg.log_likelihood_scan(params["startprob"], params["transmat"], emission[b, :int(length)])
+                for b, length in enumerate(backend.to_host(mask.sum(axis=1)))])
+        elif self.implementation == "scaling":
             log_likelihood = alg.log_likelihood_scaled(
                 alg.forward_scaled(params["startprob"], params["transmat"], emission, mask)[1])
         else:

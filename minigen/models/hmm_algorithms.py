@@ -101,6 +101,44 @@ def log_likelihood_scaled(c):
     return backend.array_module(c).log(c).sum(axis=1)
 
 
+def log_likelihood_scan(startprob, transmat, B_obs, n_chunks=256):
+    """ln p(X) of ONE sequence, B_obs (T, K), computed as an associative scan over time.
+
+    p(X) = (pi * b_1)^T M_2 M_3 ... M_T 1  with  M_n = transmat * b_n (b_n along the columns).
+    Matrix products may be grouped in any order, so the T - 1 factors are cut into
+    ``n_chunks`` chunks and the product of every chunk is grown at once, one step of all
+    chunks per array operation (a (chunks * K, K) @ (K, K) product): T / n_chunks Python
+    steps instead of T, for K times more arithmetic. Each product is rescaled by its largest
+    entry (the scales go to the log, as c_n in the scaled forward pass); then alpha passes
+    through the chunk products in order. Same value as forward_scaled, to rounding.
+    Raises ValueError when the sequence has probability zero.
+    """
+    xp = backend.array_module(B_obs)
+    n_steps, k = B_obs.shape
+    n_chunks = max(1, min(n_chunks, n_steps - 1))
+    length = -(-(n_steps - 1) // n_chunks)  # steps per chunk; the last chunk is padded with b = 1
+    b = xp.ones((n_chunks * length, k), dtype=B_obs.dtype)
+    b[:n_steps - 1] = B_obs[1:]
+    b = b.reshape(n_chunks, length, k).transpose(1, 0, 2).copy()  # b[n, c]: step n of chunk c
+    P = xp.broadcast_to(xp.eye(k, dtype=B_obs.dtype), (n_chunks, k, k)).copy()
+    log_scale, scale = xp.zeros(n_chunks), xp.ones(n_chunks, dtype=B_obs.dtype)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for n in range(length):  # P <- P M_n for every chunk, divided by the last step's scale
+            P = (P.reshape(-1, k) @ transmat).reshape(n_chunks, k, k) * (b[n] / scale[:, None])[:, None, :]
+            scale = P.max(axis=(1, 2))
+            log_scale += xp.log(scale)
+        P /= scale[:, None, None]
+        alpha, total = startprob * B_obs[0], log_scale.sum()
+        for chunk in P:
+            norm = alpha.sum()
+            alpha, total = (alpha / norm) @ chunk, total + xp.log(norm)
+        total = total + xp.log(alpha.sum())
+    if not bool(xp.isfinite(total)):
+        raise ValueError("the sequence has probability zero (an observation no reachable state can emit); "
+                         'the log variant (implementation="log") returns -inf instead')
+    return total
+
+
 def backward_scaled(transmat, B_obs, c, mask):
     """Scaled backward pass. Returns beta_hat (B, T, K).
 
