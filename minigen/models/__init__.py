@@ -1,2 +1,9 @@
-"""The lecture's models: digit classifier and judge (more to come: gaussian, markov, hmm,
-autoencoder, vae, gan)."""
+"""The lecture's models.
+
+gaussian        GaussianClassifier: Bayes' theorem with Gaussian class-conditionals
+markov          MarkovChain
+hmm_algorithms  forward, backward, posteriors, Viterbi, Baum-Welch (scaled and log), as plain functions
+hmm             CategoricalHMM, GaussianHMM (hmmlearn's API)
+classifier      the small CNN for digits
+judge           classifier score and Frechet distance of generated digits
+"""

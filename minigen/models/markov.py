@@ -1,0 +1,204 @@
+"""First-order Markov chains over K discrete states (Bishop PRML 13.1).
+
+    chain = MarkovChain(transmat, startprob, states=["Sun", "Rain", "Cloud"])
+    chain.prob(["Sun", "Sun", "Cloud"], given_first=True)   # 0.8 * 0.15
+    chain.stationary_distribution()                          # pi with pi transmat = pi
+
+p(z_1, ..., z_N) = p(z_1) prod_{n=2}^N p(z_n | z_{n-1})     (PRML 13.2)
+"""
+import numpy as np
+
+from minigen import backend
+
+_ATOL = 1e-8  # rows of a stochastic matrix must sum to 1 within this
+
+
+def _check_distribution(name, p, shape):
+    """p as float64 of ``shape``, finite, non-negative, each row summing to 1; else ValueError."""
+    p = backend.to_host(p) if backend.is_array(p) else np.asarray(p, dtype=np.float64)
+    p = p.astype(np.float64)
+    if p.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {p.shape}")
+    if not np.isfinite(p).all() or (p < 0).any():
+        raise ValueError(f"{name} must be finite and non-negative, got {p.tolist()}")
+    sums = p.sum(axis=-1)
+    bad = np.flatnonzero(np.abs(np.atleast_1d(sums) - 1) > _ATOL)
+    if bad.size:
+        where = f"row {int(bad[0])} " if p.ndim == 2 else ""
+        got = float(np.atleast_1d(sums)[bad[0]])
+        raise ValueError(f"{name} {where}must sum to 1 (within {_ATOL}), got sum {got!r}")
+    return p
+
+
+class MarkovChain:
+    """A first-order Markov chain with K states.
+
+    transmat (K, K): row-stochastic, ``transmat[i, j] = p(z_n = j | z_{n-1} = i)`` (hmmlearn's
+        convention: rows sum to 1). The lecture's A is its transpose,
+        ``A[i, j] = p(z_n = i | z_{n-1} = j) = transmat[j, i]`` (columns sum to 1).
+    startprob (K,): p(z_1 = k); None means uniform.
+    states: K distinct names (e.g. ["Sun", "Rain", "Cloud"]); sequences may then be given as
+        names or as indices. Without names, states are the indices 0..K-1.
+
+    transmat may be None when the chain is to be learnt with ``fit`` (then K comes from
+    ``states`` or from the data). The chain's parameters are ``transmat_`` and ``startprob_``,
+    NumPy or CuPy arrays on the device of the given transmat (CPU if none was given).
+    Raises ValueError for a matrix that is not square or not stochastic (negative entries, a row
+    whose sum is off 1 by more than 1e-8), for shapes that do not fit, and for repeated names.
+    """
+
+    def __init__(self, transmat=None, startprob=None, states=None):
+        self.transmat, self.startprob, self.states = transmat, startprob, states
+        self._device = backend.device_of(transmat) if backend.is_array(transmat) else "cpu"
+        if states is not None and len(set(states)) != len(states):
+            raise ValueError(f"states must be distinct names, got {list(states)}")
+        if transmat is None:
+            if startprob is not None:
+                raise ValueError("startprob was given without transmat")
+            return
+        shape = np.shape(transmat)
+        if len(shape) != 2 or shape[0] != shape[1]:
+            raise ValueError(f"transmat must be a square (K, K) matrix, got shape {shape}")
+        K = shape[0]
+        if states is not None and len(states) != K:
+            raise ValueError(f"states names {len(states)} states but transmat has K = {K}: {list(states)}")
+        self.transmat_ = self._on_device(_check_distribution("transmat", transmat, (K, K)))
+        startprob = np.full(K, 1.0 / K) if startprob is None else startprob
+        self.startprob_ = self._on_device(_check_distribution("startprob", startprob, (K,)))
+
+    def _on_device(self, array):
+        return backend.to_device(array, self._device)
+
+    @property
+    def n_states(self):
+        """K, from transmat_ (or from states before fit)."""
+        if hasattr(self, "transmat_"):
+            return self.transmat_.shape[0]
+        return None if self.states is None else len(self.states)
+
+    def _check_fitted(self):
+        if not hasattr(self, "transmat_"):
+            raise RuntimeError("MarkovChain has no transmat_: give transmat or call fit(sequences) first")
+
+    def indices(self, seq):
+        """State names or indices (names win where they clash) -> a NumPy int64 array of indices.
+
+        Raises ValueError naming the states that are neither a name nor an index in [0, K).
+        """
+        if backend.is_array(seq):
+            seq = backend.to_host(seq)
+        names, K = list(self.states or []), self.n_states
+        index, unknown = [], []
+        for s in seq:
+            if s in names:
+                index.append(names.index(s))
+            elif isinstance(s, (int, np.integer)) and not isinstance(s, bool) and 0 <= s and (K is None or s < K):
+                index.append(int(s))
+            else:
+                unknown.append(s)
+        if unknown:
+            known = names or (f"indices 0..{K - 1}" if K else "non-negative integer indices")
+            raise ValueError(f"unknown states {unknown[:5]}: expected {known}")
+        return np.array(index, dtype=np.int64)
+
+    def names(self, seq):
+        """State indices -> their names (a list); needs ``states``."""
+        if self.states is None:
+            raise ValueError("this chain has no state names (states=None)")
+        return [self.states[i] for i in self.indices(seq)]
+
+    # ---------------------------------------------------------------- probability of a sequence
+    def log_prob(self, seq, given_first=False):
+        """ln p(z_1, ..., z_N) = ln p(z_1) + sum_n ln transmat[z_{n-1}, z_n]  (PRML 13.2), a float.
+
+        given_first=True conditions on the first state: ln p(z_2, ..., z_N | z_1) (the slide's
+        "given that the first day is sunny"). seq: names or indices, at least one state.
+        -inf for a sequence of probability zero.
+        """
+        self._check_fitted()
+        z = self.indices(seq)
+        if len(z) == 0:
+            raise ValueError("seq must hold at least one state, got an empty sequence")
+        transmat, startprob = backend.to_host(self.transmat_), backend.to_host(self.startprob_)
+        with np.errstate(divide="ignore"):
+            log_p = np.log(transmat[z[:-1], z[1:]]).sum()
+            if not given_first:
+                log_p += np.log(startprob[z[0]])
+        return float(log_p)
+
+    def prob(self, seq, given_first=False):
+        """p(z_1, ..., z_N), or p(z_2, ..., z_N | z_1) with given_first=True: exp(log_prob)."""
+        return float(np.exp(self.log_prob(seq, given_first=given_first)))
+
+    # ---------------------------------------------------------------- sampling
+    def sample(self, n, random_state=None):
+        """n states z_1..z_n as an int64 array of indices on the chain's device (``names`` turns them into names).
+
+        z_1 ~ startprob, z_t ~ transmat[z_{t-1}]. random_state: an int seed or a numpy Generator;
+        None uses minigen's stream (minigen.manual_seed). Drawn on the host (the chain is sequential).
+        """
+        self._check_fitted()
+        if not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        rng = backend.host_rng() if random_state is None else np.random.default_rng(random_state)
+        cumulative = np.cumsum(backend.to_host(self.transmat_), axis=1)  # inverse-CDF sampling per row
+        u = rng.random(n)
+        z = np.empty(n, dtype=np.int64)
+        if n:
+            z[0] = rng.choice(self.n_states, p=backend.to_host(self.startprob_))
+        K = self.n_states
+        for t in range(1, n):
+            z[t] = min(np.searchsorted(cumulative[z[t - 1]], u[t], side="right"), K - 1)
+        return self._on_device(z)
+
+    # ---------------------------------------------------------------- learning
+    def fit(self, sequences, pseudocount=0):
+        """Maximum likelihood from a list of sequences (each a list of names or indices); returns self.
+
+        transmat_[i, j] = (n_ij + c) / sum_j' (n_ij' + c) with n_ij the number of i -> j steps and
+        startprob_[k] = (m_k + c) / sum_k' (m_k' + c) with m_k the number of sequences starting in k,
+        c = pseudocount (add-c smoothing). A state never left (a zero row with c = 0) gets a
+        uniform row. K comes from transmat, else from states, else from the largest index seen.
+        One sequence must be wrapped: ``fit([seq])``.
+        """
+        if not isinstance(pseudocount, (int, float)) or pseudocount < 0:
+            raise ValueError(f"pseudocount must be a non-negative number, got {pseudocount!r}")
+        if isinstance(sequences, str) or len(sequences) == 0 or any(
+                isinstance(s, str) or np.ndim(s) != 1 for s in sequences):
+            raise ValueError("fit expects a non-empty list of sequences (wrap a single sequence: fit([seq]))")
+        sequences = [self.indices(s) for s in sequences]
+        if any(len(s) == 0 for s in sequences):
+            raise ValueError("fit: every sequence must hold at least one state, got an empty one")
+        K = self.n_states or 1 + max(int(s.max()) for s in sequences)
+        xp = backend.array_module(self._device)
+        pairs = np.concatenate([s[:-1] * K + s[1:] for s in sequences])       # i -> j as i K + j
+        counts = xp.asarray(np.bincount(pairs, minlength=K * K).reshape(K, K), dtype=xp.float64) + pseudocount
+        first = xp.asarray(np.bincount([s[0] for s in sequences], minlength=K), dtype=xp.float64) + pseudocount
+        rows = counts.sum(axis=1, keepdims=True)
+        self.transmat_ = xp.where(rows > 0, counts / xp.where(rows > 0, rows, 1), 1.0 / K)
+        self.startprob_ = first / first.sum()
+        return self
+
+    # ---------------------------------------------------------------- the long run
+    def n_step(self, k):
+        """transmat^k (K, K): entry [i, j] = p(z_{n+k} = j | z_n = i)."""
+        self._check_fitted()
+        if not isinstance(k, (int, np.integer)) or k < 0:
+            raise ValueError(f"k must be a non-negative integer, got {k!r}")
+        return backend.array_module(self.transmat_).linalg.matrix_power(self.transmat_, int(k))
+
+    def stationary_distribution(self):
+        """pi (K,) with pi transmat = pi (i.e. A pi = pi), pi >= 0, sum pi = 1.
+
+        Solves the linear system (transmat^T - I) pi = 0 together with sum_k pi_k = 1 by least
+        squares. Unique for an irreducible chain; with several closed classes it returns one of
+        the stationary distributions (the one of least norm).
+        """
+        self._check_fitted()
+        xp = backend.array_module(self.transmat_)
+        K = self.n_states
+        system = xp.concatenate([self.transmat_.T - xp.eye(K), xp.ones((1, K))])
+        rhs = xp.concatenate([xp.zeros(K), xp.ones(1)])
+        pi = xp.linalg.lstsq(system, rhs, rcond=None)[0]
+        pi = xp.clip(pi.real, 0, None)  # round-off may leave -1e-17
+        return pi / pi.sum()
