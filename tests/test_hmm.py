@@ -195,3 +195,16 @@ def test_score_of_a_long_sequence_uses_the_scan_and_agrees_with_the_log_variant(
     X = rng.integers(0, 4, (2 * SCAN_MIN_STEPS + 5, 1))
     lengths = [SCAN_MIN_STEPS + 7, SCAN_MIN_STEPS - 2]
     assert scaled.score(X, lengths) == pytest.approx(logged.score(X, lengths), rel=1e-10)
+
+
+def test_score_of_a_long_impossible_sequence_is_minus_infinity_in_the_log_variant():
+    from minigen.models.hmm import SCAN_MIN_STEPS
+    model = CategoricalHMM(2, n_features=2, implementation="log")
+    model.startprob_, model.transmat_ = np.array([1.0, 0.0]), np.eye(2)
+    model.emissionprob_ = np.eye(2)  # state 0 only ever emits symbol 0
+    X = np.zeros((SCAN_MIN_STEPS + 10, 1), dtype=np.int64)
+    X[-1] = 1
+    assert model.score(X) == -np.inf
+    model.implementation = "scaling"
+    with pytest.raises(ValueError, match="probability zero"):
+        model.score(X)

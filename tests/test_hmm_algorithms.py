@@ -210,3 +210,9 @@ def test_scan_refuses_a_sequence_of_probability_zero():
     B_obs = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # starts in state 0, then only state 1 can emit
     with pytest.raises(ValueError, match="probability zero"):
         alg.log_likelihood_scan(np.array([1.0, 0.0]), transmat, B_obs)
+
+
+def test_scan_gives_minus_infinity_when_allowed():
+    transmat = np.array([[1.0, 0.0], [0.0, 1.0]])
+    B_obs = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    assert alg.log_likelihood_scan(np.array([1.0, 0.0]), transmat, B_obs, allow_zero=True) == -np.inf

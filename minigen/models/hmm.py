@@ -112,14 +112,15 @@ class _BaseHMM:
         return padded, mask, params
 
     # ---------------------------------------------------------------- inference
-    def _emission(self, X, mask, params):
+    def _emission(self, X, mask, params, implementation=None):
         """B_obs (scaling) or log_B (log) of a padded batch, and ln of the factor taken out of B_obs (B,).
 
         The scaled variant gets exp(log_B - max_k log_B) at each step, so that emission
         densities far below 1e-308 do not underflow; the factors go back into ln p(X).
+        ``implementation`` defaults to the model's.
         """
         log_B = self._log_emission(X, params)
-        if self.implementation == "log":
+        if (implementation or self.implementation) == "log":
             return log_B, 0
         xp = backend.array_module(log_B)
         shift = log_B.max(axis=2, keepdims=True)
@@ -140,14 +141,23 @@ class _BaseHMM:
         return float(log_likelihood.sum()), backend.to_host(alg.unpad(gamma, mask))
 
     def score(self, X, lengths=None):
-        """Total log-likelihood ln p(X) = sum over the sequences (forward pass only)."""
+        """Total log-likelihood ln p(X) = sum over the sequences (forward pass only).
+
+        Sequences of SCAN_MIN_STEPS steps and more go through the associative scan
+        (alg.log_likelihood_scan) in both implementations: it rescales as it goes, so it is as
+        safe from underflow as the log variant; "log" then gives -inf for a sequence of
+        probability zero where "scaling" raises.
+        """
         X_pad, mask, params = self._batch(X, lengths, self._check_arguments())
-        emission, offset = self._emission(X_pad, mask, params)
-        if self.implementation == "scaling" and mask.shape[1] >= SCAN_MIN_STEPS:  # long: scan over time
+        if mask.shape[1] >= SCAN_MIN_STEPS:
+            emission, offset = self._emission(X_pad, mask, params, "scaling")
             log_likelihood = backend.array_module(emission).stack([
-                alg.log_likelihood_scan(params["startprob"], params["transmat"], emission[b, :int(length)])
+                alg.log_likelihood_scan(params["startprob"], params["transmat"], emission[b, :int(length)],
+                                        allow_zero=self.implementation == "log")
                 for b, length in enumerate(backend.to_host(mask.sum(axis=1)))])
-        elif self.implementation == "scaling":
+            return float((log_likelihood + offset).sum())
+        emission, offset = self._emission(X_pad, mask, params)
+        if self.implementation == "scaling":
             log_likelihood = alg.log_likelihood_scaled(
                 alg.forward_scaled(params["startprob"], params["transmat"], emission, mask)[1])
         else:
@@ -282,9 +292,9 @@ class CategoricalHMM(_BaseHMM):
     def _log_emission(self, X, params):
         return alg.safe_log(params["emissionprob"].T[X[..., 0]])
 
-    def _emission(self, X, mask, params):
+    def _emission(self, X, mask, params, implementation=None):
         b = params["emissionprob"].T[X[..., 0]]  # B_obs[b, n, k] = emissionprob[k, x_n]
-        return (alg.safe_log(b), 0) if self.implementation == "log" else (b, 0)
+        return (alg.safe_log(b), 0) if (implementation or self.implementation) == "log" else (b, 0)
 
     def _m_step_emissions(self, X, gamma, params):
         if "e" in self.params:

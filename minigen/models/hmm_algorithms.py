@@ -101,7 +101,7 @@ def log_likelihood_scaled(c):
     return backend.array_module(c).log(c).sum(axis=1)
 
 
-def log_likelihood_scan(startprob, transmat, B_obs, n_chunks=256):
+def log_likelihood_scan(startprob, transmat, B_obs, n_chunks=256, allow_zero=False):
     """ln p(X) of ONE sequence, B_obs (T, K), computed as an associative scan over time.
 
     p(X) = (pi * b_1)^T M_2 M_3 ... M_T 1  with  M_n = transmat * b_n (b_n along the columns).
@@ -111,7 +111,7 @@ def log_likelihood_scan(startprob, transmat, B_obs, n_chunks=256):
     steps instead of T, for K times more arithmetic. Each product is rescaled by its largest
     entry (the scales go to the log, as c_n in the scaled forward pass); then alpha passes
     through the chunk products in order. Same value as forward_scaled, to rounding.
-    Raises ValueError when the sequence has probability zero.
+    A sequence of probability zero raises ValueError, or gives -inf with ``allow_zero=True``.
     """
     xp = backend.array_module(B_obs)
     n_steps, k = B_obs.shape
@@ -134,6 +134,8 @@ def log_likelihood_scan(startprob, transmat, B_obs, n_chunks=256):
             alpha, total = (alpha / norm) @ chunk, total + xp.log(norm)
         total = total + xp.log(alpha.sum())
     if not bool(xp.isfinite(total)):
+        if allow_zero:
+            return xp.asarray(-np.inf)
         raise ValueError("the sequence has probability zero (an observation no reachable state can emit); "
                          'the log variant (implementation="log") returns -inf instead')
     return total
