@@ -8,9 +8,7 @@ Figure 2 (fig. 4.11): three classes, each with its own covariance: quadratic bou
 Figure 3: logistic regression trained with minigen's autograd (minimizing -sum ln p(C_k(i) | x_i))
 beside the generative shared-covariance solution: on Gaussian data both estimate the same line.
 """
-import argparse
 import json
-import pathlib
 import time
 
 import numpy as np
@@ -20,6 +18,7 @@ from minigen import backend, optim
 from minigen.models.gaussian import GaussianClassifier
 from minigen.nn import functional as F
 from minigen.viz import plt
+from common import demo_parser, output_folder
 
 TWO_CLASSES = dict(means=[[-1.0, -0.25], [0.75, 1.0]], covariances=[[[1.0, 0.5], [0.5, 1.0]]] * 2, priors=[0.4, 0.6])
 THREE_CLASSES = dict(means=[[-1.5, -1.0], [1.5, -1.0], [0.0, 1.5]],
@@ -120,16 +119,11 @@ def accuracy(model, X, y, device):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu")
+    parser = demo_parser(__doc__, "bayes_classifier", "2,000 points and 200 steps")
     parser.add_argument("--samples", type=int, default=20000, help="training points per data set")
     parser.add_argument("--steps", type=int, default=400, help="Adam steps of the logistic regression")
-    parser.add_argument("--out", default="out/bayes_classifier")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="2,000 points and 200 steps")
     args = parser.parse_args(argv)
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(args)
     device = backend.canonical_device(args.device)
     n, steps = (2000, 200) if args.quick else (args.samples, args.steps)
     rng = np.random.default_rng(args.seed)

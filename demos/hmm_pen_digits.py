@@ -10,15 +10,14 @@ state 0, so EM learns which directions each part of a '2' is written in. Figures
 real and generated '2's, a Viterbi segmentation into states, the EM log-likelihood, and
 the learnt parameters. A '2' written backwards should be far less likely than forwards.
 """
-import argparse
 import json
-import pathlib
 
 import numpy as np
 
 from minigen.data.pen import directions, pen_trajectories, unit_steps
 from minigen.models.hmm import CategoricalHMM
 from minigen.viz import curves, plt
+from common import demo_parser, output_folder
 
 STATES, ANGLES, STEP = 16, 16, 1.5  # K hidden states, 16 directions, segment length in pixels
 FLOOR = 1e-3  # emission probability mixed in for every direction after EM (see below)
@@ -90,16 +89,11 @@ def parameters_figure(model, path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu")
+    parser = demo_parser(__doc__, "hmm_pen_digits", "10 EM iterations on 20 '2's")
     parser.add_argument("--iterations", type=int, default=25, help="EM iterations")
     parser.add_argument("--digits", type=int, default=45, help="training '2's")
-    parser.add_argument("--out", default="out/hmm_pen_digits")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="10 EM iterations on 20 '2's")
     args = parser.parse_args(argv)
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(args)
     n_digits, n_iter = (20, 10) if args.quick else (args.digits, args.iterations)
 
     train = pen_trajectories(digit=2, n=n_digits, step=STEP, n_angles=ANGLES)

@@ -7,14 +7,13 @@ Prints p(Sun, Sun, Sun, Cloud, Cloud, Rain | first day Sun) = 0.8 * 0.8 * 0.15 *
 and prints both tables and the stationary distribution. Figures: the sampled weather as a
 coloured strip, and the true and refit tables as heatmaps.
 """
-import argparse
 import json
-import pathlib
 
 import numpy as np
 
 from minigen.models.markov import MarkovChain
 from minigen.viz import plt
+from common import demo_parser, output_folder
 
 STATES = ["Sun", "Rain", "Cloud"]
 COLORS = ["gold", "tab:blue", "silver"]
@@ -61,14 +60,10 @@ def tables_figure(matrices, path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = demo_parser(__doc__, "markov_weather", "the same year (the demo is fast already)", device=False)
     parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--out", default="out/markov_weather")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="the same year (the demo is fast already)")
     args = parser.parse_args(argv)
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(args)
 
     chain = MarkovChain(TRANSMAT, startprob=[1.0, 0.0, 0.0], states=STATES)  # the year starts sunny
     example = chain.prob(SLIDE_EXAMPLE, given_first=True)

@@ -3,9 +3,7 @@
     python demos/mnist_classifier.py [--device cpu|cuda] [--epochs 15] [--data 5k|full]
                                      [--out out/mnist_classifier] [--seed 0] [--quick]
 """
-import argparse
 import json
-import pathlib
 import time
 
 import numpy as np
@@ -13,18 +11,15 @@ import numpy as np
 from minigen.data import load_mnist
 from minigen.models.classifier import predict_logits, train_classifier
 from minigen.viz import confusion_matrix_plot, curves, image_grid
+from common import demo_parser, output_folder
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu")
+    parser = demo_parser(__doc__, "mnist_classifier", "2 epochs on 1,000 training digits")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--data", choices=["5k", "full"], default="5k")
-    parser.add_argument("--out", default="out/mnist_classifier")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="2 epochs on 1,000 training digits")
     args = parser.parse_args(argv)
-    out = pathlib.Path(args.out)
+    out = output_folder(args)
     train_x, train_y = load_mnist("train", variant=args.data)
     test_x, test_y = load_mnist("test", variant=args.data)
     epochs = 2 if args.quick else args.epochs

@@ -1,0 +1,22 @@
+"""What the demos share: their command line and their output folder (see DESIGN: demos)."""
+import argparse
+import pathlib
+
+
+def demo_parser(doc, topic, quick_help, device=True):
+    """A parser with the options every demo takes: --out (default out/<topic>), --seed,
+    --quick, and --device unless the demo has no device to choose."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    if device:
+        parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument("--out", default=f"out/{topic}", help="folder for the figures and metrics.json")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    return parser
+
+
+def output_folder(args):
+    """The --out folder, created if needed."""
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
