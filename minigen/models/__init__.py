@@ -4,6 +4,9 @@ gaussian        GaussianClassifier: Bayes' theorem with Gaussian class-condition
 markov          MarkovChain
 hmm_algorithms  forward, backward, posteriors, Viterbi, Baum-Welch (scaled and log), as plain functions
 hmm             CategoricalHMM, GaussianHMM (hmmlearn's API)
+autoencoder     dense and convolutional autoencoders, denoising, outlier scores
+vae             the VAE with hand-written reparameterization and KL gradients
+gan             DCGAN generator and discriminator, the three losses, the gradient penalty, the trainer
 classifier      the small CNN for digits
 judge           classifier score and Frechet distance of generated digits
 """

@@ -1,0 +1,277 @@
+"""The deep convolutional GAN (Radford, Metz & Chintala, 2016) on 28x28 digits.
+
+Read it in this order:
+
+1. ``Generator`` and ``Discriminator``: the DCGAN nets of benchmarks/bench_layers.py,
+   started from ``init_dcgan_weights_``. The discriminator returns logits D(x) in R;
+   the slides' probability is sigma(D(x)).
+2. The losses of the slides, written with log-sigmoids that never overflow:
+
+       log sigma(x)     = -softplus(-x)
+       log(1 - sigma(x)) = -softplus(x)
+
+   "minimax" (the game as stated), "non_saturating" (the generator maximizes
+   log D(G(z)) instead) and "wgan-gp" (Gulrajani et al., 2017, with ``gradient_penalty``).
+3. ``GANTrainer``: k_d discriminator steps, then k_g generator steps, per round; Adam
+   for both; checkpoints that resume to the very numbers of an uninterrupted run.
+
+Shapes: images x (N, 1, 28, 28) in [-1, 1], noise z (N, latent_dim), logits (N, 1).
+"""
+import numpy as np
+
+import minigen
+from minigen import nn, optim
+from minigen.creation import rand, randn, tensor
+from minigen.nn.init import normal_, zeros_
+from minigen.ops import sigmoid, softplus
+from minigen.progress import progress
+
+LOSSES = ("minimax", "non_saturating", "wgan-gp")
+N_FIXED_NOISE = 64  # the size of the sample grid drawn from fixed noise
+
+
+# ------------------------------------------------------------------ the nets
+def init_dcgan_weights_(module):
+    """DCGAN's initialization, in place: conv and linear weights ~ N(0, 0.02^2) and biases 0;
+    BatchNorm weights ~ N(1, 0.02^2) and biases 0 (PyTorch's DCGAN example). Returns module."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            normal_(m.weight, 1.0, 0.02)
+            zeros_(m.bias)
+    return module
+
+
+class Generator(nn.Module):
+    """z: (N, latent_dim) -> images (N, 1, 28, 28) in [-1, 1] (a tanh)."""
+
+    def __init__(self, latent_dim=64):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.layers = nn.Sequential(
+            nn.Linear(latent_dim, 128 * 7 * 7), nn.Unflatten(1, (128, 7, 7)), nn.BatchNorm2d(128), nn.ReLU(),
+            nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),       # 64 x 14 x 14
+            nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())                              # 1 x 28 x 28
+        init_dcgan_weights_(self)
+
+    def forward(self, z):
+        return self.layers(z)
+
+
+class Discriminator(nn.Module):
+    """x: (N, 1, 28, 28) -> logits (N, 1), or probabilities with ``sigmoid=True``.
+
+    batch_norm=False drops the BatchNorm: a WGAN-GP critic needs it so, as BatchNorm mixes
+    the samples of a batch and the penalty is on each sample's own gradient.
+    """
+
+    def __init__(self, sigmoid=False, batch_norm=True):
+        super().__init__()
+        self.sigmoid, self.batch_norm = sigmoid, batch_norm
+        self.layers = nn.Sequential(
+            nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),                               # 64 x 14 x 14
+            nn.Conv2d(64, 128, 4, 2, 1), *([nn.BatchNorm2d(128)] if batch_norm else []), nn.LeakyReLU(0.2),
+            nn.Flatten(), nn.Linear(128 * 7 * 7, 1), *([nn.Sigmoid()] if sigmoid else []))
+        init_dcgan_weights_(self)
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+# ------------------------------------------------------------------ the losses
+def _check_kind(kind):
+    if kind not in LOSSES:
+        raise ValueError(f"kind must be one of {', '.join(LOSSES)}; got {kind!r}")
+
+
+def discriminator_loss(real_logits, fake_logits, kind):
+    """The discriminator's loss to minimize, a scalar Tensor.
+
+    real_logits: D(x), fake_logits: D(G(z)), both (N, 1). For "minimax" and "non_saturating"
+    D maximizes mean log sigma(D(x)) + mean log(1 - sigma(D(G(z)))), so the loss is its
+    negative; for "wgan-gp" the critic minimizes mean D(G(z)) - mean D(x) (add the
+    gradient penalty). Raises ValueError for an unknown kind.
+    """
+    _check_kind(kind)
+    if kind == "wgan-gp":
+        return fake_logits.mean() - real_logits.mean()
+    return softplus(-real_logits).mean() + softplus(fake_logits).mean()  # -log sigma(r) - log(1 - sigma(f))
+
+
+def generator_loss(fake_logits, kind):
+    """The generator's loss to minimize, a scalar Tensor; fake_logits: D(G(z)), (N, 1).
+
+    "minimax": mean log(1 - sigma(D(G(z)))) (flat where D rejects the fakes: the slide's
+    saturation); "non_saturating": -mean log sigma(D(G(z))); "wgan-gp": -mean D(G(z)).
+    Raises ValueError for an unknown kind.
+    """
+    _check_kind(kind)
+    if kind == "minimax":
+        return -softplus(fake_logits).mean()
+    if kind == "non_saturating":
+        return softplus(-fake_logits).mean()
+    return -fake_logits.mean()
+
+
+def gradient_penalty(critic, real, fake, lam=10.0, eps=None):
+    """WGAN-GP's lam * mean_i (||grad_xhat critic(xhat_i)||_2 - 1)^2, a scalar Tensor.
+
+    real, fake: (N, ...) batches, taken as constants. xhat = eps real + (1 - eps) fake, a
+    point on the line between them, with eps: (N, 1, ..., 1) ~ U(0, 1) per sample unless
+    given. The gradient is recorded (create_graph=True), so the penalty can be
+    differentiated with respect to the critic's weights.
+    """
+    if eps is None:
+        eps = rand(real.shape[0], *[1] * (real.ndim - 1), dtype=real.dtype, device=real.device)
+    xhat = (eps * real + (1 - eps) * fake).detach().requires_grad_()
+    g, = minigen.grad(critic(xhat).sum(), xhat, create_graph=True)
+    norm = (g * g).reshape(g.shape[0], -1).sum(dim=1).sqrt()  # ||g_i||_2 over (C, H, W)
+    return lam * ((norm - 1) ** 2).mean()
+
+
+# ------------------------------------------------------------------ training
+class GANTrainer:
+    """Alternating updates: each round, k_d discriminator steps (one real batch each)
+    then k_g generator steps, with Adam(lr, betas) for both.
+
+    n_critic: WGAN's name for k_d; with loss "wgan-gp" it defaults to 5, and giving it
+    replaces k_d. seed: seeds minigen's stream, which draws the fixed noise, every z and
+    every eps of the penalty; fit also orders the batches of epoch e by
+    ``np.random.default_rng(seed + e)``.
+
+    After training: ``history_`` (one entry per round: the mean over the round's steps of
+    loss_d, loss_g, d_real = mean sigma(D(x)) and d_fake = mean sigma(D(G(z)))),
+    ``step_`` (rounds done), ``batch_`` (real batches used).
+    """
+
+    def __init__(self, generator, discriminator, loss="non_saturating", k_d=1, k_g=1, lr=2e-4, betas=(0.5, 0.999),
+                 n_critic=None, gp_lambda=10.0, seed=0, device="cpu"):
+        _check_kind(loss)
+        for name, value in (("k_d", k_d), ("k_g", k_g), ("n_critic", 1 if n_critic is None else n_critic)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"GANTrainer: {name} must be a positive integer, got {value!r}")
+        if n_critic is not None and k_d != 1:
+            raise ValueError("GANTrainer: give k_d or n_critic (its WGAN name), not both")
+        if getattr(discriminator, "sigmoid", False):
+            raise ValueError("GANTrainer: the discriminator must return logits (Discriminator(sigmoid=False))")
+        self.generator, self.discriminator = generator.to(device), discriminator.to(device)
+        self.loss, self.k_d, self.k_g, self.lr, self.betas = loss, k_d, k_g, lr, betas
+        self.n_critic, self.gp_lambda, self.seed, self.device = n_critic, gp_lambda, seed, device
+        self.d_steps = n_critic if n_critic is not None else 5 if loss == "wgan-gp" else k_d
+        self.optimizer_g = optim.Adam(generator.parameters(), lr=lr, betas=betas)
+        self.optimizer_d = optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
+        minigen.manual_seed(seed)
+        self.fixed_noise = randn(N_FIXED_NOISE, generator.latent_dim, device=device)
+        self.history_ = {"loss_d": [], "loss_g": [], "d_real": [], "d_fake": []}
+        self.step_, self.batch_ = 0, 0
+
+    def _noise(self, n):
+        return randn(n, self.generator.latent_dim, device=self.device)
+
+    def _discriminator_step(self, real):
+        fake = self.generator(self._noise(len(real))).detach()
+        real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
+        loss = discriminator_loss(real_logits, fake_logits, self.loss)
+        if self.loss == "wgan-gp":
+            loss = loss + gradient_penalty(self.discriminator, real, fake, self.gp_lambda)
+        self.optimizer_d.zero_grad()
+        loss.backward()
+        self.optimizer_d.step()
+        return loss.item(), sigmoid(real_logits).mean().item(), sigmoid(fake_logits).mean().item()
+
+    def _generator_step(self, n):
+        loss = generator_loss(self.discriminator(self.generator(self._noise(n))), self.loss)
+        self.optimizer_g.zero_grad()
+        loss.backward()  # reaches D's weights too; optimizer_d.zero_grad clears them before D's next step
+        self.optimizer_g.step()
+        return loss.item()
+
+    def train_round(self, real_batch_iter):
+        """One round: d_steps discriminator steps, each on the next batch of real_batch_iter
+        (Tensors (N, 1, 28, 28) on the trainer's device), then k_g generator steps with the
+        last batch's size. Appends to history_ and returns (loss_d, loss_g) of the round."""
+        self.generator.train()
+        self.discriminator.train()
+        batches = [next(real_batch_iter) for _ in range(self.d_steps)]
+        d = [self._discriminator_step(real) for real in batches]
+        loss_g = float(np.mean([self._generator_step(len(batches[-1])) for _ in range(self.k_g)]))
+        loss_d, d_real, d_fake = (float(np.mean(column)) for column in zip(*d))
+        for name, value in (("loss_d", loss_d), ("loss_g", loss_g), ("d_real", d_real), ("d_fake", d_fake)):
+            self.history_[name].append(value)
+        self.step_ += 1
+        return loss_d, loss_g
+
+    def _batches(self, images, batch_size):
+        """Real batches from batch_ on, without end: batch b is slot b % B of epoch b // B
+        (B = N // batch_size, the last partial batch dropped), in the order of
+        default_rng(seed + epoch). The order depends on b alone, so a resumed run sees
+        the very batches the uninterrupted one saw."""
+        per_epoch = len(images) // batch_size
+        while True:
+            epoch, slot = divmod(self.batch_, per_epoch)
+            order = np.random.default_rng(self.seed + epoch).permutation(len(images))
+            self.batch_ += 1
+            yield tensor(images[order[slot * batch_size:(slot + 1) * batch_size]], device=self.device)
+
+    def fit(self, images, epochs, batch_size, checkpoint_path=None, checkpoint_every=None, resume=False,
+            show_progress=True):
+        """Train for epochs * (N // batch_size) // d_steps rounds in all; returns self.
+
+        images: float array (N, 1, 28, 28) in [-1, 1]. checkpoint_path: where to save the
+        checkpoint, every checkpoint_every rounds and at the end. resume=True first loads
+        the checkpoint at checkpoint_path and continues from its round (load's errors:
+        FileNotFoundError, CheckpointError). Raises ValueError for bad arguments.
+        """
+        images = np.asarray(images, dtype=np.float32)
+        if images.ndim < 2 or not 1 <= batch_size <= len(images):
+            raise ValueError(f"fit: batch_size must be in [1, N] for images of shape {images.shape}, "
+                             f"got {batch_size!r}")
+        if (resume or checkpoint_every is not None) and checkpoint_path is None:
+            raise ValueError("fit: resume and checkpoint_every need a checkpoint_path")
+        if resume:
+            self.load_checkpoint(checkpoint_path)
+        rounds = epochs * (len(images) // batch_size) // self.d_steps
+        batches = self._batches(images, batch_size)
+        bar = progress(range(self.step_, rounds), desc="GAN rounds", disable=None if show_progress else True)
+        for _ in bar:
+            loss_d, loss_g = self.train_round(batches)
+            bar.set_postfix(loss_d=loss_d, loss_g=loss_g)
+            if checkpoint_every is not None and self.step_ % checkpoint_every == 0:
+                self.save_checkpoint(checkpoint_path)
+        if checkpoint_path is not None:
+            self.save_checkpoint(checkpoint_path)
+        return self
+
+    # -------------------------------------------------------------- checkpoints
+    def save_checkpoint(self, path):
+        """Save both nets, both optimizers, minigen's random stream, the counters and the
+        history to one .npz file (minigen.save, atomic). The stream's state holds 128-bit
+        Python ints; save keeps ints in its JSON header, which stores them exactly."""
+        minigen.save({"generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
+                      "optimizer_g": self.optimizer_g.state_dict(), "optimizer_d": self.optimizer_d.state_dict(),
+                      "rng": minigen.get_rng_state(), "step": self.step_, "batch": self.batch_,
+                      "history": self.history_}, path)
+
+    def load_checkpoint(self, path):
+        """Restore what save_checkpoint wrote; returns self."""
+        state = minigen.load(path, device=self.device)
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.optimizer_g.load_state_dict(state["optimizer_g"])
+        self.optimizer_d.load_state_dict(state["optimizer_d"])
+        minigen.set_rng_state(state["rng"])
+        self.step_, self.batch_, self.history_ = state["step"], state["batch"], state["history"]
+        return self
+
+    @minigen.no_grad()
+    def samples(self, n=N_FIXED_NOISE):
+        """G(z) for the first n of the fixed noise vectors, in eval mode: NumPy (n, 1, 28, 28)."""
+        if not 1 <= n <= N_FIXED_NOISE:
+            raise ValueError(f"samples: n must be in [1, {N_FIXED_NOISE}], got {n!r}")
+        self.generator.eval()
+        images = self.generator(self.fixed_noise[:n]).numpy()
+        self.generator.train()
+        return images
