@@ -18,12 +18,11 @@ import numpy as np
 import minigen
 import minigen.viz  # noqa: F401  (chooses matplotlib's Agg backend before pyplot is imported)
 import matplotlib.pyplot as plt
-from minigen.data import load_mnist
 from minigen.models.autoencoder import (
     ConvAutoencoder, DenseAutoencoder, auroc, gaussian_noise, psnr, roc_curve, salt_and_pepper, train_autoencoder)
 from minigen.models.classifier import as_input
 from minigen.viz import curves, image_grid
-from common import demo_parser, output_folder
+from common import demo_parser, mnist_digits, output_folder
 
 NOISES = {"gaussian": gaussian_noise(0.5), "salt_and_pepper": salt_and_pepper(0.2)}
 NETS = {"dense": lambda bottleneck: DenseAutoencoder(hidden=(256,), bottleneck=bottleneck),
@@ -74,12 +73,8 @@ def main(argv=None):
     parser.add_argument("--data", choices=["5k", "full"], default="5k")
     args = parser.parse_args(argv)
     out = output_folder(args)
-    train_x, train_y = load_mnist("train", variant=args.data)
-    test_x, test_y = load_mnist("test", variant=args.data)
+    train_x, train_y, test_x, test_y = mnist_digits(args)
     epochs = 2 if args.quick else args.epochs
-    if args.quick:
-        keep = np.random.default_rng(args.seed).permutation(len(train_y))[:1000]
-        train_x, train_y = train_x[keep], train_y[keep]
     test = as_input(test_x)
     shown = np.random.default_rng(args.seed).permutation(len(test))[:10]
     start = time.perf_counter()

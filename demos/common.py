@@ -2,6 +2,10 @@
 import argparse
 import pathlib
 
+import numpy as np
+
+from minigen.data import load_mnist
+
 
 def demo_parser(doc, topic, quick_help, device=True):
     """A parser with the options every demo takes: --out (default out/<topic>), --seed,
@@ -20,3 +24,14 @@ def output_folder(args):
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def mnist_digits(args, quick_digits=1000):
+    """(train_x, train_y, test_x, test_y) of --data; with --quick, a random subset of
+    ``quick_digits`` training digits (drawn with --seed)."""
+    train_x, train_y = load_mnist("train", variant=args.data)
+    test_x, test_y = load_mnist("test", variant=args.data)
+    if args.quick:
+        keep = np.random.default_rng(args.seed).permutation(len(train_y))[:quick_digits]
+        train_x, train_y = train_x[keep], train_y[keep]
+    return train_x, train_y, test_x, test_y

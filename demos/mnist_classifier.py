@@ -8,10 +8,9 @@ import time
 
 import numpy as np
 
-from minigen.data import load_mnist
 from minigen.models.classifier import predict_logits, train_classifier
 from minigen.viz import confusion_matrix_plot, curves, image_grid
-from common import demo_parser, output_folder
+from common import demo_parser, mnist_digits, output_folder
 
 
 def main(argv=None):
@@ -20,12 +19,8 @@ def main(argv=None):
     parser.add_argument("--data", choices=["5k", "full"], default="5k")
     args = parser.parse_args(argv)
     out = output_folder(args)
-    train_x, train_y = load_mnist("train", variant=args.data)
-    test_x, test_y = load_mnist("test", variant=args.data)
+    train_x, train_y, test_x, test_y = mnist_digits(args)
     epochs = 2 if args.quick else args.epochs
-    if args.quick:
-        keep = np.random.default_rng(args.seed).permutation(len(train_y))[:1000]
-        train_x, train_y = train_x[keep], train_y[keep]
 
     start = time.perf_counter()
     model, losses = train_classifier(train_x, train_y, epochs=epochs, seed=args.seed, device=args.device)

@@ -15,10 +15,9 @@ import time
 import numpy as np
 
 import minigen
-from minigen.data import load_mnist
 from minigen.models.vae import as_pixels, train_vae
 from minigen.viz import curves, image_grid
-from common import demo_parser, output_folder
+from common import demo_parser, mnist_digits, output_folder
 
 MANIFOLD_SIDE = 20
 
@@ -50,13 +49,11 @@ def main(argv=None):
     parser.add_argument("--data", choices=["5k", "full"], default="5k")
     args = parser.parse_args(argv)
     out = output_folder(args)
-    train_pixels = as_pixels(load_mnist("train", variant=args.data)[0])
-    test_images, test_labels = load_mnist("test", variant=args.data)
-    test_pixels = as_pixels(test_images)
+    train_images, _, test_images, test_labels = mnist_digits(args)
+    train_pixels, test_pixels = as_pixels(train_images), as_pixels(test_images)
     epochs, n_samples, k = args.epochs, 10, 100
     if args.quick:
         epochs, n_samples, k = 2, 2, 10
-        train_pixels = train_pixels[np.random.default_rng(args.seed).permutation(len(train_pixels))[:1000]]
         test_pixels, test_labels = test_pixels[::5], test_labels[::5]  # 200 digits, all ten kinds
 
     metrics = {"epochs": epochs, "train_digits": len(train_pixels), "test_digits": len(test_pixels),

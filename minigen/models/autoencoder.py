@@ -23,7 +23,7 @@ from minigen import nn, optim
 from minigen.data import DataLoader
 from minigen.models.classifier import as_input
 from minigen.nn import functional as F
-from minigen.progress import progress
+from minigen.models.training import train_epoch
 
 LOSSES = ("mse", "bce")
 
@@ -160,20 +160,11 @@ def train_autoencoder(model, images, epochs=10, batch_size=64, lr=1e-3, loss="ms
 
     loader = DataLoader(x, batch_size=batch_size, shuffle=True, seed=seed, device=device,
                         transform=corrupted_and_clean)
-    losses = []
-    for epoch in range(epochs):
-        model.train()
-        bar = progress(loader, desc=f"epoch {epoch + 1}/{epochs}", disable=None if show_progress else True)
-        total = 0.0
-        for inputs, targets in bar:
-            value = reconstruction_loss(model(inputs), targets, loss)
-            opt.zero_grad()
-            value.backward()
-            opt.step()
-            total += value.item() * len(targets)
-            bar.set_postfix(loss=value.item())
-        losses.append(total / len(x))
-    return losses
+    def loss_terms(inputs, targets):
+        return (reconstruction_loss(model(inputs), targets, loss),)
+
+    return [train_epoch(model, loader, opt, loss_terms, f"epoch {epoch + 1}/{epochs}", show_progress)[0]
+            for epoch in range(epochs)]
 
 
 # ------------------------------------------------------------------ scoring

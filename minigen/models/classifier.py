@@ -8,7 +8,7 @@ import minigen
 from minigen import nn, optim
 from minigen.data import DataLoader
 from minigen.nn import functional as F
-from minigen.progress import progress
+from minigen.models.training import train_epoch
 
 
 class DigitClassifier(nn.Module):
@@ -45,19 +45,8 @@ def train_classifier(images, labels, epochs=15, batch_size=64, lr=1e-3, seed=0, 
     opt = optim.Adam(model.parameters(), lr=lr)
     loader = DataLoader(as_input(images), np.asarray(labels, dtype=np.int64), batch_size=batch_size, shuffle=True,
                         seed=seed, device=device)
-    losses = []
-    for epoch in range(epochs):
-        model.train()
-        bar = progress(loader, desc=f"epoch {epoch + 1}/{epochs}", disable=None if show_progress else True)
-        total = 0.0
-        for x, y in bar:
-            loss = F.cross_entropy(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(y)
-            bar.set_postfix(loss=loss.item())
-        losses.append(total / len(labels))
+    losses = [train_epoch(model, loader, opt, lambda x, y: (F.cross_entropy(model(x), y),),
+                          f"epoch {epoch + 1}/{epochs}", show_progress)[0] for epoch in range(epochs)]
     return model, losses
 
 

@@ -22,7 +22,7 @@ from minigen.data import DataLoader
 from minigen.nn import functional as F
 from minigen.ops import broadcast_to, exp, logsumexp, relu, sigmoid, unsqueeze
 from minigen.ops.shape import sum_to
-from minigen.progress import progress
+from minigen.models.training import train_epoch
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -241,18 +241,9 @@ def train_vae(train_pixels, test_pixels=None, epochs=50, latent=20, likelihood="
     history = {name: [] for name in ("train_reconstruction", "train_kl", "test_reconstruction", "test_kl",
                                      "test_loss")}
     for epoch in range(epochs):
-        model.train()
-        bar = progress(loader, desc=f"epoch {epoch + 1}/{epochs}", disable=None if show_progress else True)
-        totals = np.zeros(2)
-        for x, in bar:
-            reconstruction, kl = model.loss(x)
-            opt.zero_grad()
-            (reconstruction + kl).backward()
-            opt.step()
-            totals += len(x) * np.array([reconstruction.item(), kl.item()])
-            bar.set_postfix(loss=reconstruction.item() + kl.item())
-        history["train_reconstruction"].append(totals[0] / len(train_pixels))
-        history["train_kl"].append(totals[1] / len(train_pixels))
+        reconstruction, kl = train_epoch(model, loader, opt, model.loss, f"epoch {epoch + 1}/{epochs}", show_progress)
+        history["train_reconstruction"].append(reconstruction)
+        history["train_kl"].append(kl)
         if test_pixels is not None:
             model.eval()
             reconstruction, kl = evaluate_loss(model, test_pixels, device=device)
