@@ -3,8 +3,9 @@ import pytest
 
 import minigen as mg
 from minigen import nn
-from minigen.models.gan import (Discriminator, GANTrainer, Generator, discriminator_loss, generator_loss,
-                                gradient_penalty)
+from minigen.models.gan import (Discriminator, GANTrainer, Generator, discriminator_loss, evaluate_samples,
+                                generator_loss, gradient_penalty, latent_walk, lerp, slerp, to_gan_range,
+                                to_unit_range)
 
 
 def digits(n=12, seed=0):
@@ -144,3 +145,99 @@ def test_resumed_run_equals_the_uninterrupted_run(tmp_path):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     for a, b in zip(resumed.discriminator.state_dict().values(), whole.discriminator.state_dict().values()):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def epoch_recorder(calls):
+    def on_epoch_end(trainer, epoch):
+        calls.append((epoch, trainer.step_))
+        return {"first_pixel": float(trainer.generate(2, seed=7)[0, 0, 0])}
+    return on_epoch_end
+
+
+def test_on_epoch_end_runs_once_an_epoch_and_its_results_resume(tmp_path):
+    images, calls = digits(12), []
+    whole = small_trainer().fit(images, epochs=3, batch_size=4, on_epoch_end=epoch_recorder(calls),
+                                show_progress=False)
+    assert calls == [(1, 3), (2, 6), (3, 9)]
+    assert [e["epoch"] for e in whole.evaluations_] == [1, 2, 3]
+    path = tmp_path / "gan.npz"
+    small_trainer().fit(images, epochs=2, batch_size=4, checkpoint_path=path, on_epoch_end=epoch_recorder([]),
+                        show_progress=False)
+    resumed = GANTrainer(Generator(), Discriminator()).fit(images, epochs=3, batch_size=4, checkpoint_path=path,
+                                                          resume=True, on_epoch_end=epoch_recorder(calls := []),
+                                                          show_progress=False)
+    assert calls == [(3, 9)]
+    assert resumed.evaluations_ == whole.evaluations_  # the generator of each epoch was the same
+
+
+def test_on_epoch_end_also_closes_an_epoch_cut_short_by_the_critic_rounds():
+    calls = []  # 5 batches an epoch, 5 critic steps a round: 2 epochs = 2 rounds; 3 batches: 1 round
+    small_trainer(loss="wgan-gp").fit(digits(6), epochs=1, batch_size=2, on_epoch_end=epoch_recorder(calls),
+                                      show_progress=False)
+    assert calls == [(1, 0)]
+
+
+def test_generate_is_deterministic_in_unit_range_and_leaves_the_training_stream_alone():
+    trainer = small_trainer()
+    state = mg.get_rng_state()
+    a, b = trainer.generate(5, seed=3), trainer.generate(5, seed=3)
+    assert a.shape == (5, 28, 28) and a.dtype == np.float32 and 0 <= a.min() and a.max() <= 1
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, trainer.generate(5, seed=4))
+    assert mg.get_rng_state() == state
+    assert trainer.generator.training
+
+
+def test_decode_names_the_expected_code_shape():
+    with pytest.raises(ValueError, match=r"z must have shape \(n, 64\), got \(2, 3\)"):
+        small_trainer().decode(np.zeros((2, 3)))
+
+
+def test_image_ranges_round_trip():
+    images = np.random.default_rng(0).integers(0, 256, (4, 28, 28), dtype=np.uint8)
+    x = to_gan_range(images)
+    assert x.shape == (4, 1, 28, 28) and x.dtype == np.float32 and x.min() >= -1 and x.max() <= 1
+    np.testing.assert_allclose(to_unit_range(x) * 255, images, atol=1e-4)
+
+
+def test_evaluate_samples_reports_the_judges_scores_and_label_histogram():
+    class Judge(nn.Module):  # "predicts" the digit d whose d / 10 is nearest the mean ink
+        def forward(self, x):
+            ink = x.reshape(x.shape[0], -1).mean(dim=1, keepdims=True)
+            return (ink * 10 - mg.tensor(np.arange(10.0, dtype=np.float32))) ** 2 * -10  # 10 nats apart
+    levels = np.repeat(np.arange(10) / 10, 20)  # digit d: every pixel at d / 10
+    samples = np.broadcast_to(levels[:, None, None], (200, 28, 28)).astype(np.float32)
+    scores = evaluate_samples(samples, samples[::-1].copy(), Judge())
+    assert scores["label_histogram"] == [20] * 10
+    assert scores["classifier_score"] > 9.5
+    logits = Judge()(mg.tensor(samples[:, None])).numpy().astype(np.float64)
+    spread = 2 * np.trace(np.cov(logits, rowvar=False))  # Tr(S_a + S_b), about 1e6 here
+    assert abs(scores["frechet_distance"]) < 1e-7 * spread  # the same digits in another order: 0 up to rounding
+    one_class = evaluate_samples(samples[:20], samples, Judge())
+    assert one_class["label_histogram"][0] == 20 and one_class["classifier_score"] < 1.1
+    assert one_class["frechet_distance"] > 100
+
+
+def test_lerp_and_slerp_start_and_end_at_the_codes():
+    rng = np.random.default_rng(0)
+    z0, z1 = rng.standard_normal((2, 16))
+    for path in (lerp(z0, z1, 7), slerp(z0, z1, 7)):
+        assert path.shape == (7, 16)
+        np.testing.assert_allclose(path[0], z0, atol=1e-12)
+        np.testing.assert_allclose(path[-1], z1, atol=1e-12)
+
+
+def test_slerp_keeps_the_norm_where_lerp_shrinks_it():
+    z0, z1 = np.array([3.0, 0.0, 0.0]), np.array([0.0, 3.0, 0.0])
+    np.testing.assert_allclose(np.linalg.norm(slerp(z0, z1, 5), axis=1), 3.0)
+    assert np.linalg.norm(lerp(z0, z1, 5)[2]) == pytest.approx(3 / np.sqrt(2))
+    np.testing.assert_allclose(slerp(z0, z1, 3)[1], [3 / np.sqrt(2), 3 / np.sqrt(2), 0])
+    np.testing.assert_allclose(slerp(z0, 2 * z0, 3), lerp(z0, 2 * z0, 3))  # parallel codes: a straight line
+
+
+def test_latent_walk_takes_equal_steps_along_the_unit_direction():
+    walk = latent_walk(np.zeros(4), [0.0, 2.0, 0.0, 0.0], span=3.0, steps=7)
+    np.testing.assert_allclose(walk[:, 1], np.linspace(-3, 3, 7))
+    np.testing.assert_allclose(walk[:, [0, 2, 3]], 0)
+    with pytest.raises(ValueError, match="zero vector"):
+        latent_walk(np.zeros(4), np.zeros(4))

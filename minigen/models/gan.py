@@ -13,7 +13,9 @@ Read it in this order:
    "minimax" (the game as stated), "non_saturating" (the generator maximizes
    log D(G(z)) instead) and "wgan-gp" (Gulrajani et al., 2017, with ``gradient_penalty``).
 3. ``GANTrainer``: k_d discriminator steps, then k_g generator steps, per round; Adam
-   for both; checkpoints that resume to the very numbers of an uninterrupted run.
+   for both; checkpoints that resume to the very numbers of an uninterrupted run; an
+   end-of-epoch hook for evaluation (``evaluate_samples``: the judge's scores).
+4. The latent space: ``lerp``, ``slerp`` and ``latent_walk`` make the codes to decode.
 
 Shapes: images x (N, 1, 28, 28) in [-1, 1], noise z (N, latent_dim), logits (N, 1).
 """
@@ -22,12 +24,26 @@ import numpy as np
 import minigen
 from minigen import nn, optim
 from minigen.creation import rand, randn, tensor
+from minigen.models import judge
 from minigen.nn.init import normal_, zeros_
 from minigen.ops import sigmoid, softplus
 from minigen.progress import progress
 
 LOSSES = ("minimax", "non_saturating", "wgan-gp")
 N_FIXED_NOISE = 64  # the size of the sample grid drawn from fixed noise
+
+
+# ------------------------------------------------------------------ images
+def to_gan_range(images):
+    """uint8 digits (N, 28, 28), 0..255 -> float32 (N, 1, 28, 28) in [-1, 1], the tanh's range."""
+    images = np.asarray(images)
+    return (images.astype(np.float32) / np.float32(127.5) - 1).reshape(len(images), 1, 28, 28)
+
+
+def to_unit_range(images):
+    """Generator outputs (N, 1, 28, 28) in [-1, 1] -> float32 (N, 28, 28) in [0, 1]."""
+    images = np.asarray(images, dtype=np.float32)
+    return np.clip((images.reshape(len(images), 28, 28) + 1) / 2, 0, 1)
 
 
 # ------------------------------------------------------------------ the nets
@@ -144,7 +160,8 @@ class GANTrainer:
 
     After training: ``history_`` (one entry per round: the mean over the round's steps of
     loss_d, loss_g, d_real = mean sigma(D(x)) and d_fake = mean sigma(D(G(z)))),
-    ``step_`` (rounds done), ``batch_`` (real batches used).
+    ``evaluations_`` (what fit's on_epoch_end returned, one dict per epoch), ``step_``
+    (rounds done), ``batch_`` (real batches used).
     """
 
     def __init__(self, generator, discriminator, loss="non_saturating", k_d=1, k_g=1, lr=2e-4, betas=(0.5, 0.999),
@@ -166,6 +183,7 @@ class GANTrainer:
         minigen.manual_seed(seed)
         self.fixed_noise = randn(N_FIXED_NOISE, generator.latent_dim, device=device)
         self.history_ = {"loss_d": [], "loss_g": [], "d_real": [], "d_fake": []}
+        self.evaluations_ = []
         self.step_, self.batch_ = 0, 0
 
     def _noise(self, n):
@@ -217,13 +235,17 @@ class GANTrainer:
             yield tensor(images[order[slot * batch_size:(slot + 1) * batch_size]], device=self.device)
 
     def fit(self, images, epochs, batch_size, checkpoint_path=None, checkpoint_every=None, resume=False,
-            show_progress=True):
+            on_epoch_end=None, show_progress=True):
         """Train for epochs * (N // batch_size) // d_steps rounds in all; returns self.
 
         images: float array (N, 1, 28, 28) in [-1, 1]. checkpoint_path: where to save the
         checkpoint, every checkpoint_every rounds and at the end. resume=True first loads
         the checkpoint at checkpoint_path and continues from its round (load's errors:
-        FileNotFoundError, CheckpointError). Raises ValueError for bad arguments.
+        FileNotFoundError, CheckpointError). on_epoch_end(trainer, epoch): called when the
+        real batches of an epoch are used up (and once at the end for the last epoch); a
+        dict it returns is stored in evaluations_ with its epoch, and checkpointed. It must
+        not draw from minigen's random stream, or a resumed run would differ.
+        Raises ValueError for bad arguments.
         """
         images = np.asarray(images, dtype=np.float32)
         if images.ndim < 2 or not 1 <= batch_size <= len(images):
@@ -233,17 +255,28 @@ class GANTrainer:
             raise ValueError("fit: resume and checkpoint_every need a checkpoint_path")
         if resume:
             self.load_checkpoint(checkpoint_path)
-        rounds = epochs * (len(images) // batch_size) // self.d_steps
+        per_epoch = len(images) // batch_size
+        rounds = epochs * per_epoch // self.d_steps
         batches = self._batches(images, batch_size)
         bar = progress(range(self.step_, rounds), desc="GAN rounds", disable=None if show_progress else True)
         for _ in bar:
+            epoch_before = self.batch_ // per_epoch
             loss_d, loss_g = self.train_round(batches)
             bar.set_postfix(loss_d=loss_d, loss_g=loss_g)
+            if on_epoch_end is not None and self.batch_ // per_epoch > epoch_before:
+                self._end_epoch(on_epoch_end, self.batch_ // per_epoch)
             if checkpoint_every is not None and self.step_ % checkpoint_every == 0:
                 self.save_checkpoint(checkpoint_path)
+        if on_epoch_end is not None and (not self.evaluations_ or self.evaluations_[-1]["epoch"] < epochs):
+            self._end_epoch(on_epoch_end, epochs)  # the rounds ended inside the last epoch
         if checkpoint_path is not None:
             self.save_checkpoint(checkpoint_path)
         return self
+
+    def _end_epoch(self, on_epoch_end, epoch):
+        result = on_epoch_end(self, epoch)
+        if result is not None:
+            self.evaluations_.append({"epoch": epoch, **result})
 
     # -------------------------------------------------------------- checkpoints
     def save_checkpoint(self, path):
@@ -253,7 +286,7 @@ class GANTrainer:
         minigen.save({"generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
                       "optimizer_g": self.optimizer_g.state_dict(), "optimizer_d": self.optimizer_d.state_dict(),
                       "rng": minigen.get_rng_state(), "step": self.step_, "batch": self.batch_,
-                      "history": self.history_}, path)
+                      "history": self.history_, "evaluations": self.evaluations_}, path)
 
     def load_checkpoint(self, path):
         """Restore what save_checkpoint wrote; returns self."""
@@ -264,6 +297,7 @@ class GANTrainer:
         self.optimizer_d.load_state_dict(state["optimizer_d"])
         minigen.set_rng_state(state["rng"])
         self.step_, self.batch_, self.history_ = state["step"], state["batch"], state["history"]
+        self.evaluations_ = state["evaluations"]
         return self
 
     @minigen.no_grad()
@@ -275,3 +309,65 @@ class GANTrainer:
         images = self.generator(self.fixed_noise[:n]).numpy()
         self.generator.train()
         return images
+
+    @minigen.no_grad()
+    def generate(self, n, seed=0, batch_size=500):
+        """n digits G(z), z ~ N(0, I) drawn from ``np.random.default_rng(seed)`` (not minigen's
+        stream, which training owns), in eval mode: float32 (n, 28, 28) in [0, 1]."""
+        z = np.random.default_rng(seed).standard_normal((n, self.generator.latent_dim)).astype(np.float32)
+        return self.decode(z, batch_size)
+
+    @minigen.no_grad()
+    def decode(self, z, batch_size=500):
+        """G(z) for latent codes z (n, latent_dim), in eval mode: float32 (n, 28, 28) in [0, 1]."""
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim != 2 or z.shape[1] != self.generator.latent_dim:
+            raise ValueError(f"decode: z must have shape (n, {self.generator.latent_dim}), got {z.shape}")
+        self.generator.eval()
+        images = [self.generator(tensor(z[i:i + batch_size], device=self.device)).numpy()
+                  for i in range(0, len(z), batch_size)]
+        self.generator.train()
+        return to_unit_range(np.concatenate(images))
+
+
+# ------------------------------------------------------------------ evaluation
+def evaluate_samples(samples, real, model):
+    """The judge on generated digits, both (N, 28, 28) in [0, 1]: classifier score, Frechet
+    distance of the judge's logits to the real digits, and the predicted-label histogram."""
+    labels = judge.predict_logits(model, samples).argmax(axis=1)
+    return {"classifier_score": judge.classifier_score(samples, model=model),
+            "frechet_distance": judge.frechet_distance(samples, real, model=model),
+            "label_histogram": np.bincount(labels, minlength=10).tolist()}
+
+
+# ------------------------------------------------------------------ the latent space
+def lerp(z0, z1, steps):
+    """z_t = (1 - t) z0 + t z1 for t evenly in [0, 1]: (steps, D)."""
+    t = np.linspace(0, 1, steps)[:, None]
+    return (1 - t) * np.asarray(z0) + t * np.asarray(z1)
+
+
+def slerp(z0, z1, steps):
+    """Spherical interpolation (Shoemake, 1985), (steps, D):
+
+        z_t = sin((1 - t) omega) / sin(omega) z0 + sin(t omega) / sin(omega) z1,   cos(omega) = z0.z1 / (|z0| |z1|)
+
+    It follows the great circle, where a Gaussian's mass lies in high dimensions, while
+    lerp cuts through the low-norm middle. Falls back to lerp for (anti)parallel codes.
+    """
+    z0, z1 = np.asarray(z0, dtype=np.float64), np.asarray(z1, dtype=np.float64)
+    cos_omega = z0 @ z1 / (np.linalg.norm(z0) * np.linalg.norm(z1))
+    omega = np.arccos(np.clip(cos_omega, -1, 1))
+    if np.sin(omega) < 1e-6:
+        return lerp(z0, z1, steps)
+    t = np.linspace(0, 1, steps)[:, None]
+    return (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
+
+
+def latent_walk(z, direction, span=3.0, steps=9):
+    """z + s u for s evenly in [-span, span], u the unit vector along direction: (steps, D)."""
+    u = np.asarray(direction, dtype=np.float64)
+    norm = np.linalg.norm(u)
+    if norm == 0:
+        raise ValueError("latent_walk: direction must not be the zero vector")
+    return np.asarray(z) + np.linspace(-span, span, steps)[:, None] * (u / norm)

@@ -1,0 +1,129 @@
+"""Train a DCGAN on MNIST digits: sample grids, loss curves, the judge's scores, latent paths.
+
+    python demos/dcgan_mnist.py [--loss non_saturating|minimax|wgan-gp] [--k-d 1] [--k-g 1]
+                                [--epochs 30] [--batch-size 64] [--device cpu|cuda] [--data 5k|full]
+                                [--out out/dcgan_mnist] [--seed 0] [--resume] [--quick]
+
+Each epoch: a grid of G(z) for 64 fixed codes (grids/epoch_NNN.png), and the judge's
+classifier score and Frechet distance of 1,000 generated digits against the 1,000 real
+test digits (metrics.json). At the end: samples.npy (float32 [1000, 28, 28] in [0, 1]),
+samples.png, the loss and D-output curves, linear and spherical interpolations, and a walk
+along the latent direction from the generated 1s to the generated 0s. A checkpoint is
+written every epoch; --resume continues from it with the very numbers of an
+uninterrupted run.
+"""
+import json
+import time
+
+import numpy as np
+
+import minigen
+from minigen.models.gan import (LOSSES, Discriminator, GANTrainer, Generator, evaluate_samples, latent_walk, lerp,
+                                slerp, to_gan_range)
+from minigen.models.classifier import predict_logits
+from minigen.models.judge import load_judge
+from minigen.viz import curves, image_grid
+from common import demo_parser, mnist_digits, output_folder
+
+N_EVAL = 1000          # generated digits scored each epoch, as many as the real test digits
+EVAL_SEED = 12345      # the codes of the evaluation samples: the same every epoch
+QUICK_JUDGE_EPOCHS = 3
+
+
+def parse(argv):
+    parser = demo_parser(__doc__, "dcgan_mnist", "2 epochs on 1,000 training digits, 200 digits scored")
+    parser.add_argument("--loss", choices=LOSSES, default="non_saturating")
+    parser.add_argument("--k-d", type=int, default=1, help="discriminator steps per round (wgan-gp: 5)")
+    parser.add_argument("--k-g", type=int, default=1, help="generator steps per round")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--data", choices=["5k", "full"], default="5k")
+    parser.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.npz")
+    return parser.parse_args(argv)
+
+
+def epoch_hook(out, real, model, n_eval):
+    """What happens at the end of each epoch: the fixed-noise grid and the judge's scores.
+    The hook adds its time to its ``seconds``, which is kept out of the training time."""
+    def on_epoch_end(trainer, epoch):
+        start = time.perf_counter()
+        image_grid(trainer.samples().reshape(-1, 28, 28) / 2 + 0.5, out / "grids" / f"epoch_{epoch:03d}.png",
+                   columns=8, title=f"G(z) for fixed z, epoch {epoch}")
+        scores = evaluate_samples(trainer.generate(n_eval, seed=EVAL_SEED), real, model)
+        print(f"  epoch {epoch}: classifier score {scores['classifier_score']:.2f}, "
+              f"Frechet distance {scores['frechet_distance']:.1f}")
+        on_epoch_end.seconds += time.perf_counter() - start
+        return scores
+    on_epoch_end.seconds = 0.0
+    return on_epoch_end
+
+
+def latent_figures(trainer, out, model, seed):
+    """Linear and spherical interpolations between random codes, and a walk from 1s to 0s."""
+    rng = np.random.default_rng(seed)
+    latent = trainer.generator.latent_dim
+    z0, z1 = rng.standard_normal((2, 8, latent))
+    for name, path in (("linear", lerp), ("slerp", slerp)):
+        codes = np.concatenate([path(a, b, 10) for a, b in zip(z0, z1)])
+        image_grid(trainer.decode(codes), out / f"interpolation_{name}.png",
+                   title=f"{name} interpolation between random codes (one row each)")
+    z = np.random.default_rng(EVAL_SEED).standard_normal((N_EVAL, latent))
+    labels = predict_logits(model, trainer.decode(z)).argmax(axis=1)
+    if np.any(labels == 0) and np.any(labels == 1):
+        direction, what = z[labels == 0].mean(axis=0) - z[labels == 1].mean(axis=0), "mean z of 0s - mean z of 1s"
+    else:
+        direction, what = np.eye(latent)[0], "the first latent axis"
+    codes = np.concatenate([latent_walk(start, direction, span=3.0, steps=10) for start in z0])
+    image_grid(trainer.decode(codes), out / "latent_walk.png", title=f"walk along {what}, -3 to +3")
+
+
+def main(argv=None):
+    args = parse(argv)
+    out = output_folder(args)
+    train_images, _, test_images, test_labels = mnist_digits(args)
+    epochs, n_eval = args.epochs, N_EVAL
+    if args.quick:
+        epochs, n_eval = 2, 200
+        test_images = test_images[::5]  # 200 digits, all ten kinds
+    model = load_judge(epochs=QUICK_JUDGE_EPOCHS) if args.quick else load_judge()  # before seeding the trainer
+    real = test_images.astype(np.float32) / 255
+
+    minigen.manual_seed(args.seed)
+    critic = args.loss == "wgan-gp"
+    trainer = GANTrainer(Generator(), Discriminator(batch_norm=not critic), loss=args.loss, k_d=args.k_d,
+                         k_g=args.k_g, seed=args.seed, device=args.device)
+    per_epoch = len(train_images) // args.batch_size // trainer.d_steps
+    hook = epoch_hook(out, real, model, n_eval)
+    start = time.perf_counter()
+    trainer.fit(to_gan_range(train_images), epochs=epochs, batch_size=args.batch_size,
+                checkpoint_path=out / "checkpoint.npz", checkpoint_every=max(1, per_epoch), resume=args.resume,
+                on_epoch_end=hook)
+    seconds = time.perf_counter() - start - hook.seconds
+
+    samples = trainer.generate(n_eval, seed=EVAL_SEED)
+    np.save(out / "samples.npy", samples)
+    image_grid(trainer.samples().reshape(-1, 28, 28) / 2 + 0.5, out / "samples.png", columns=8,
+               title=f"DCGAN ({args.loss}) after {epochs} epochs: G(z), fixed z")
+    history = trainer.history_
+    curves({"discriminator": history["loss_d"], "generator": history["loss_g"]}, out / "losses.png",
+           xlabel="round", title=f"losses ({args.loss})")
+    curves({"D(x)": history["d_real"], "D(G(z))": history["d_fake"]}, out / "d_outputs.png", xlabel="round",
+           ylabel="mean sigma(D)", title="the discriminator's outputs")
+    latent_figures(trainer, out, model, args.seed)
+
+    final = trainer.evaluations_[-1]
+    metrics = {"loss": args.loss, "k_d": trainer.d_steps, "k_g": args.k_g, "epochs": epochs,
+               "batch_size": args.batch_size, "train_digits": len(train_images), "scored_digits": n_eval,
+               "device": args.device, "data": args.data, "seed": args.seed, "resumed": args.resume,
+               "training_seconds": round(seconds, 1), "evaluation_seconds": round(hook.seconds, 1),
+               "classifier_score": final["classifier_score"], "frechet_distance": final["frechet_distance"],
+               "label_histogram": final["label_histogram"], "per_epoch": trainer.evaluations_}
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    print(f"dcgan ({args.loss}): classifier score {final['classifier_score']:.2f}, Frechet distance "
+          f"{final['frechet_distance']:.1f} after {epochs} epochs ({seconds:.0f} s training); "
+          f"figures, samples.npy and metrics.json in {out}/")
+    return metrics
+
+
+if __name__ == "__main__":
+    main()
