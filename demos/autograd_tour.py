@@ -12,11 +12,11 @@ def section(title):
     print(f"\n== {title}")
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     mg.manual_seed(args.seed)
     device = args.device
 
@@ -65,6 +65,7 @@ def main():
             w.data -= 0.1 * w.grad.data
             w0.data -= 0.1 * w0.grad.data
     print(f"fitted y = {w.item():.3f} x + {w0.item():.3f} (true: 3 x - 1), mean squared error {loss.item():.4f}")
+    return {"w": w.item(), "w0": w0.item(), "mse": loss.item()}
 
 
 if __name__ == "__main__":
