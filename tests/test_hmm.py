@@ -208,3 +208,37 @@ def test_score_of_a_long_impossible_sequence_is_minus_infinity_in_the_log_varian
     model.implementation = "scaling"
     with pytest.raises(ValueError, match="probability zero"):
         model.score(X)
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_decode_of_long_sequences_goes_by_chunks_and_equals_the_sequential_decode(implementation, monkeypatch):
+    from minigen.models import hmm
+    model = GaussianHMM(3, "diag", implementation=implementation)
+    model.startprob_, model.transmat_ = np.array([0.6, 0.3, 0.1]), known_categorical().transmat_
+    model.means_, model.covars_ = np.array([[0.0], [1.0], [2.5]]), np.array([[0.5], [0.4], [0.8]])
+    X, _ = model.sample(2 * hmm.SCAN_MIN_STEPS + 5, random_state=0)
+    lengths = [hmm.SCAN_MIN_STEPS + 7, hmm.SCAN_MIN_STEPS - 2]
+    calls, viterbi_scan = [], hmm.alg.viterbi_scan
+    monkeypatch.setattr(hmm.alg, "viterbi_scan", lambda *args: calls.append(args) or viterbi_scan(*args))
+    logprob, path = model.decode(X, lengths)
+    assert len(calls) == 2
+    monkeypatch.setattr(hmm, "SCAN_MIN_STEPS", len(X) + 1)  # the sequential viterbi_scaled / viterbi_log
+    expected_logprob, expected_path = model.decode(X, lengths)
+    np.testing.assert_array_equal(path, expected_path)
+    assert logprob == pytest.approx(expected_logprob, rel=1e-12)
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_decode_of_a_long_impossible_sequence_is_minus_infinity_like_the_sequential_decode(implementation,
+                                                                                         monkeypatch):
+    from minigen.models import hmm
+    model = CategoricalHMM(2, n_features=3, implementation=implementation)
+    model.startprob_, model.transmat_ = np.array([0.5, 0.5]), np.array([[0.9, 0.1], [0.2, 0.8]])
+    model.emissionprob_ = np.array([[0.7, 0.3, 0.0], [0.4, 0.6, 0.0]])  # no state emits symbol 2
+    X = np.random.default_rng(0).integers(0, 2, (hmm.SCAN_MIN_STEPS + 10, 1))
+    X[1000] = 2
+    logprob, path = model.decode(X)
+    monkeypatch.setattr(hmm, "SCAN_MIN_STEPS", len(X) + 1)
+    expected_logprob, expected_path = model.decode(X)
+    assert logprob == expected_logprob == -np.inf
+    np.testing.assert_array_equal(path, expected_path)

@@ -216,3 +216,111 @@ def test_scan_gives_minus_infinity_when_allowed():
     transmat = np.array([[1.0, 0.0], [0.0, 1.0]])
     B_obs = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     assert alg.log_likelihood_scan(np.array([1.0, 0.0]), transmat, B_obs, allow_zero=True) == -np.inf
+
+
+# ------------------------------------------------------------------ Viterbi by chunks
+def sequential_viterbi(log_startprob, log_transmat, log_B):
+    """viterbi_log of one sequence (T, K): ln p (scalar) and path (T,)."""
+    logprob, path = alg.viterbi_log(log_startprob, log_transmat, log_B[None], np.ones((1, len(log_B)), dtype=bool))
+    return logprob[0], path[0]
+
+
+def log_model(rng, kind, k, n_steps):
+    """ln pi, ln transmat, ln B (T, K) of a random model; ``kind`` names the transmat's structure."""
+    dense = rng.dirichlet(np.ones(k), k)
+    transmat = {"dense": lambda: dense,
+                "sparse": lambda: dense * (rng.random((k, k)) < 0.5) + np.eye(k)[rng.permutation(k)],
+                "left-right": lambda: 0.5 * np.eye(k) + 0.5 * np.eye(k, k=1),  # the last state keeps 1 below
+                "identity": lambda: np.eye(k),
+                "permutation": lambda: np.eye(k)[rng.permutation(k)]}[kind]()
+    B_obs = rng.random((n_steps, k)) * (rng.random((n_steps, k)) < (0.7 if kind == "sparse" else 2))
+    with np.errstate(divide="ignore"):
+        return (np.log(rng.dirichlet(np.ones(k))), np.log(transmat / transmat.sum(axis=1, keepdims=True)),
+                np.log(B_obs))
+
+
+def assert_same_viterbi(scan, sequential):
+    np.testing.assert_array_equal(scan[1], sequential[1])
+    assert scan[0] == pytest.approx(sequential[0], rel=1e-12) or scan[0] == sequential[0] == -np.inf
+
+
+KINDS = ["dense", "sparse", "left-right", "identity", "permutation"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("k, n_steps, n_chunks", [(1, 50, 8), (4, 1, 256), (4, 2, 1), (4, 5, 16), (4, 7, 3),
+                                                  (5, 200, 7), (16, 2000, 64)])
+def test_viterbi_scan_equals_viterbi_log(kind, k, n_steps, n_chunks):
+    rng = np.random.default_rng([KINDS.index(kind), k, n_steps])
+    model = log_model(rng, kind, k, n_steps)
+    assert_same_viterbi(alg.viterbi_scan(*model, n_chunks), sequential_viterbi(*model))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_viterbi_scan_rounds_alone_are_exact_even_when_the_model_never_forgets(kind):
+    # no fall-back: the identity and permutation transmats then take one fix-up round per chunk
+    for seed in range(10):
+        model = log_model(np.random.default_rng(seed), kind, 3, 90)
+        assert_same_viterbi(alg.viterbi_scan(*model, n_chunks=30, max_rounds=90), sequential_viterbi(*model))
+
+
+def test_viterbi_scan_falls_back_to_viterbi_log_only_when_the_chunks_never_forget(monkeypatch):
+    dense = log_model(np.random.default_rng(0), "dense", 4, 3000)
+    impossible = (*dense[:2], dense[2].copy())
+    impossible[2][100] = -np.inf  # probability zero from step 100 on: no round per later chunk either
+    identity = log_model(np.random.default_rng(0), "identity", 4, 3000)
+    expected = [sequential_viterbi(*model) for model in (dense, impossible, identity)]
+    calls, viterbi_log = [], alg.viterbi_log
+    monkeypatch.setattr(alg, "viterbi_log", lambda *args: calls.append(args) or viterbi_log(*args))
+    for model, sequential, falls_back in zip((dense, impossible, identity), expected, (False, False, True)):
+        assert_same_viterbi(alg.viterbi_scan(*model, n_chunks=64), sequential)
+        assert len(calls) == falls_back
+        calls.clear()
+
+
+def test_viterbi_scan_breaks_exact_ties_by_the_first_index_like_viterbi_log():
+    # small integer logarithms: every sum is exact in floating point, so ties are exact too
+    rng = np.random.default_rng(6)
+    for _ in range(40):
+        k, n_steps = int(rng.integers(1, 5)), int(rng.integers(1, 120))
+        model = (-rng.integers(0, 3, k).astype(float), -rng.integers(0, 3, (k, k)).astype(float),
+                 -rng.integers(0, 3, (n_steps, k)).astype(float))
+        scan, sequential = alg.viterbi_scan(*model, n_chunks=int(rng.integers(1, 20))), sequential_viterbi(*model)
+        np.testing.assert_array_equal(scan[1], sequential[1])
+        assert scan[0] == sequential[0]
+
+
+@pytest.mark.parametrize("n_chunks", [1, 4, 64])
+def test_viterbi_scan_of_an_impossible_observation_is_minus_infinity_with_viterbi_log_path(n_chunks):
+    log_startprob, log_transmat, log_B = log_model(np.random.default_rng(7), "dense", 4, 1000)
+    log_B[400] = -np.inf  # no state can emit x_400
+    logprob, path = alg.viterbi_scan(log_startprob, log_transmat, log_B, n_chunks)
+    assert_same_viterbi((logprob, path), sequential_viterbi(log_startprob, log_transmat, log_B))
+    assert logprob == -np.inf and (path[400:] == 0).all()
+
+
+def test_viterbi_scan_of_a_sequence_impossible_by_its_transitions_matches_viterbi_log():
+    transmat = np.array([[1.0, 0.0], [0.0, 1.0]])
+    B_obs = np.array([[1.0, 0.0]] * 5 + [[0.0, 1.0]] * 7)  # starts in state 0, later only state 1 can emit
+    with np.errstate(divide="ignore"):
+        model = np.log(np.array([1.0, 0.0])), np.log(transmat), np.log(B_obs)
+    for n_chunks in (1, 3, 12):
+        assert_same_viterbi(alg.viterbi_scan(*model, n_chunks), sequential_viterbi(*model))
+
+
+def test_viterbi_scan_matches_enumeration_of_all_paths():
+    rng = np.random.default_rng(8)
+    for k, n_steps in [(1, 4), (2, 1), (2, 6), (3, 5)]:
+        startprob, transmat, _ = random_model(rng, k)
+        B_obs = rng.random((n_steps, k)) + 0.01
+        *_, best, best_log_p = brute_force(startprob, transmat, B_obs)
+        for n_chunks in (1, 2, n_steps):
+            logprob, path = alg.viterbi_scan(np.log(startprob), np.log(transmat), np.log(B_obs), n_chunks)
+            np.testing.assert_array_equal(path, best)
+            assert logprob == pytest.approx(best_log_p, rel=1e-12)
+
+
+def test_viterbi_scan_on_device_matches_cpu(device):
+    model = log_model(np.random.default_rng(9), "sparse", 5, 3000)
+    logprob, path = alg.viterbi_scan(*(mg.backend.to_device(x, device) for x in model))
+    assert_same_viterbi((float(logprob), mg.backend.to_host(path)), sequential_viterbi(*model))

@@ -22,7 +22,7 @@ from minigen.models import hmm_algorithms as alg
 from minigen.progress import progress
 
 _STOCHASTIC_ATOL = 1e-6
-SCAN_MIN_STEPS = 2048  # from this length on, score() uses the associative scan (alg.log_likelihood_scan)
+SCAN_MIN_STEPS = 2048  # from this length on, score() and decode() go by chunks (log_likelihood_scan, viterbi_scan)
 
 
 class ConvergenceMonitor:
@@ -172,7 +172,8 @@ class _BaseHMM:
     def decode(self, X, lengths=None, algorithm="viterbi"):
         """The most likely states (N,) and a log-probability, summed over the sequences.
 
-        "viterbi": the jointly most likely path and ln max_Z p(X, Z).
+        "viterbi": the jointly most likely path and ln max_Z p(X, Z). Sequences of SCAN_MIN_STEPS
+        steps and more go through alg.viterbi_scan (by chunks, in log space) in both implementations.
         "map": each step's most likely state (argmax gamma) and ln prod_n max_k gamma_nk.
         """
         if algorithm == "map":
@@ -182,6 +183,8 @@ class _BaseHMM:
         if algorithm != "viterbi":
             raise ValueError(f'algorithm must be "viterbi" or "map", got {algorithm!r}')
         X_pad, mask, params = self._batch(X, lengths, self._check_arguments())
+        if mask.shape[1] >= SCAN_MIN_STEPS:
+            return self._decode_scan(X_pad, mask, params)
         if self.implementation == "scaling":
             emission, offset = self._emission(X_pad, mask, params)
             logprob, path = alg.viterbi_scaled(params["startprob"], params["transmat"], emission, mask)
@@ -190,6 +193,15 @@ class _BaseHMM:
             logprob, path = alg.viterbi_log(alg.safe_log(params["startprob"]), alg.safe_log(params["transmat"]),
                                             self._log_emission(X_pad, params), mask)
         return float((logprob + offset).sum()), backend.to_host(alg.unpad(path, mask))
+
+    def _decode_scan(self, X_pad, mask, params):
+        """decode() of a padded batch, one sequence at a time through alg.viterbi_scan."""
+        log_startprob, log_transmat = alg.safe_log(params["startprob"]), alg.safe_log(params["transmat"])
+        log_B = self._log_emission(X_pad, params)
+        decoded = [alg.viterbi_scan(log_startprob, log_transmat, log_B[b, :int(length)])
+                   for b, length in enumerate(backend.to_host(mask.sum(axis=1)))]
+        path = backend.array_module(log_B).concatenate([path for _, path in decoded])
+        return sum(float(logprob) for logprob, _ in decoded), backend.to_host(path)
 
     def predict(self, X, lengths=None):
         """The Viterbi states (N,)."""

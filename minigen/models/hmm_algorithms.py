@@ -272,6 +272,170 @@ def viterbi_log(log_startprob, log_transmat, log_B, mask):
     return log_delta.max(axis=1), _backtrack(psi, log_delta.argmax(axis=1), mask)
 
 
+# ------------------------------------------------------------------ Viterbi by chunks
+_PARALLEL_RTOL = 1e-11  # two ln delta vectors "differ by a constant" up to this rounding, relative to their size
+
+
+def viterbi_scan(log_startprob, log_transmat, log_B, n_chunks=256, max_rounds=4):
+    """Log-space Viterbi of ONE sequence, log_B (T, K), by chunks. Returns ln max_Z p(X, Z) (a scalar) and the path (T,).
+
+    The recursion of viterbi_log, ln delta_n,j = max_i(ln delta_{n-1,i} + ln transmat_ij) + ln B_n,j,
+    commutes with adding a constant to ln delta, and after a few steps it forgets where it
+    started but for such a constant (rank convergence: Maleki, Musuvathi & Mytkowicz 2014).
+    So the T steps are cut into ``n_chunks`` chunks that all run at once from an arbitrary
+    start, one (K, K, chunks) array operation per step; then each chunk restarts from the end
+    of the chunk before until its ln delta differs from the stored one by a constant (the
+    fix-up). The back pointers psi_n(z_n) = argmax_i(ln delta_{n-1,i} + ln transmat_{i,z_n})
+    only need ln delta up to that constant, so the back-tracking runs by chunks too: every
+    chunk from a guessed end state at once, then again from the true one until its path meets
+    the guess. Each phase repeats in rounds until nothing changes; the log-probability is that
+    of the path, ln pi_z1 + sum_n ln transmat_{z_n-1, z_n} + sum_n ln B_n,z_n. A model that
+    never forgets (identity, permutation or left-to-right transmats) would need a round per
+    chunk: past ``max_rounds`` rounds in a phase, the sequence goes to viterbi_log instead.
+
+    Same path and value as viterbi_log, to rounding: ties go to the first index, as there,
+    wherever they are exact in floating point; two paths whose log-probabilities differ by about
+    1e-11 of their size may be told apart differently. A sequence of probability zero gives
+    -inf and the same path as viterbi_log (state 0 from the first step where every ln delta is -inf).
+    """
+    path = _viterbi_chunks(log_startprob, log_transmat, log_B, n_chunks, max_rounds)
+    if path is None:  # the chunks do not forget their start: the plain recursion is cheaper
+        mask = backend.array_module(log_B).ones((1, len(log_B)), dtype=bool)
+        logprob, path = viterbi_log(log_startprob, log_transmat, log_B[None], mask)
+        return logprob[0], path[0]
+    return _path_log_prob(log_startprob, log_transmat, log_B, path), path
+
+
+def _viterbi_chunks(log_startprob, log_transmat, log_B, n_chunks, max_rounds):
+    """The best path (T,) by chunks, or None when a phase still changes after ``max_rounds`` rounds."""
+    xp = backend.array_module(log_B)
+    n_steps, k = log_B.shape
+    length = -(-n_steps // max(1, min(n_chunks, n_steps)))  # steps per chunk
+    n_chunks, pad = -(-n_steps // length), -n_steps % length  # chunk 0 begins with ``pad`` dummy steps
+    log_b = xp.concatenate([xp.zeros((pad, k), dtype=log_B.dtype), log_B])
+    log_b = log_b.reshape(n_chunks, length, k).transpose(1, 2, 0).copy()  # log_b[l, j, c]: step l of chunk c
+    with np.errstate(invalid="ignore"):  # -inf - -inf where both vectors have probability zero
+        log_delta = _forward_chunks(log_startprob, log_transmat, log_b, pad)
+        if not _fix_up(log_transmat, log_b, log_delta, max_rounds):
+            return None
+    path = _backtrack_chunks(log_transmat, log_delta, max_rounds)
+    return None if path is None else path.T.reshape(-1)[pad:]
+
+
+def _max_plus(log_delta, log_transmat):
+    """max_i(ln delta_i + ln transmat_ij) for every chunk: (K_i, C) -> (K_j, C)."""
+    return (log_delta[:, None, :] + log_transmat[:, :, None]).max(axis=0)
+
+
+def _best_previous(log_delta, log_transmat, z, chunks):
+    """psi_n(z_n) = argmax_i(ln delta_{n-1,i} + ln transmat_{i,z_n}) of ``chunks``; ln delta_{n-1}: (K, C)."""
+    return (log_delta.T.take(chunks, axis=0) + log_transmat.T.take(z, axis=0)).argmax(axis=1)
+
+
+def _forward_chunks(log_startprob, log_transmat, log_b, pad):
+    """ln delta (L, K, C) of every chunk from an arbitrary start (0); chunk 0 from ln pi after its dummy steps."""
+    xp = backend.array_module(log_b)
+    log_delta = xp.empty_like(log_b)
+    previous = xp.zeros(log_b.shape[1:], dtype=log_b.dtype)
+    for n in range(len(log_b)):
+        log_delta[n] = _max_plus(previous, log_transmat) + log_b[n]
+        if n == pad:
+            log_delta[n, :, 0] = log_startprob + log_b[n, :, 0]  # ln delta_1 = ln pi + ln B_1
+        previous = log_delta[n]
+    return log_delta
+
+
+def _fix_up(log_transmat, log_b, log_delta, max_rounds):
+    """Restart chunks from the end of the chunk before, in rounds, until no stored ln delta changes.
+
+    Returns False if some still change after ``max_rounds`` rounds.
+    """
+    xp = backend.array_module(log_b)
+    n_chunks = log_b.shape[2]
+    chunks = xp.arange(1, n_chunks)
+    for _ in range(max_rounds):
+        if not chunks.size:
+            break
+        chunks = _fix_up_round(log_transmat, log_b, log_delta, _alive(log_delta, chunks))
+        chunks = chunks[chunks < n_chunks - 1] + 1  # a chunk whose end changed moves its successor's start
+    return not chunks.size
+
+
+def _alive(log_delta, chunks):
+    """``chunks`` up to the first whose stored end is all -inf; ln delta of the later ones set to -inf.
+
+    A stored ln delta is never -inf where the true one is finite (it started from fewer -inf),
+    so such an end is the truth: the sequence has probability zero and nothing after it changes.
+    """
+    dead = (log_delta[-1] == -np.inf).all(axis=0)
+    if not bool(dead.any()):
+        return chunks
+    first = int(dead.argmax())
+    log_delta[:, :, first + 1:] = -np.inf
+    return chunks[chunks <= first]
+
+
+def _fix_up_round(log_transmat, log_b, log_delta, chunks):
+    """Step ``chunks`` from the previous chunk's end, overwriting ln delta until it becomes parallel to the
+    stored one; return the chunks that never did (their end changed)."""
+    incoming = log_delta[-1][:, chunks - 1]
+    for n in range(len(log_b)):
+        new = _max_plus(incoming, log_transmat) + log_b[n][:, chunks]
+        differ = ~_parallel(new, log_delta[n][:, chunks])
+        chunks, incoming = chunks[differ], new[:, differ]
+        log_delta[n][:, chunks] = incoming
+        if not chunks.size:
+            break
+    return chunks
+
+
+def _parallel(new, old):
+    """(C,) True where the columns of new and old (K, C) differ by a constant: the same -inf entries and
+    finite differences equal to rounding. Parallel vectors stay parallel and share their argmaxes."""
+    xp = backend.array_module(new)
+    finite = xp.isfinite(new)
+    same_pattern = (finite == xp.isfinite(old)).all(axis=0)
+    diff = new - old
+    spread = xp.where(finite, diff, -np.inf).max(axis=0) - xp.where(finite, diff, np.inf).min(axis=0)
+    size = xp.where(finite, xp.abs(new), 0).max(axis=0)
+    return same_pattern & (spread <= _PARALLEL_RTOL * (1 + size))
+
+
+def _backtrack_chunks(log_transmat, log_delta, max_rounds):
+    """The best path (L, C) by chunks: all from a guessed end state (the last chunk's is exact,
+    z_T = argmax_k ln delta_T,k), then each chunk again from the state that its successor's start
+    points to, in rounds, until no chunk's start changes; None if some still do after ``max_rounds``."""
+    xp = backend.array_module(log_delta)
+    path = xp.full(log_delta.shape[::2], -1, dtype=np.int64)
+    chunks, ends = xp.arange(log_delta.shape[2]), log_delta[-1].argmax(axis=0)
+    for _ in range(max_rounds + 1):  # the first pass is not a round: every chunk starts from its guess
+        if not chunks.size:
+            break
+        chunks = _backtrack_round(log_transmat, log_delta, path, chunks, ends)
+        chunks = chunks[chunks > 0] - 1  # a chunk whose start changed moves its predecessor's end
+        ends = _best_previous(log_delta[-1], log_transmat, path[0, chunks + 1], chunks)
+    return None if chunks.size else path
+
+
+def _backtrack_round(log_transmat, log_delta, path, chunks, z):
+    """Follow z_{n-1} = psi_n(z_n) back from the end states z of ``chunks``, overwriting the path until it
+    meets the stored one (from there on they agree); return the chunks that never met it (their start changed)."""
+    for n in range(len(log_delta) - 1, -1, -1):
+        differ = path[n, chunks] != z
+        chunks, z = chunks[differ], z[differ]
+        path[n, chunks] = z
+        if n == 0 or not chunks.size:
+            return chunks
+        z = _best_previous(log_delta[n - 1], log_transmat, z, chunks)
+
+
+def _path_log_prob(log_startprob, log_transmat, log_B, path):
+    """ln p(X, Z) = ln pi_z1 + sum_n ln transmat_{z_n-1, z_n} + sum_n ln B_n,z_n of one path (T,)."""
+    xp = backend.array_module(log_B)
+    return (log_startprob[path[0]] + log_transmat[path[:-1], path[1:]].sum()
+            + log_B[xp.arange(len(path)), path].sum())
+
+
 # ------------------------------------------------------------------ Baum-Welch
 def e_step(startprob, transmat, emission, mask, implementation="scaling"):
     """Posteriors of one batch. ``emission`` is B_obs (scaling) or log_B (log).
