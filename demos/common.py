@@ -1,10 +1,17 @@
 """What the demos share: their command line and their output folder (see DESIGN: demos)."""
 import argparse
 import pathlib
+import sys
 
 import numpy as np
 
 from minigen.data import load_mnist
+from minigen.exercises import use_student_versions
+
+try:
+    use_student_versions()  # MINIGEN_EXERCISES=NAME,...: run the student's versions (docs/exercises.md)
+except (KeyError, FileNotFoundError, AttributeError) as error:
+    sys.exit(f"MINIGEN_EXERCISES: {error.args[0]}")
 
 
 def demo_parser(doc, topic, quick_help, device=True):

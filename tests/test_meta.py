@@ -11,7 +11,7 @@ from op_specs import SPECS
 PACKAGE = pathlib.Path(minigen.__file__).parent
 # The order of layers: a module may import only from its own layer or those before it.
 LAYERS = ["backend", "autograd", "ops", "creation", "gradcheck", "progress", "serialization", "data", "nn", "optim",
-          "models"]
+          "models", "exercises"]
 
 
 def _tree(path):

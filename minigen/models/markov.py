@@ -30,6 +30,22 @@ def _check_distribution(name, p, shape):
     return p
 
 
+def markov_mle(sequences, K, pseudocount=0):
+    """Maximum likelihood startprob (K,) and transmat (K, K) of a chain, as NumPy float64 arrays.
+
+    sequences: a list of NumPy int arrays of state indices in [0, K), each of length >= 1.
+    transmat[i, j] = (n_ij + c) / sum_j' (n_ij' + c), n_ij the number of i -> j steps;
+    startprob[k] = (m_k + c) / sum_k' (m_k' + c), m_k the number of sequences starting in k;
+    c = pseudocount. A row with no counts (a state never left, c = 0) is uniform.
+    """
+    pairs = np.concatenate([s[:-1] * K + s[1:] for s in sequences])       # i -> j as i K + j
+    counts = np.bincount(pairs, minlength=K * K).reshape(K, K).astype(np.float64) + pseudocount
+    first = np.bincount([s[0] for s in sequences], minlength=K).astype(np.float64) + pseudocount
+    rows = counts.sum(axis=1, keepdims=True)
+    transmat = np.where(rows > 0, counts / np.where(rows > 0, rows, 1), 1.0 / K)
+    return first / first.sum(), transmat
+
+
 class MarkovChain:
     """A first-order Markov chain with K states.
 
@@ -170,13 +186,8 @@ class MarkovChain:
         if any(len(s) == 0 for s in sequences):
             raise ValueError("fit: every sequence must hold at least one state, got an empty one")
         K = self.n_states or 1 + max(int(s.max()) for s in sequences)
-        xp = backend.array_module(self._device)
-        pairs = np.concatenate([s[:-1] * K + s[1:] for s in sequences])       # i -> j as i K + j
-        counts = xp.asarray(np.bincount(pairs, minlength=K * K).reshape(K, K), dtype=xp.float64) + pseudocount
-        first = xp.asarray(np.bincount([s[0] for s in sequences], minlength=K), dtype=xp.float64) + pseudocount
-        rows = counts.sum(axis=1, keepdims=True)
-        self.transmat_ = xp.where(rows > 0, counts / xp.where(rows > 0, rows, 1), 1.0 / K)
-        self.startprob_ = first / first.sum()
+        startprob, transmat = markov_mle(sequences, K, pseudocount)
+        self.startprob_, self.transmat_ = self._on_device(startprob), self._on_device(transmat)
         return self
 
     # ---------------------------------------------------------------- the long run

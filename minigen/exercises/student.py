@@ -1,0 +1,99 @@
+"""The student's files: exercises/NAME.py, generated from the reference, loaded back, installed.
+
+The folder is ``exercises/`` in the current directory, or ``$MINIGEN_EXERCISES_DIR``.
+``MINIGEN_EXERCISES=hmm_forward,viterbi`` makes ``use_student_versions()`` (which the demos
+call) run the student's functions in place of minigen's for the rest of the program.
+"""
+import importlib.util
+import inspect
+import os
+import pathlib
+import textwrap
+
+from minigen.exercises.checking import install
+from minigen.exercises.registry import BY_NAME, get
+
+
+def folder():
+    """The folder of the student's files."""
+    return pathlib.Path(os.environ.get("MINIGEN_EXERCISES_DIR", "exercises"))
+
+
+def path_of(exercise):
+    return folder() / f"{exercise.name}.py"
+
+
+def stub(exercise):
+    """The starting file: a docstring with the task, imports, and the reference's signature and
+    docstring over ``raise NotImplementedError``."""
+    reference = exercise.reference
+    doc = inspect.getdoc(reference) or textwrap.fill(exercise.statement, 96)
+    quote = 'r"""' if "\\" in doc else '"""'
+    head = [f'"""Exercise {exercise.name} ({exercise.topic}, {exercise.difficulty}).', "",
+            textwrap.fill(exercise.statement, 96), "",
+            "Replace `raise NotImplementedError` with your code, then run",
+            f"    python -m minigen.exercises check {exercise.name}",
+            f"minigen's own version is {exercise.where}: try it yourself first.", '"""']
+    if exercise.imports:
+        head.append(exercise.imports.rstrip("\n"))
+    body = [f"def {exercise.attr}{inspect.signature(reference)}:",
+            textwrap.indent(f'{quote}{doc}\n"""', "    "),
+            "    raise NotImplementedError"]
+    return "\n".join(head + ["", ""] + body) + "\n"
+
+
+def start(exercise):
+    """Write the starting file; FileExistsError if there is one already. Returns its path."""
+    path = path_of(exercise)
+    if path.exists():
+        raise FileExistsError(f"{path} exists already; to start over, run: python -m minigen.exercises reset "
+                              f"{exercise.name}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(stub(exercise), encoding="utf-8")
+    return path
+
+
+def reset(exercise):
+    """Write the starting file again, over the student's work. Returns its path."""
+    path_of(exercise).unlink(missing_ok=True)
+    return start(exercise)
+
+
+def load(exercise):
+    """The student's function from exercises/NAME.py (a fresh import every time).
+
+    Raises FileNotFoundError when the file is missing, AttributeError when it defines no
+    function of the reference's name; errors in the file itself propagate (SyntaxError ...).
+    """
+    path = path_of(exercise)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist; start the exercise with: python -m minigen.exercises "
+                                f"start {exercise.name}")
+    spec = importlib.util.spec_from_file_location(f"student_{exercise.name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    candidate = getattr(module, exercise.attr, None)
+    if not callable(candidate):
+        raise AttributeError(f"{path} defines no function {exercise.attr!r} (the name must stay as generated)")
+    return candidate
+
+
+def started():
+    """The exercises whose file exists, in the registry's order."""
+    return [exercise for exercise in BY_NAME.values() if path_of(exercise).exists()]
+
+
+def use_student_versions():
+    """Install the student's versions of the exercises named in $MINIGEN_EXERCISES (comma-separated).
+
+    For the rest of the program minigen calls them in place of its own. Prints one line
+    naming them; returns the names (none when the variable is unset or empty). Raises
+    KeyError for an unknown name and FileNotFoundError for a file not started.
+    """
+    names = [name.strip() for name in os.environ.get("MINIGEN_EXERCISES", "").split(",") if name.strip()]
+    for name in names:
+        exercise = get(name)
+        install(exercise, load(exercise))
+    if names:
+        print(f"minigen: using the student versions of {', '.join(names)} (from {folder()}/)")
+    return names
