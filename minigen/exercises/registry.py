@@ -25,6 +25,7 @@ class Exercise:
     statement: str         # what to implement, in a few lines
     checks: tuple          # functions check(candidate), raising CheckFailure when wrong
     imports: str = ""      # import lines the student's file starts with
+    context: str = ""      # notation the student's file repeats (shapes, conventions)
     reference: object = field(init=False)
 
     def __post_init__(self):
@@ -38,6 +39,8 @@ class Exercise:
 
 
 NP = "import numpy as np\n"
+# the shapes and conventions of minigen/models/hmm_algorithms.py, from its docstring
+HMM_NOTATION = "Notation" + hmm_algorithms.__doc__.split("Notation", 1)[1].split("These functions trust")[0].rstrip()
 XP = "from minigen import backend  # xp = backend.array_module(x): NumPy or CuPy\n"
 
 EXERCISES = [
@@ -96,19 +99,23 @@ EXERCISES = [
     Exercise("hmm_forward", "hidden Markov models", "medium", hmm_algorithms, "forward_scaled",
              "The scaled forward pass on a batch of padded sequences: alpha_hat_n = p(z_n | x_1..x_n) and "
              "c_n = p(x_n | x_1..x_{n-1}), so ln p(X) = sum_n ln c_n. transmat[i, j] = p(z_n = j | z_{n-1} = i).",
-             (M.hmm_forward_likelihood, M.hmm_forward_alpha, M.hmm_forward_padding), NP + XP),
+             (M.hmm_forward_likelihood, M.hmm_forward_alpha, M.hmm_forward_padding),
+             NP + XP, context=HMM_NOTATION),
     Exercise("hmm_backward", "hidden Markov models", "medium", hmm_algorithms, "backward_scaled",
              "The scaled backward pass: beta_hat_T = 1, beta_hat_n = transmat @ (B_{n+1} * beta_hat_{n+1}) / c_{n+1}, "
              "1 on padding steps; then alpha_hat * beta_hat = p(z_n | X).",
-             (M.hmm_backward_brute_force, M.hmm_backward_posteriors, M.hmm_backward_padding), NP + XP),
+             (M.hmm_backward_brute_force, M.hmm_backward_posteriors, M.hmm_backward_padding),
+             NP + XP, context=HMM_NOTATION),
     Exercise("viterbi", "hidden Markov models", "medium", hmm_algorithms, "viterbi_log",
              "Viterbi in log space: the largest ln p(X, Z) over state paths Z and a path that reaches it, "
              "by dynamic programming with back pointers, then a backtrack; -1 on padding steps.",
-             (M.viterbi_max, M.viterbi_path, M.viterbi_padding), NP + XP),
+             (M.viterbi_max, M.viterbi_path, M.viterbi_padding),
+             NP + XP, context=HMM_NOTATION),
     Exercise("baum_welch_m_step", "hidden Markov models", "easy", hmm_algorithms, "m_step",
              "The Baum-Welch M step for pi and transmat from the expected counts of the E step: divide each "
              "by its row sum; a row without counts keeps its previous value.",
-             (M.m_step_values, M.m_step_unvisited, M.m_step_em_increases_likelihood), XP),
+             (M.m_step_values, M.m_step_unvisited, M.m_step_em_increases_likelihood),
+             XP, context=HMM_NOTATION),
     Exercise("reparameterize_backward", "variational autoencoders", "easy", vae.Reparameterize, "backward",
              "The backward of z = mu + exp(logvar / 2) * eps (mu, logvar, eps broadcast together): "
              "return dL/dmu, dL/dlogvar, dL/deps from gz, each of its input's shape.",

@@ -30,7 +30,7 @@ def stub(exercise):
     doc = inspect.getdoc(reference) or textwrap.fill(exercise.statement, 96)
     quote = 'r"""' if "\\" in doc else '"""'
     head = [f'"""Exercise {exercise.name} ({exercise.topic}, {exercise.difficulty}).', "",
-            textwrap.fill(exercise.statement, 96), "",
+            textwrap.fill(exercise.statement, 96), "", *([exercise.context, ""] if exercise.context else []),
             "Replace `raise NotImplementedError` with your code, then run",
             f"    python -m minigen.exercises check {exercise.name}",
             f"minigen's own version is {exercise.where}: try it yourself first.", '"""']
