@@ -68,13 +68,13 @@ def plot_roc(rocs, path):
 
 
 def main(argv=None):
-    parser = demo_parser(__doc__, "autoencoder_mnist", "2 epochs on 1,000 training digits")
+    parser = demo_parser(__doc__, "autoencoder_mnist", "3 epochs per net")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--data", choices=["5k", "full"], default="5k")
     args = parser.parse_args(argv)
     out = output_folder(args)
     train_x, train_y, test_x, test_y = mnist_digits(args)
-    epochs = 2 if args.quick else args.epochs
+    epochs = 3 if args.quick else args.epochs
     test = as_input(test_x)
     shown = np.random.default_rng(args.seed).permutation(len(test))[:10]
     start = time.perf_counter()

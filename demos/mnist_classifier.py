@@ -14,13 +14,13 @@ from common import demo_parser, mnist_digits, output_folder
 
 
 def main(argv=None):
-    parser = demo_parser(__doc__, "mnist_classifier", "2 epochs on 1,000 training digits")
+    parser = demo_parser(__doc__, "mnist_classifier", "3 epochs")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--data", choices=["5k", "full"], default="5k")
     args = parser.parse_args(argv)
     out = output_folder(args)
     train_x, train_y, test_x, test_y = mnist_digits(args)
-    epochs = 2 if args.quick else args.epochs
+    epochs = 3 if args.quick else args.epochs
 
     start = time.perf_counter()
     model, losses = train_classifier(train_x, train_y, epochs=epochs, seed=args.seed, device=args.device)

@@ -43,7 +43,7 @@ def manifold(model, side=MANIFOLD_SIDE):
 
 
 def main(argv=None):
-    parser = demo_parser(__doc__, "vae_mnist", "2 epochs on 1,000 training digits, IWAE with k = 10")
+    parser = demo_parser(__doc__, "vae_mnist", "5 epochs, 200 test digits, IWAE with k = 10")
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--latent", type=int, default=20)
     parser.add_argument("--data", choices=["5k", "full"], default="5k")
@@ -53,7 +53,7 @@ def main(argv=None):
     train_pixels, test_pixels = as_pixels(train_images), as_pixels(test_images)
     epochs, n_samples, k = args.epochs, 10, 100
     if args.quick:
-        epochs, n_samples, k = 2, 2, 10
+        epochs, n_samples, k = 5, 2, 10
         test_pixels, test_labels = test_pixels[::5], test_labels[::5]  # 200 digits, all ten kinds
 
     metrics = {"epochs": epochs, "train_digits": len(train_pixels), "test_digits": len(test_pixels),
