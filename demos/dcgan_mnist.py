@@ -7,7 +7,8 @@
 Each epoch: a grid of G(z) for 64 fixed codes (grids/epoch_NNN.png), and the judge's
 classifier score and Frechet distance of 1,000 generated digits against the 1,000 real
 test digits (metrics.json). At the end: samples.npy (float32 [1000, 28, 28] in [0, 1]),
-samples.png, the loss and D-output curves, linear and spherical interpolations, and a walk
+samples.png, samples_by_label.png (the judge's surest samples of each digit), the loss
+and D-output curves, linear and spherical interpolations, and a walk
 along the latent direction from the generated 1s to the generated 0s. A checkpoint is
 written every epoch; --resume continues from it with the very numbers of an
 uninterrupted run.
@@ -76,6 +77,19 @@ def latent_figures(trainer, out, model, seed):
     image_grid(trainer.decode(codes), out / "latent_walk.png", title=f"walk along {what}, -3 to +3")
 
 
+def by_label(samples, model, per_label=10):
+    """Rows 0..9: the samples the judge calls d, most confident first (blank where too few)."""
+    logits = predict_logits(model, samples)
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    confidence, labels = (p / p.sum(axis=1, keepdims=True)).max(axis=1), logits.argmax(axis=1)
+    grid = np.zeros((10, per_label, 28, 28), dtype=np.float32)
+    for digit in range(10):
+        mine = np.flatnonzero(labels == digit)
+        best = mine[np.argsort(-confidence[mine])][:per_label]
+        grid[digit, :len(best)] = samples[best]
+    return grid.reshape(-1, 28, 28)
+
+
 def main(argv=None):
     args = parse(argv)
     out = output_folder(args)
@@ -108,6 +122,8 @@ def main(argv=None):
            xlabel="round", title=f"losses ({args.loss})")
     curves({"D(x)": history["d_real"], "D(G(z))": history["d_fake"]}, out / "d_outputs.png", xlabel="round",
            ylabel="mean sigma(D)", title="the discriminator's outputs")
+    image_grid(by_label(samples, model), out / "samples_by_label.png",
+               title="the samples the judge is surest are 0, 1, ..., 9 (one row each)")
     latent_figures(trainer, out, model, args.seed)
 
     final = trainer.evaluations_[-1]

@@ -8,7 +8,7 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "demos"))
 import dcgan_mnist  # noqa: E402
 
-FIGURES = ("samples.png", "losses.png", "d_outputs.png", "interpolation_linear.png", "interpolation_slerp.png",
+FIGURES = ("samples.png", "samples_by_label.png", "losses.png", "d_outputs.png", "interpolation_linear.png", "interpolation_slerp.png",
            "latent_walk.png", "grids/epoch_001.png", "grids/epoch_005.png", "checkpoint.npz")
 
 

@@ -19,7 +19,7 @@ FIGURES = [  # (demo folder, figure, name under docs/images/)
     ("autoencoder_mnist", "denoising.png", "autoencoder_denoising.png"),
     ("autoencoder_mnist", "codes_2d.png", "autoencoder_codes_2d.png"),
     ("vae_mnist", "manifold.png", "vae_manifold.png"),
-    ("dcgan_mnist", "samples.png", "dcgan_samples.png"),
+    ("dcgan_mnist", "samples_by_label.png", "dcgan_by_label.png"),
     ("dcgan_mnist", "interpolation_slerp.png", "dcgan_slerp.png"),
 ]
 
