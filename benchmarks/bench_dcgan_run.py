@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 import minigen
+from bench_layers import Lib, dcgan_nets
 from minigen.data import load_mnist
 from minigen.models.gan import Discriminator, GANTrainer, Generator, evaluate_samples, to_gan_range, to_unit_range
 from minigen.models.judge import load_judge
@@ -30,16 +31,10 @@ EVAL_SEED = 12345
 
 
 def torch_nets():
+    """bench_layers' DCGAN nets in torch, started as init_dcgan_weights_ starts minigen's."""
     nn = torch.nn
-    generator = nn.Sequential(
-        nn.Linear(64, 128 * 7 * 7), nn.Unflatten(1, (128, 7, 7)), nn.BatchNorm2d(128), nn.ReLU(),
-        nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
-        nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
-    discriminator = nn.Sequential(
-        nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
-        nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(6272, 1))
-    for m in list(generator.modules()) + list(discriminator.modules()):  # init_dcgan_weights_
+    generator, discriminator = dcgan_nets(Lib(torch))
+    for m in list(generator.modules()) + list(discriminator.modules()):
         if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.normal_(m.weight, 0.0, 0.02)
             nn.init.zeros_(m.bias)
