@@ -2,9 +2,10 @@
 
     python demos/tour.py [--device cpu|cuda] [--out out/tour] [--seed 0] [--only NAME ...]
 
-About five minutes on two CPU cores, most of it in the three MNIST networks. Each demo
-writes its figures and metrics.json to <out>/<demo>/ and its own printout to
-<out>/<demo>/log.txt; the full runs are the demos themselves, without --quick.
+About 70 s on two idle CPU cores, most of it in the DCGAN (the first run also trains
+the judge that scores its samples, about a minute). Each demo writes its figures and
+metrics.json to <out>/<demo>/ and its own printout to <out>/<demo>/log.txt; the full
+runs are the demos themselves, without --quick.
 """
 import argparse
 import contextlib
