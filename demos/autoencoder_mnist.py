@@ -22,7 +22,7 @@ from minigen.models.autoencoder import (
     ConvAutoencoder, DenseAutoencoder, auroc, gaussian_noise, psnr, roc_curve, salt_and_pepper, train_autoencoder)
 from minigen.models.classifier import as_input
 from minigen.viz import curves, image_grid
-from common import demo_parser, mnist_digits, output_folder
+from common import demo_parser, mnist_digits, output_folder, positive_int
 
 NOISES = {"gaussian": gaussian_noise(0.5), "salt_and_pepper": salt_and_pepper(0.2)}
 NETS = {"dense": lambda bottleneck: DenseAutoencoder(hidden=(256,), bottleneck=bottleneck),
@@ -69,7 +69,7 @@ def plot_roc(rocs, path):
 
 def main(argv=None):
     parser = demo_parser(__doc__, "autoencoder_mnist", "3 epochs per net")
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=positive_int, default=20)
     parser.add_argument("--data", choices=["5k", "full"], default="5k")
     args = parser.parse_args(argv)
     out = output_folder(args)

@@ -18,7 +18,7 @@ from minigen import backend, optim
 from minigen.models.gaussian import GaussianClassifier
 from minigen.nn import functional as F
 from minigen.viz import plt
-from common import demo_parser, output_folder
+from common import demo_parser, output_folder, positive_int
 
 TWO_CLASSES = dict(means=[[-1.0, -0.25], [0.75, 1.0]], covariances=[[[1.0, 0.5], [0.5, 1.0]]] * 2, priors=[0.4, 0.6])
 THREE_CLASSES = dict(means=[[-1.5, -1.0], [1.5, -1.0], [0.0, 1.5]],
@@ -120,8 +120,8 @@ def accuracy(model, X, y, device):
 
 def main(argv=None):
     parser = demo_parser(__doc__, "bayes_classifier", "2,000 points and 200 steps")
-    parser.add_argument("--samples", type=int, default=20000, help="training points per data set")
-    parser.add_argument("--steps", type=int, default=400, help="Adam steps of the logistic regression")
+    parser.add_argument("--samples", type=positive_int, default=20000, help="training points per data set")
+    parser.add_argument("--steps", type=positive_int, default=400, help="Adam steps of the logistic regression")
     args = parser.parse_args(argv)
     out = output_folder(args)
     device = backend.canonical_device(args.device)

@@ -14,6 +14,17 @@ except (KeyError, FileNotFoundError, AttributeError) as error:
     sys.exit(f"MINIGEN_EXERCISES: {error.args[0]}")
 
 
+def positive_int(text):
+    """argparse type: an int >= 1, else a usage error that names the value."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
 def demo_parser(doc, topic, quick_help, device=True):
     """A parser with the options every demo takes: --out (default out/<topic>), --seed,
     --quick, and --device unless the demo has no device to choose."""

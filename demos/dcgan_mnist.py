@@ -24,7 +24,7 @@ from minigen.models.gan import (LOSSES, Discriminator, GANTrainer, Generator, ev
 from minigen.models.classifier import predict_logits
 from minigen.models.judge import load_judge
 from minigen.viz import curves, image_grid
-from common import demo_parser, mnist_digits, output_folder
+from common import demo_parser, mnist_digits, output_folder, positive_int
 
 N_EVAL = 1000          # generated digits scored each epoch, as many as the real test digits
 EVAL_SEED = 12345      # the codes of the evaluation samples: the same every epoch
@@ -33,10 +33,10 @@ EVAL_SEED = 12345      # the codes of the evaluation samples: the same every epo
 def parse(argv):
     parser = demo_parser(__doc__, "dcgan_mnist", "5 epochs, 200 digits scored")
     parser.add_argument("--loss", choices=LOSSES, default="non_saturating")
-    parser.add_argument("--k-d", type=int, default=1, help="discriminator steps per round (wgan-gp: 5)")
-    parser.add_argument("--k-g", type=int, default=1, help="generator steps per round")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--k-d", type=positive_int, help="discriminator (critic) steps per round: default 1, wgan-gp 5")
+    parser.add_argument("--k-g", type=positive_int, default=1, help="generator steps per round")
+    parser.add_argument("--epochs", type=positive_int, default=30)
+    parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument("--data", choices=["5k", "full"], default="5k")
     parser.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.npz")
     return parser.parse_args(argv)
@@ -93,6 +93,8 @@ def by_label(samples, model, per_label=10):
 def main(argv=None):
     args = parse(argv)
     out = output_folder(args)
+    if args.resume and not (out / "checkpoint.npz").exists():
+        raise SystemExit(f"dcgan_mnist: --resume: no checkpoint at {out / 'checkpoint.npz'}; run without --resume first")
     train_images, _, test_images, test_labels = mnist_digits(args)
     epochs, n_eval = args.epochs, N_EVAL
     if args.quick:
@@ -102,9 +104,10 @@ def main(argv=None):
     real = test_images.astype(np.float32) / 255
 
     minigen.manual_seed(args.seed)
-    critic = args.loss == "wgan-gp"
-    trainer = GANTrainer(Generator(), Discriminator(batch_norm=not critic), loss=args.loss, k_d=args.k_d,
-                         k_g=args.k_g, seed=args.seed, device=args.device)
+    critic = args.loss == "wgan-gp"  # --k-d is WGAN's n_critic there
+    d_steps = {"k_d": 1, "n_critic": args.k_d} if critic else {"k_d": args.k_d or 1}
+    trainer = GANTrainer(Generator(), Discriminator(batch_norm=not critic), loss=args.loss, k_g=args.k_g,
+                         seed=args.seed, device=args.device, **d_steps)
     per_epoch = len(train_images) // args.batch_size // trainer.d_steps
     hook = epoch_hook(out, real, model, n_eval)
     start = time.perf_counter()

@@ -17,7 +17,7 @@ import numpy as np
 from minigen.data.pen import directions, pen_trajectories, unit_steps
 from minigen.models.hmm import CategoricalHMM
 from minigen.viz import curves, plt
-from common import demo_parser, output_folder
+from common import demo_parser, output_folder, positive_int
 
 STATES, ANGLES, STEP = 16, 16, 1.5  # K hidden states, 16 directions, segment length in pixels
 FLOOR = 1e-3  # emission probability mixed in for every direction after EM (see below)
@@ -90,8 +90,8 @@ def parameters_figure(model, path):
 
 def main(argv=None):
     parser = demo_parser(__doc__, "hmm_pen_digits", "10 EM iterations on 20 '2's")
-    parser.add_argument("--iterations", type=int, default=25, help="EM iterations")
-    parser.add_argument("--digits", type=int, default=45, help="training '2's")
+    parser.add_argument("--iterations", type=positive_int, default=25, help="EM iterations")
+    parser.add_argument("--digits", type=positive_int, default=45, help="training '2's")
     args = parser.parse_args(argv)
     out = output_folder(args)
     n_digits, n_iter = (20, 10) if args.quick else (args.digits, args.iterations)

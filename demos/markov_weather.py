@@ -13,7 +13,7 @@ import numpy as np
 
 from minigen.models.markov import MarkovChain
 from minigen.viz import plt
-from common import demo_parser, output_folder
+from common import demo_parser, output_folder, positive_int
 
 STATES = ["Sun", "Rain", "Cloud"]
 COLORS = ["gold", "tab:blue", "silver"]
@@ -61,7 +61,7 @@ def tables_figure(matrices, path):
 
 def main(argv=None):
     parser = demo_parser(__doc__, "markov_weather", "the same year (the demo is fast already)", device=False)
-    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--days", type=positive_int, default=365)
     args = parser.parse_args(argv)
     out = output_folder(args)
 

@@ -10,12 +10,12 @@ import numpy as np
 
 from minigen.models.classifier import predict_logits, train_classifier
 from minigen.viz import confusion_matrix_plot, curves, image_grid
-from common import demo_parser, mnist_digits, output_folder
+from common import demo_parser, mnist_digits, output_folder, positive_int
 
 
 def main(argv=None):
     parser = demo_parser(__doc__, "mnist_classifier", "3 epochs")
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=positive_int, default=15)
     parser.add_argument("--data", choices=["5k", "full"], default="5k")
     args = parser.parse_args(argv)
     out = output_folder(args)

@@ -17,7 +17,7 @@ import numpy as np
 import minigen
 from minigen.models.vae import as_pixels, train_vae
 from minigen.viz import curves, image_grid
-from common import demo_parser, mnist_digits, output_folder
+from common import demo_parser, mnist_digits, output_folder, positive_int
 
 MANIFOLD_SIDE = 20
 
@@ -44,8 +44,8 @@ def manifold(model, side=MANIFOLD_SIDE):
 
 def main(argv=None):
     parser = demo_parser(__doc__, "vae_mnist", "5 epochs, 200 test digits, IWAE with k = 10")
-    parser.add_argument("--epochs", type=int, default=50)
-    parser.add_argument("--latent", type=int, default=20)
+    parser.add_argument("--epochs", type=positive_int, default=50)
+    parser.add_argument("--latent", type=positive_int, default=20)
     parser.add_argument("--data", choices=["5k", "full"], default="5k")
     args = parser.parse_args(argv)
     out = output_folder(args)

@@ -37,3 +37,12 @@ def test_thirty_epochs_of_the_non_saturating_loss_make_every_digit(tmp_path):
     metrics = dcgan_mnist.main(["--out", str(tmp_path)])
     assert min(metrics["label_histogram"]) > 0, metrics["label_histogram"]
     assert metrics["classifier_score"] >= 5.5 and metrics["frechet_distance"] <= 60, metrics["per_epoch"][-3:]
+
+
+def test_bad_arguments_stop_with_a_message_before_any_training(tmp_path, capsys):
+    with pytest.raises(SystemExit, match="no checkpoint at .*checkpoint.npz; run without --resume first"):
+        dcgan_mnist.main(["--resume", "--out", str(tmp_path)])
+    for option in (["--batch-size", "0"], ["--k-d", "-1"], ["--epochs", "two"]):
+        with pytest.raises(SystemExit):
+            dcgan_mnist.main([*option, "--out", str(tmp_path)])
+        assert f"argument {option[0]}: expected a positive integer, got '{option[1]}'" in capsys.readouterr().err
