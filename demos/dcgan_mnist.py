@@ -4,7 +4,8 @@
                                 [--epochs 30] [--batch-size 64] [--device cpu|cuda] [--data 5k|full]
                                 [--out out/dcgan_mnist] [--seed 0] [--resume] [--quick]
 
-Each epoch: a grid of G(z) for 64 fixed codes (grids/epoch_NNN.png), and the judge's
+--k-d is the number of discriminator steps per round; for wgan-gp it is the critic's
+n_critic, 5 unless given. Each epoch: a grid of G(z) for 64 fixed codes (grids/epoch_NNN.png), and the judge's
 classifier score and Frechet distance of 1,000 generated digits against the 1,000 real
 test digits (metrics.json). At the end: samples.npy (float32 [1000, 28, 28] in [0, 1]),
 samples.png, samples_by_label.png (the judge's surest samples of each digit), the loss
