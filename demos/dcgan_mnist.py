@@ -95,8 +95,9 @@ def main(argv=None):
     args = parse(argv)
     out = output_folder(args)
     if args.resume and not (out / "checkpoint.npz").exists():
-        raise SystemExit(f"dcgan_mnist: --resume: no checkpoint at {out / 'checkpoint.npz'}; run without --resume first")
-    train_images, _, test_images, test_labels = mnist_digits(args)
+        raise SystemExit(f"dcgan_mnist: --resume: no checkpoint at {out / 'checkpoint.npz'}; "
+                         "run without --resume first")
+    train_images, _, test_images, _ = mnist_digits(args)
     epochs, n_eval = args.epochs, N_EVAL
     if args.quick:
         epochs, n_eval = 5, 200

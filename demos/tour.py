@@ -94,8 +94,8 @@ def main(argv=None):
             continue
         out = pathlib.Path(args.out) / name
         out.mkdir(parents=True, exist_ok=True)
-        demo_argv = ["--seed", str(args.seed)] + (["--quick"] if "quick" in takes else [])
-        demo_argv += (["--out", str(out)] if "out" in takes else []) + (["--device", args.device] if "device" in takes else [])
+        options = {"quick": ["--quick"], "out": ["--out", str(out)], "device": ["--device", args.device]}
+        demo_argv = ["--seed", str(args.seed)] + [word for option in sorted(takes) for word in options[option]]
         demo_start = time.perf_counter()
         results[name] = run_quietly(module, demo_argv, out / "log.txt")
         where = f"{out}/" if "out" in takes else f"printout in {out / 'log.txt'}"
