@@ -519,7 +519,7 @@ def _im2col(draw):
     x = draw(arrays((n, c) + size))
     w_eye = np.eye(c * kernel[0] * kernel[1]).reshape(-1, c, *kernel)  # conv with one-hot kernels = im2col
     return Case([x], lambda x: mg.im2col(x, kernel, stride, dilation),
-                lambda x: _torch_free_conv_ref(x, w_eye, stride, (0, 0), dilation).transpose(1, 0, 2, 3)
+                lambda x: _torch_free_conv_ref(x, w_eye, stride, (0, 0), dilation).transpose(1, 2, 3, 0)
                 .reshape(w_eye.shape[0], -1), {"kernel": kernel, "stride": stride, "dilation": dilation})
 
 
@@ -532,7 +532,7 @@ def _col2im(draw):
     cols = draw(arrays((c * kernel[0] * kernel[1], n * ho * wo)))
     w_eye = np.eye(c * kernel[0] * kernel[1]).reshape(-1, c, *kernel)
     ref = lambda cols: _conv_transpose_ref(  # noqa: E731  col2im = transposed conv with one-hot kernels
-        cols.reshape(-1, n, ho, wo).transpose(1, 0, 2, 3), w_eye, stride, (0, 0),
+        cols.reshape(-1, ho, wo, n).transpose(3, 0, 1, 2), w_eye, stride, (0, 0),
         tuple(s - ((o - 1) * st_ + d * (k - 1) + 1) for s, o, st_, d, k in zip(size, (ho, wo), stride, dilation, kernel)),
         dilation)
     return Case([cols], lambda cols: mg.col2im(cols, shape, kernel, stride, dilation), ref,

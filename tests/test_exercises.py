@@ -109,36 +109,36 @@ def log_softmax_last_axis(self, x, dim):
     return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
 
 
-def _im2col(self, x, geometry, dilated=True, batch_last=False):
+def _im2col(self, x, geometry, dilated=True, batch_first=False):
     self.image_shape, self.geometry = x.shape, geometry
     (n, c, _, _), ((kh, kw), (sh, sw), (dh, dw), (ho, wo)) = x.shape, geometry
     dh, dw = (dh, dw) if dilated else (1, 1)
-    cols = np.empty((c, kh, kw, n, ho, wo))
+    cols = np.empty((c, kh, kw, ho, wo, n))
     for i in range(kh):
         for j in range(kw):
             cols[:, i, j] = x[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh, j * dw:j * dw + sw * (wo - 1) + 1:sw] \
-                .transpose(1, 0, 2, 3)
-    if batch_last:
-        cols = cols.transpose(0, 1, 2, 4, 5, 3)
-    return cols.reshape(c * kh * kw, n * ho * wo)
+                .transpose(1, 2, 3, 0)
+    if batch_first:
+        cols = cols.transpose(0, 1, 2, 5, 3, 4)
+    return cols.reshape(c * kh * kw, ho * wo * n)
 
 
 def im2col_no_dilation(self, x, geometry):
     return _im2col(self, x, geometry, dilated=False)
 
 
-def im2col_batch_last(self, x, geometry):
-    return _im2col(self, x, geometry, batch_last=True)
+def im2col_batch_first(self, x, geometry):
+    return _im2col(self, x, geometry, batch_first=True)
 
 
 def col2im_assigns(self, cols, image_shape, geometry):
     self.geometry = geometry
     (n, c, h, w), ((kh, kw), (sh, sw), (dh, dw), (ho, wo)) = image_shape, geometry
-    blocks, image = cols.reshape(c, kh, kw, n, ho, wo), np.zeros(image_shape)
+    blocks, image = cols.reshape(c, kh, kw, ho, wo, n), np.zeros(image_shape)
     for i in range(kh):
         for j in range(kw):
             image[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh, j * dw:j * dw + sw * (wo - 1) + 1:sw] = \
-                blocks[:, i, j].transpose(1, 0, 2, 3)
+                blocks[:, i, j].transpose(3, 0, 1, 2)
     return image
 
 
@@ -386,7 +386,7 @@ BUGS = {
     "topological_order": [(topological_not_reversed, "must come later"), (topological_recursive, "explicit stack"),
                           (topological_breadth_first, "must come later")],
     "log_softmax": [(log_softmax_naive, "subtract the max"), (log_softmax_last_axis, "dim=0")],
-    "im2col": [(im2col_no_dilation, "dilation (2, 2)"), (im2col_batch_last, "cols[(c kH + i) kW + j")],
+    "im2col": [(im2col_no_dilation, "dilation (2, 2)"), (im2col_batch_first, "cols[(c kH + i) kW + j")],
     "col2im": [(col2im_assigns, "add (+=)")],
     "batch_norm": [(batch_norm_unbiased, "biased variance"), (batch_norm_std_as_var, "sqrt(var + eps)"),
                    (batch_norm_detached_mean, "gradcheck")],

@@ -211,7 +211,7 @@ def im2col_values(candidate):
         expected = REFERENCE_IM2COL(Im2Col(), x, geometry)
         got = as_numpy(Im2Col.apply(Tensor(x), geometry=geometry))
         compare(f"im2col of {_describe(image_shape, *rest)}", got, expected,
-                hint="cols[(c kH + i) kW + j, (n Ho + y) Wo + x] = image[n, c, y sh + i dh, x sw + j dw]")
+                hint="cols[(c kH + i) kW + j, (y Wo + x) N + n] = image[n, c, y sh + i dh, x sw + j dw]")
 
 
 def im2col_gradients(candidate):
@@ -227,11 +227,11 @@ def col2im_values(candidate):
     for image_shape, *rest in GEOMETRIES:
         geometry = _geometry(image_shape, *rest)
         (kh, kw), _, _, (ho, wo) = geometry
-        cols = rng.standard_normal((image_shape[1] * kh * kw, image_shape[0] * ho * wo))
+        cols = rng.standard_normal((image_shape[1] * kh * kw, ho * wo * image_shape[0]))
         expected = REFERENCE_COL2IM(Col2Im(), cols, image_shape, geometry)
         got = as_numpy(Col2Im.apply(Tensor(cols), image_shape=image_shape, geometry=geometry))
         compare(f"col2im of {_describe(image_shape, *rest)}", got, expected,
-                hint="image[n, c, y sh + i dh, x sw + j dw] += cols[(c kH + i) kW + j, (n Ho + y) Wo + x]: "
+                hint="image[n, c, y sh + i dh, x sw + j dw] += cols[(c kH + i) kW + j, (y Wo + x) N + n]: "
                      "add (+=), do not assign, where windows overlap")
 
 

@@ -71,13 +71,14 @@ EXERCISES = [
              (E.log_softmax_values, E.log_softmax_stable, E.log_softmax_gradients), XP),
     Exercise("im2col", "convolution", "hard", conv.Im2Col, "forward",
              "Unfold every kernel position of an image x (N, C, H, W) into a column: return cols "
-             "(C*kH*kW, N*Ho*Wo) with cols[(c kH + i) kW + j, (n Ho + y) Wo + x] = x[n, c, y sh + i dh, x sw + j dw], "
+             "(C*kH*kW, Ho*Wo*N) with cols[(c kH + i) kW + j, (y Wo + x) N + n] = x[n, c, y sh + i dh, x sw + j dw] "
+             "(the batch last, so that copies run over N contiguous numbers), "
              "geometry = ((kH, kW), (sh, sw), (dh, dw), (Ho, Wo)). Store self.image_shape = x.shape and "
              "self.geometry = geometry (the backward needs them). Loops over (i, j) are fine.",
              (E.im2col_values, E.im2col_gradients), XP),
     Exercise("col2im", "convolution", "hard", conv.Col2Im, "forward",
              "The adjoint of im2col, which is conv2d's backward with respect to its input: put every entry of "
-             "cols (C*kH*kW, N*Ho*Wo) back on the pixel im2col took it from, summing where windows overlap. "
+             "cols (C*kH*kW, Ho*Wo*N) back on the pixel im2col took it from, summing where windows overlap. "
              "Return an image of image_shape (N, C, H, W); store self.geometry = geometry.",
              (E.col2im_values, E.col2im_adjoint, E.col2im_gradients), XP),
     Exercise("batch_norm", "layers", "medium", functional, "batch_norm",

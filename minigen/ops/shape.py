@@ -177,7 +177,7 @@ class GetItem(Function):
 class IndexScatter(Function):
     def forward(self, values, index, shape):
         self.index = index
-        out = backend.array_module(values).zeros(shape, dtype=values.dtype)
+        out = backend.array_module(values).zeros_like(values, shape=shape)  # in the layout of values
         if any(backend.is_array(i) for i in index):
             return backend.index_add(out, index, values)  # repeated indices add up
         out[index] = values
