@@ -13,7 +13,8 @@ from minigen.autograd import Tensor
 from minigen.creation import rand
 from minigen.ops import (
     abs, broadcast_to, leaky_relu, log, log_softmax, mean, permute, relu, reshape, sigmoid, softmax, softplus,
-    sqrt, sum, tanh, var, where)
+    sqrt, sum, tanh, where)
+from minigen.ops.batchnorm import BatchNorm
 from minigen.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d
 
 __all__ = [
@@ -41,8 +42,10 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     (when not None) move towards the batch's, the variance unbiased (n / (n - 1)):
         running <- (1 - momentum) running + momentum batch          (in place, not recorded)
     training=False: with running_mean and running_var.
-    Then y = (x - mean) / sqrt(var + eps) * weight + bias, weight and bias (C,) or None,
-    computed as (x - mean) * scale + bias with scale = weight / sqrt(var + eps) per channel.
+    Then y = (x - mean) / sqrt(var + eps) * weight + bias, weight and bias (C,) or None.
+    Training mode runs as one Function whose backward is the closed form, in Tensor ops
+    (minigen/ops/batchnorm.py); eval mode as (x - mean) * scale + bias with
+    scale = weight / sqrt(var + eps) per channel.
     """
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got shape {tuple(x.shape)}")
@@ -58,22 +61,30 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if training and count < 2:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of shape "
                          f"{tuple(x.shape)}")
-    dims = (0,) + tuple(range(2, x.ndim))
-    per_channel = (1, channels) + (1,) * (x.ndim - 2)
     if training:
-        mu, sigma2 = mean(x, dims, keepdim=True), var(x, dims, keepdim=True, correction=0)
-        if running_mean is not None:
-            running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mu.data.reshape(-1)
-        if running_var is not None:
-            unbiased = sigma2.data.reshape(-1) * (count / (count - 1))
-            running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
-    else:
-        mu, sigma2 = reshape(running_mean, per_channel), reshape(running_var, per_channel)
-    scale = 1 / sqrt(sigma2 + eps)  # per channel, so the full-size work is one -, one * and one +
+        return _batch_norm_training(x, running_mean, running_var, weight, bias, momentum, eps)
+    per_channel = (1, channels) + (1,) * (x.ndim - 2)
+    scale = 1 / sqrt(reshape(running_var, per_channel) + eps)  # per channel: the full-size work is -, *, +
     if weight is not None:
         scale = scale * reshape(weight, per_channel)
-    y = (x - mu) * scale
+    y = (x - reshape(running_mean, per_channel)) * scale
     return y if bias is None else y + reshape(bias, per_channel)
+
+
+def _batch_norm_training(x, running_mean, running_var, weight, bias, momentum, eps):
+    """With the batch's statistics, by the fused BatchNorm Function (its backward is the closed form)."""
+    xp, channels = backend.array_module(x.data), x.shape[1]
+    dims = (0,) + tuple(range(2, x.ndim))
+    batch_mean, batch_var = x.data.mean(axis=dims, keepdims=True), x.data.var(axis=dims, keepdims=True)
+    count = x.data.size // channels
+    if running_mean is not None:
+        running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * batch_mean.reshape(-1)
+    if running_var is not None:
+        unbiased = batch_var.reshape(-1) * (count / (count - 1))
+        running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+    weight = weight if weight is not None else Tensor(xp.ones(channels, dtype=x.dtype))
+    bias = bias if bias is not None else Tensor(xp.zeros(channels, dtype=x.dtype))
+    return BatchNorm.apply(x, weight, bias, batch_mean=batch_mean, batch_var=batch_var, eps=eps)
 
 
 def _check_probability(p, op):
