@@ -6,7 +6,7 @@ Per channel (dim 1), with the batch's mean and biased variance over every other 
     dL/dbias = sum g,    dL/dweight = sum g xhat,
     dL/dx = weight / sqrt(var + eps) * (g - (sum g) / M - xhat (sum g xhat) / M)
 
-Composed from mean, var, -, * and +, the same layer makes about three times as many passes
+Composed from mean, var, -, * and +, the same layer makes more than twice as many passes
 over the data in its backward, and mixes memory layouts (docs/performance.md). The backward
 is written with Tensor ops, so it can be differentiated again: when it is recorded
 (create_graph=True), it recomputes xhat from x with Tensor ops, so that the graph sees how
