@@ -387,6 +387,15 @@ def _matmul(draw):
     return Case([draw(arrays(sa)), draw(arrays(sb))], lambda a, b: a @ b, np.matmul)
 
 
+@_spec("matmul")
+def _matmul_outer(draw):
+    """Inner dim 1, which MatMul computes as a broadcast product: (..., m, 1) @ (..., 1, p)."""
+    sa, sb = draw(hnp.mutually_broadcastable_shapes(signature="(m,n),(n,p)->(m,p)", max_dims=2, max_side=4,
+                                                    base_shape=(), min_side=1)).input_shapes
+    sa, sb = sa[:-1] + (1,), sb[:-2] + (1, sb[-1])
+    return Case([draw(arrays(sa)), draw(arrays(sb))], lambda a, b: a @ b, np.matmul)
+
+
 @_spec("dot")
 def _dot(draw):
     n = draw(st.integers(1, 5))

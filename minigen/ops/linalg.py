@@ -7,6 +7,8 @@ from minigen.ops.shape import broadcast_shape, reshape, sum_to, transpose, unsqu
 
 class MatMul(Function):
     def forward(self, a, b):
+        if a.ndim > 1 and b.ndim > 1 and a.shape[-1] == 1 == b.shape[-2]:  # an outer product: BLAS is 20x slower
+            return a * b
         return backend.array_module(a).matmul(a, b)
 
     def backward(self, gy):

@@ -279,7 +279,10 @@ def split(x, split_size_or_sections, dim=0):
 class Pad(Function):
     def forward(self, x, widths, value):
         self.inner = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
-        return backend.array_module(x).pad(x, widths, mode="constant", constant_values=value)
+        shape = tuple(before + n + after for (before, after), n in zip(widths, x.shape))
+        out = backend.array_module(x).full(shape, value, dtype=x.dtype)
+        out[self.inner] = x  # faster than np.pad, which fills each border in a Python loop
+        return out
 
     def backward(self, gy):
         return GetItem.apply(gy, index=self.inner)  # the adjoint of padding is cropping
