@@ -43,7 +43,7 @@ class Im2Col(Function):
         self.image_shape, self.geometry = x.shape, geometry
         xp = backend.array_module(x)
         (n, c, _, _), ((kh, kw), (sh, sw), (dh, dw), (ho, wo)) = x.shape, geometry
-        if n > 1 and x.strides[0] != x.itemsize:  # batch not innermost: one transposing copy makes the gather 10x faster
+        if n > 1 and x.strides[0] != x.itemsize:  # batch not innermost: a transposing copy, then a 10x faster gather
             x = xp.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
         s_n, s_c, s_h, s_w = x.strides
         # view[c, i, j, y, x, n] = image[n, c, y*sh + i*dh, x*sw + j*dw]: no copy yet
