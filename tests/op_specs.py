@@ -208,6 +208,14 @@ def _reshape(draw):
                 {"shape": target})
 
 
+@_spec("reshape")
+def _reshape_of_a_transposed_view(draw):
+    """A non-contiguous input: the gradient comes back in the input's memory layout (SameLayout)."""
+    shape = draw(shapes(min_dims=2))
+    return Case([draw(arrays(shape))], lambda x: mg.reshape(mg.permute(x, tuple(range(x.ndim))[::-1]), (-1,)),
+                lambda x: x.transpose().reshape(-1))
+
+
 @_spec("transpose")
 def _transpose(draw):
     shape = draw(shapes(min_dims=1))

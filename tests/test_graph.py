@@ -210,3 +210,13 @@ def test_prod_gradients_stay_exact_near_zero():
     y = leaf([0.0, 2.0, 3.0])
     (g,) = mg.grad(mg.prod(y), y)
     np.testing.assert_allclose(g.numpy(), [6.0, 0.0, 0.0])
+
+
+def test_the_gradient_of_a_reshape_takes_the_memory_layout_of_its_input():
+    """Batch-innermost activations (as conv2d makes them) get batch-innermost gradients back."""
+    data = np.arange(24.0).reshape(4, 3, 2).transpose(2, 0, 1)  # shape (2, 4, 3), not C-contiguous
+    x = mg.tensor(data, requires_grad=True)
+    y = mg.reshape(x, (2, 12))
+    y.backward(mg.tensor(np.arange(24.0).reshape(2, 12)))
+    assert x.grad.data.strides == x.data.strides
+    np.testing.assert_array_equal(x.grad.numpy(), np.arange(24.0).reshape(2, 4, 3))
