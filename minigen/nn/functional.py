@@ -75,7 +75,9 @@ def _batch_norm_training(x, running_mean, running_var, weight, bias, momentum, e
     """With the batch's statistics, by the fused BatchNorm Function (its backward is the closed form)."""
     xp, channels = backend.array_module(x.data), x.shape[1]
     dims = (0,) + tuple(range(2, x.ndim))
-    batch_mean, batch_var = x.data.mean(axis=dims, keepdims=True), x.data.var(axis=dims, keepdims=True)
+    batch_mean = x.data.mean(axis=dims, keepdims=True)
+    centered = x.data - batch_mean
+    batch_var = (centered * centered).mean(axis=dims, keepdims=True)  # biased, as in the normalization
     count = x.data.size // channels
     if running_mean is not None:
         running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * batch_mean.reshape(-1)
@@ -84,7 +86,7 @@ def _batch_norm_training(x, running_mean, running_var, weight, bias, momentum, e
         running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
     weight = weight if weight is not None else Tensor(xp.ones(channels, dtype=x.dtype))
     bias = bias if bias is not None else Tensor(xp.zeros(channels, dtype=x.dtype))
-    return BatchNorm.apply(x, weight, bias, batch_mean=batch_mean, batch_var=batch_var, eps=eps)
+    return BatchNorm.apply(x, weight, bias, centered=centered, batch_var=batch_var, eps=eps)
 
 
 def _check_probability(p, op):

@@ -20,12 +20,13 @@ from minigen.ops.shape import reshape
 
 
 class BatchNorm(Function):
-    def forward(self, x, weight, bias, batch_mean, batch_var, eps):
-        """x: (N, C, ...); weight, bias: (C,); batch_mean, batch_var: (1, C, 1, ...), the batch's."""
+    def forward(self, x, weight, bias, centered, batch_var, eps):
+        """x: (N, C, ...); weight, bias: (C,); centered = x - the batch's mean, and the batch's
+        variance batch_var (1, C, 1, ...), both computed once by the caller."""
         self.eps = eps
         self.inv_std = 1 / backend.array_module(x).sqrt(batch_var + eps)
-        self.xhat = (x - batch_mean) * self.inv_std
-        return self.xhat * weight.reshape(batch_mean.shape) + bias.reshape(batch_mean.shape)
+        self.xhat = centered * self.inv_std
+        return self.xhat * weight.reshape(batch_var.shape) + bias.reshape(batch_var.shape)
 
     def backward(self, gy):
         x, weight, _ = self.inputs
