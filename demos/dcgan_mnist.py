@@ -23,7 +23,7 @@ import minigen
 from minigen.models.gan import (LOSSES, Discriminator, GANTrainer, Generator, evaluate_samples, latent_walk, lerp,
                                 slerp, to_gan_range)
 from minigen.models.classifier import predict_logits
-from minigen.models.judge import load_judge
+from minigen.models.judge import load_judge, softmax
 from minigen.viz import curves, image_grid
 from common import demo_parser, mnist_digits, output_folder, positive_int
 
@@ -80,9 +80,8 @@ def latent_figures(trainer, out, model, seed):
 
 def by_label(samples, model, per_label=10):
     """Rows 0..9: the samples the judge calls d, most confident first (blank where too few)."""
-    logits = predict_logits(model, samples)
-    p = np.exp(logits - logits.max(axis=1, keepdims=True))
-    confidence, labels = (p / p.sum(axis=1, keepdims=True)).max(axis=1), logits.argmax(axis=1)
+    p = softmax(predict_logits(model, samples))
+    confidence, labels = p.max(axis=1), p.argmax(axis=1)
     grid = np.zeros((10, per_label, 28, 28), dtype=np.float32)
     for digit in range(10):
         mine = np.flatnonzero(labels == digit)

@@ -218,6 +218,19 @@ def test_evaluate_samples_reports_the_judges_scores_and_label_histogram():
     assert one_class["frechet_distance"] > 100
 
 
+def test_evaluate_samples_runs_the_judge_once_on_each_set():
+    class CountingJudge(nn.Module):
+        calls = 0
+
+        def forward(self, x):
+            CountingJudge.calls += 1
+            return x.reshape(x.shape[0], -1)[:, :10]
+    images = np.random.default_rng(0).uniform(0, 1, (100, 28, 28)).astype(np.float32)
+    scores = evaluate_samples(images, images[::-1].copy(), CountingJudge())
+    assert CountingJudge.calls == 2  # samples, then real digits: 100 each, one batch of predict_logits
+    assert scores["frechet_distance"] < 1e-6  # the same digits in another order
+
+
 def test_lerp_and_slerp_start_and_end_at_the_codes():
     rng = np.random.default_rng(0)
     z0, z1 = rng.standard_normal((2, 16))

@@ -334,10 +334,10 @@ class GANTrainer:
 def evaluate_samples(samples, real, model):
     """The judge on generated digits, both (N, 28, 28) in [0, 1]: classifier score, Frechet
     distance of the judge's logits to the real digits, and the predicted-label histogram."""
-    labels = judge.predict_logits(model, samples).argmax(axis=1)
-    return {"classifier_score": judge.classifier_score(samples, model=model),
-            "frechet_distance": judge.frechet_distance(samples, real, model=model),
-            "label_histogram": np.bincount(labels, minlength=10).tolist()}
+    logits = judge.predict_logits(model, samples)  # the judge runs once on each set
+    return {"classifier_score": judge.classifier_score_of_logits(logits),
+            "frechet_distance": judge.frechet_distance_of_logits(logits, judge.predict_logits(model, real)),
+            "label_histogram": np.bincount(logits.argmax(axis=1), minlength=10).tolist()}
 
 
 # ------------------------------------------------------------------ the latent space

@@ -41,14 +41,20 @@ def load_judge(epochs=EPOCHS, seed=0, root=None):
     return model.eval()
 
 
-def _softmax(logits):
+def softmax(logits):
+    """p(y|x) of each row of logits (N, 10), as NumPy arrays."""
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
 
 def classifier_score(images, model=None):
     """exp(E_x KL(p(y|x) || p(y))) of digits images (N, 28, 28) with values in [0, 1] or uint8."""
-    p_y_given_x = _softmax(predict_logits(model or load_judge(), images))
+    return classifier_score_of_logits(predict_logits(model or load_judge(), images))
+
+
+def classifier_score_of_logits(logits):
+    """classifier_score from the judge's logits (N, 10) of the images."""
+    p_y_given_x = softmax(logits)
     p_y = p_y_given_x.mean(axis=0, keepdims=True)
     kl = (p_y_given_x * (np.log(p_y_given_x + 1e-12) - np.log(p_y + 1e-12))).sum(axis=1)
     return float(np.exp(kl.mean()))
@@ -63,7 +69,12 @@ def _sqrt_psd(matrix):
 def frechet_distance(images_a, images_b, model=None):
     """Frechet distance between Gaussians fitted to the judge's logits of two sets of digits."""
     model = model or load_judge()
-    a, b = predict_logits(model, images_a).astype(np.float64), predict_logits(model, images_b).astype(np.float64)
+    return frechet_distance_of_logits(predict_logits(model, images_a), predict_logits(model, images_b))
+
+
+def frechet_distance_of_logits(a, b):
+    """frechet_distance from the judge's logits (N_a, 10) and (N_b, 10) of the two sets."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     root_a = _sqrt_psd(cov_a)
