@@ -205,6 +205,42 @@ def test_scan_keeps_left_to_right_zeros_and_stays_finite():
     assert np.isfinite(value) and value == pytest.approx(alg.log_likelihood_scaled(c)[0], rel=1e-10)
 
 
+def sequential_log_likelihood(startprob, transmat, B_obs):
+    with np.errstate(divide="ignore"):
+        log_B = np.log(B_obs)[None]
+        return alg.forward_log(np.log(startprob), np.log(transmat), log_B, np.ones(log_B.shape[:2], bool))[1][0]
+
+
+def test_scan_keeps_a_start_state_far_less_likely_than_another():
+    # identity transmat: row 0 of every chunk (stay in state 0, emitting 0s) outgrows row 1 by
+    # 0.999/0.001 per step, far past 1e308 within a chunk; alpha sits on state 1 alone
+    n_steps = 30_000
+    emissionprob = np.array([[0.999, 0.001], [0.001, 0.999]])
+    X = np.zeros(n_steps, int)
+    X[::50] = 1
+    startprob, transmat, B_obs = np.array([0.0, 1.0]), np.eye(2), emissionprob.T[X]
+    with np.errstate(divide="ignore"):
+        expected = sequential_log_likelihood(startprob, transmat, B_obs)
+    assert np.isfinite(expected)
+    assert alg.log_likelihood_scan(startprob, transmat, B_obs) == pytest.approx(expected, rel=1e-12)
+
+
+def test_scan_confirms_a_zero_with_the_sequential_pass(monkeypatch):
+    # state 0 splits into state 1 (emits only 0s) and state 2 (0s at 1e-3); within the first
+    # chunk's row 0 the path through state 2 falls 1e-300 below, then a 1 only state 2 can emit
+    n_steps = 40_000
+    emissionprob = np.array([[1.0, 0.0], [1.0, 0.0], [0.001, 0.999]])
+    transmat = np.array([[0.0, 0.5, 0.5], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    X = np.zeros(n_steps, int)
+    X[-1] = 1
+    startprob, B_obs = np.array([1.0, 0.0, 0.0]), emissionprob.T[X]
+    expected = np.log(0.5) + (n_steps - 2) * np.log(0.001) + np.log(0.999)
+    calls, forward_log = [], alg.forward_log
+    monkeypatch.setattr(alg, "forward_log", lambda *args: calls.append(args) or forward_log(*args))
+    assert alg.log_likelihood_scan(startprob, transmat, B_obs) == pytest.approx(expected, rel=1e-12)
+    assert len(calls) == 1
+
+
 def test_scan_refuses_a_sequence_of_probability_zero():
     transmat = np.array([[1.0, 0.0], [0.0, 1.0]])
     B_obs = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # starts in state 0, then only state 1 can emit

@@ -144,9 +144,9 @@ class _BaseHMM:
         """Total log-likelihood ln p(X) = sum over the sequences (forward pass only).
 
         Sequences of SCAN_MIN_STEPS steps and more go through the associative scan
-        (alg.log_likelihood_scan) in both implementations: it rescales as it goes, so it is as
-        safe from underflow as the log variant; "log" then gives -inf for a sequence of
-        probability zero where "scaling" raises.
+        (alg.log_likelihood_scan) in both implementations: it rescales as it goes and checks
+        a zero with the sequential log pass, so it is as safe from underflow as the log
+        variant; "log" then gives -inf for a sequence of probability zero where "scaling" raises.
         """
         X_pad, mask, params = self._batch(X, lengths, self._check_arguments())
         if mask.shape[1] >= SCAN_MIN_STEPS:

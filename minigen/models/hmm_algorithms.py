@@ -108,10 +108,13 @@ def log_likelihood_scan(startprob, transmat, B_obs, n_chunks=256, allow_zero=Fal
     Matrix products may be grouped in any order, so the T - 1 factors are cut into
     ``n_chunks`` chunks and the product of every chunk is grown at once, one step of all
     chunks per array operation (a (chunks * K, K) @ (K, K) product): T / n_chunks Python
-    steps instead of T, for K times more arithmetic. Each product is rescaled by its largest
-    entry (the scales go to the log, as c_n in the scaled forward pass); then alpha passes
-    through the chunk products in order. Same value as forward_scaled, to rounding.
-    A sequence of probability zero raises ValueError, or gives -inf with ``allow_zero=True``.
+    steps instead of T, for K times more arithmetic. Row i of a chunk's product (the paths
+    that enter the chunk in state i) grows on its own, so each row is rescaled to sum 1, as
+    alpha is by c_n, and keeps its own log-scale, ln p(the chunk's observations so far | it
+    starts in state i): one start state far less likely than another (a reducible chain)
+    cannot underflow the other's row. Then alpha passes through the chunk products in
+    order, weighted by those scales in log space. Same value as forward_scaled, to rounding. A zero found this way is confirmed by the sequential log pass (forward_log);
+    a sequence of probability zero raises ValueError, or gives -inf with ``allow_zero=True``.
     """
     xp = backend.array_module(B_obs)
     n_steps, k = B_obs.shape
@@ -121,18 +124,24 @@ def log_likelihood_scan(startprob, transmat, B_obs, n_chunks=256, allow_zero=Fal
     b[:n_steps - 1] = B_obs[1:]
     b = b.reshape(n_chunks, length, k).transpose(1, 0, 2).copy()  # b[n, c]: step n of chunk c
     P = xp.broadcast_to(xp.eye(k, dtype=B_obs.dtype), (n_chunks, k, k)).copy()
-    log_scale, scale = xp.zeros(n_chunks), xp.ones(n_chunks, dtype=B_obs.dtype)
+    log_scale = xp.zeros((n_chunks, k))  # ln of what row i of chunk c was divided by
+    ones = xp.ones(k, dtype=B_obs.dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
-        for n in range(length):  # P <- P M_n for every chunk, divided by the last step's scale
-            P = (P.reshape(-1, k) @ transmat).reshape(n_chunks, k, k) * (b[n] / scale[:, None])[:, None, :]
-            scale = P.max(axis=(1, 2))
-            log_scale += xp.log(scale)
-        P /= scale[:, None, None]
-        alpha, total = startprob * B_obs[0], log_scale.sum()
-        for chunk in P:
-            norm = alpha.sum()
-            alpha, total = (alpha / norm) @ chunk, total + xp.log(norm)
-        total = total + xp.log(alpha.sum())
+        for n in range(length):  # P <- P M_n for every chunk, each row rescaled to sum 1
+            P = (P.reshape(-1, k) @ transmat).reshape(n_chunks, k, k)
+            P *= b[n][:, None, :]
+            scale = P @ ones  # row sums (a product: 10x faster than a sum over the short last axis)
+            log_scale += xp.log(scale)  # -inf: no path from that start state survives
+            P /= xp.where(scale > 0, scale, 1)[:, :, None]
+        log_alpha = safe_log(startprob * B_obs[0])
+        for chunk, log_r in zip(P, log_scale):  # alpha <- alpha diag(e^log_r) chunk, in log space
+            w = log_alpha + log_r
+            top = w.max()
+            log_alpha = xp.log(xp.exp(w - top) @ chunk) + top
+        total = _logsumexp(log_alpha, axis=0)
+        if not bool(xp.isfinite(total)):  # confirm a zero with the sequential pass, exact in log space
+            log_B = safe_log(B_obs)[None]
+            total = forward_log(safe_log(startprob), safe_log(transmat), log_B, xp.ones(log_B.shape[:2], bool))[1][0]
     if not bool(xp.isfinite(total)):
         if allow_zero:
             return xp.asarray(-np.inf)
