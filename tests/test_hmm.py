@@ -47,6 +47,38 @@ def test_gaussian_em_log_likelihood_never_decreases(implementation, covariance_t
     assert model.covars_.shape == (3, 2, 2) and np.isfinite(model.covars_).all()
 
 
+def fixed_means_model(covariance_type, n_iter, means=((0.0, 0.0), (1.0, 1.0))):
+    model = GaussianHMM(2, covariance_type, params="stc", init_params="", n_iter=n_iter, tol=-np.inf)
+    model.startprob_, model.transmat_ = np.array([0.5, 0.5]), np.array([[0.9, 0.1], [0.2, 0.8]])
+    model.means_ = np.array(means)
+    model.covars_ = {"full": np.stack([np.eye(2)] * 2), "diag": np.ones((2, 2)), "spherical": np.ones(2),
+                     "tied": np.eye(2)}[covariance_type]
+    return model
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full", "spherical", "tied"])
+def test_covariances_are_taken_around_the_fixed_means_when_means_are_not_learned(covariance_type):
+    X = np.random.default_rng(0).normal(3, 1, (200, 2))  # far from both fixed means
+    model = fixed_means_model(covariance_type, n_iter=1)
+    _, gamma = model.score_samples(X)
+    diffs = X[:, None, :] - model.means_  # (N, K, D)
+    scatter = np.einsum("nk,nkd,nke->kde", gamma, diffs, diffs)  # sum_n gamma_nk (x_n - mu_k)(x_n - mu_k)^T
+    expected = {"full": scatter / gamma.sum(axis=0)[:, None, None],
+                "diag": scatter * np.eye(2) / gamma.sum(axis=0)[:, None, None],
+                "tied": np.broadcast_to(scatter.sum(axis=0) / len(X), (2, 2, 2))}
+    expected["spherical"] = np.trace(expected["diag"], axis1=1, axis2=2)[:, None, None] / 2 * np.eye(2)
+    model.fit(X)
+    np.testing.assert_allclose(model.covars_, expected[covariance_type] + model.min_covar * np.eye(2), rtol=1e-10)
+    np.testing.assert_array_equal(model.means_, [[0.0, 0.0], [1.0, 1.0]])
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full", "spherical", "tied"])
+def test_em_with_fixed_means_never_decreases_the_likelihood(covariance_type):
+    X = np.random.default_rng(0).normal(3, 1, (200, 2))  # one fixed mean fits, the other does not
+    model = fixed_means_model(covariance_type, n_iter=10, means=((3.0, 3.0), (0.0, 0.0))).fit(X)
+    assert_never_decreases(model.monitor_.history)
+
+
 def test_scaling_and_log_fit_the_same_model():
     X, lengths = samples(known_categorical(), 10, 40)
     fits = [CategoricalHMM(3, n_iter=5, tol=-np.inf, implementation=i, random_state=2).fit(X, lengths)

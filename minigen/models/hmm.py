@@ -417,35 +417,39 @@ class GaussianHMM(_BaseHMM):
         return -0.5 * (d * np.log(2 * np.pi) + log_det + maha)
 
     def _m_step_emissions(self, X, gamma, params):
-        """mu_k = sum_n gamma_nk x_n / N_k; Sigma_k = sum_n gamma_nk x_n x_n^T / N_k - mu_k mu_k^T + min_covar I.
-
+        """mu_k = xbar_k = sum_n gamma_nk x_n / N_k;
+        Sigma_k = sum_n gamma_nk (x_n - mu_k)(x_n - mu_k)^T / N_k + min_covar I
+                = E_k[x x^T] - xbar_k mu_k^T - mu_k xbar_k^T + mu_k mu_k^T + min_covar I,
+        around the new means, or around the old ones when "m" is not in ``params``.
         A state with N_k = 0 keeps its previous mean and covariance.
         """
         xp = backend.array_module(X)
         occupancy = gamma.sum(axis=(0, 1))  # N_k
         used = occupancy > 0
-        safe = xp.where(used, occupancy, 1)[:, None]
-        means = params["means"]
-        if "m" in self.params:
-            means = xp.where(used[:, None], xp.einsum("btk,btd->kd", gamma, X) / safe, means)
+        xbar = xp.einsum("btk,btd->kd", gamma, X) / xp.where(used, occupancy, 1)[:, None]
+        means = xp.where(used[:, None], xbar, params["means"]) if "m" in self.params else params["means"]
         if "c" in self.params:
-            if self.covariance_type in ("spherical", "diag"):
-                var = xp.einsum("btk,btd->kd", gamma, X ** 2) / safe - means ** 2
-                var = xp.maximum(var, 0) + self.min_covar
-                new = var.mean(axis=1) if self.covariance_type == "spherical" else var
-                covars = xp.where(used if new.ndim == 1 else used[:, None], new, params["covars"])
-            else:
-                scatter = xp.einsum("btk,btd,bte->kde", gamma, X, X)  # sum_n gamma_nk x_n x_n^T
-                eye = self.min_covar * xp.eye(X.shape[-1])
-                if self.covariance_type == "full":
-                    new = scatter / safe[:, :, None] - means[:, :, None] * means[:, None, :] + eye
-                    covars = xp.where(used[:, None, None], new, params["covars"])
-                else:
-                    mean_outer = (occupancy[:, None, None] * means[:, :, None] * means[:, None, :]).sum(axis=0)
-                    covars = (scatter.sum(axis=0) - mean_outer) / occupancy.sum() + eye
-            self._covars_ = backend.to_host(covars)
+            self._covars_ = backend.to_host(self._new_covars(X, gamma, occupancy, xbar, means, params["covars"]))
         if "m" in self.params:
             self.means_ = backend.to_host(means)
+
+    def _new_covars(self, X, gamma, occupancy, xbar, means, old):
+        """The covariances around ``means`` (see _m_step_emissions); ``old`` for unused states."""
+        xp = backend.array_module(X)
+        used = occupancy > 0
+        safe = xp.where(used, occupancy, 1)[:, None]
+        if self.covariance_type in ("spherical", "diag"):
+            var = xp.einsum("btk,btd->kd", gamma, X ** 2) / safe - 2 * xbar * means + means ** 2
+            var = xp.maximum(var, 0) + self.min_covar  # >= 0 but for rounding
+            new = var.mean(axis=1) if self.covariance_type == "spherical" else var
+            return xp.where(used if new.ndim == 1 else used[:, None], new, old)
+        second = xp.einsum("btk,btd,bte->kde", gamma, X, X) / safe[:, :, None]  # E_k[x x^T]
+        cross = xbar[:, :, None] * means[:, None, :]  # xbar_k mu_k^T
+        centred = second - cross - cross.transpose(0, 2, 1) + means[:, :, None] * means[:, None, :]
+        eye = self.min_covar * xp.eye(X.shape[-1])
+        if self.covariance_type == "full":
+            return xp.where(used[:, None, None], centred + eye, old)
+        return (occupancy[:, None, None] * centred).sum(axis=0) / occupancy.sum() + eye  # tied: sum_k N_k Sigma_k / N
 
     def _sample_emissions(self, states, rng):
         chol = np.linalg.cholesky(self.covars_)
