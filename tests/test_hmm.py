@@ -165,6 +165,19 @@ def test_gaussian_score_does_not_underflow_far_from_the_means():
     assert np.isfinite(expected) and model.score(X) == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_posteriors_of_each_step_sum_to_one_when_ln_p_is_huge(implementation):
+    rng = np.random.default_rng(1)
+    model = GaussianHMM(3, "diag", init_params="", implementation=implementation)
+    model.startprob_, model.transmat_ = rng.dirichlet(np.ones(3)), rng.dirichlet(np.ones(3), 3)
+    model.means_, model.covars_ = rng.normal(size=(3, 2)) * 3, rng.uniform(0.01, 0.1, (3, 2))
+    X = rng.normal(size=(3000, 2)) * 2
+    X[1500] = [1e4, -1e4]  # ln p(X) about -1e9: its rounding must not reach the posteriors
+    log_likelihood, gamma = model.score_samples(X)
+    assert log_likelihood < -1e8
+    np.testing.assert_allclose(gamma.sum(axis=1), 1, atol=1e-12)
+
+
 # ------------------------------------------------------------------ bad input
 def test_symbols_outside_range_are_refused():
     with pytest.raises(ValueError, match=r"outside \[0, 4\).*\[4, 7\]"):

@@ -61,8 +61,8 @@ def run_log(startprob, transmat, B_obs, mask):
     log_pi, log_A, log_B = np.log(startprob), np.log(transmat), np.log(B_obs)
     log_alpha, log_likelihood = alg.forward_log(log_pi, log_A, log_B, mask)
     log_beta = alg.backward_log(log_A, log_B, mask)
-    gamma, xi_sum = alg.posteriors_log(log_A, log_B, log_alpha, log_beta, log_likelihood, mask)
-    xi = alg.xi_steps_log(log_A, log_B, log_alpha, log_beta, log_likelihood, mask)
+    gamma, xi_sum = alg.posteriors_log(log_A, log_B, log_alpha, log_beta, mask)
+    xi = alg.xi_steps_log(log_A, log_B, log_alpha, log_beta, mask)
     return log_likelihood, gamma, xi, xi_sum, alg.viterbi_log(log_pi, log_A, log_B, mask)
 
 

@@ -250,19 +250,27 @@ def backward_log(log_transmat, log_B, mask):
     return log_beta
 
 
-def xi_steps_log(log_transmat, log_B, log_alpha, log_beta, log_likelihood, mask):
+def _log_norms(log_alpha, log_beta):
+    """ln sum_k alpha_nk beta_nk (B, T): ln p(X) as step n sees it, the same at every n in exact
+    arithmetic. Dividing each step's posteriors by its own, not by the one ln p(X), keeps
+    rounding from drifting along long sequences (as the scaled variant's c_n do)."""
+    return _logsumexp(log_alpha + log_beta, axis=2)
+
+
+def xi_steps_log(log_transmat, log_B, log_alpha, log_beta, mask):
     """xi (B, T-1, K, K) = exp(ln alpha_{n-1,i} + ln transmat_ij + ln B_{n,j} + ln beta_{n,j} - ln p(X)), 0 on padding."""
     xp = backend.array_module(log_B)
-    log_w = xp.where(mask[:, 1:, None], log_B[:, 1:] + log_beta[:, 1:] - log_likelihood[:, None, None], -np.inf)
+    log_norm = _log_norms(log_alpha, log_beta)[:, 1:, None]
+    log_w = xp.where(mask[:, 1:, None], log_B[:, 1:] + log_beta[:, 1:] - log_norm, -np.inf)
     log_xi = log_alpha[:, :-1, :, None] + log_transmat + log_w[:, :, None, :]
     return xp.exp(log_xi, out=log_xi)
 
 
-def posteriors_log(log_transmat, log_B, log_alpha, log_beta, log_likelihood, mask):
+def posteriors_log(log_transmat, log_B, log_alpha, log_beta, mask):
     """gamma (B, T, K) = exp(ln alpha + ln beta - ln p(X)) (0 on padding) and xi summed over time (B, K, K)."""
     xp = backend.array_module(log_B)
-    gamma = xp.exp(log_alpha + log_beta - log_likelihood[:, None, None]) * mask[..., None]
-    return gamma, xi_steps_log(log_transmat, log_B, log_alpha, log_beta, log_likelihood, mask).sum(axis=1)
+    gamma = xp.exp(log_alpha + log_beta - _log_norms(log_alpha, log_beta)[..., None]) * mask[..., None]
+    return gamma, xi_steps_log(log_transmat, log_B, log_alpha, log_beta, mask).sum(axis=1)
 
 
 def viterbi_log(log_startprob, log_transmat, log_B, mask):
@@ -459,7 +467,7 @@ def e_step(startprob, transmat, emission, mask, implementation="scaling"):
     log_transmat = safe_log(transmat)
     log_alpha, log_likelihood = forward_log(safe_log(startprob), log_transmat, emission, mask)
     log_beta = backward_log(log_transmat, emission, mask)
-    return (log_likelihood, *posteriors_log(log_transmat, emission, log_alpha, log_beta, log_likelihood, mask))
+    return (log_likelihood, *posteriors_log(log_transmat, emission, log_alpha, log_beta, mask))
 
 
 def expected_counts(gamma, xi_sum):
