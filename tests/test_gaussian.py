@@ -2,6 +2,7 @@
 import math
 import pathlib
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -215,6 +216,12 @@ def test_works_on_the_array_module_of_its_input(device):
     (dict(priors=[0.5, 0.6]), np.zeros((4, 2)), [0, 0, 1, 1], r"summing to 1 .* got \[0.5, 0.6\]"),
     (dict(priors=[1.0]), np.zeros((4, 2)), [0, 0, 1, 1], r"2 non-negative numbers"),
     (dict(reg=-1), np.zeros((4, 2)), [0, 0, 1, 1], "reg must be a non-negative number, got -1"),
+    (dict(reg=float("nan")), np.zeros((4, 2)), [0, 0, 1, 1], "reg must be a non-negative number, got nan"),
+    ({}, np.array([[0.0, 0], [1, np.nan], [2, 2], [3, 3]]), [0, 0, 1, 1], r"X must be finite: 1 row.* at row 1"),
+    (dict(covariance="full", reg=0), np.array([[0.0, 0], [1, 1], [2, 2], [5, 5]]), [0, 0, 1, 1],
+     r"covariance of class 0 is singular .* reg \(now 0\)"),
+    (dict(covariance="shared", reg=0), np.array([[0.0, 0], [1, 1], [2, 2], [5, 5]]), [0, 0, 1, 1],
+     "shared covariance is singular"),
 ])
 def test_bad_input_is_refused_with_a_message_naming_it(kwargs, X, y, message):
     with pytest.raises(ValueError, match=message):
@@ -240,6 +247,21 @@ def test_predict_checks_the_number_of_features():
     X, y = gaussian_data(50)
     with pytest.raises(ValueError, match="X has 3 features but the classifier was fitted with 2"):
         GaussianClassifier().fit(X, y).predict(np.zeros((1, 3)))
+
+
+def test_predict_refuses_rows_that_are_not_finite():
+    X, y = gaussian_data(50)
+    with pytest.raises(ValueError, match=r"2 row\(s\) hold nan or inf, the first at row 1"):
+        GaussianClassifier().fit(X, y).predict(np.array([[0.0, 0.0], [np.nan, 0.0], [np.inf, 0.0]]))
+
+
+def test_reg_may_be_a_numpy_number_and_a_zero_prior_never_wins_without_a_warning():
+    X, y = gaussian_data(50)
+    model = GaussianClassifier(reg=np.float32(1e-3), priors=[0.0, 0.5, 0.5]).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        proba = model.predict_proba(X)
+    assert (proba[:, 0] == 0).all() and np.allclose(proba.sum(axis=1), 1)
 
 
 def test_linear_params_need_a_shared_covariance_and_binary_needs_two_classes():

@@ -15,6 +15,7 @@ Works on NumPy or CuPy arrays: every method returns arrays on the device of its 
 computed in float64. Log densities go through Cholesky factors, never an explicit inverse.
 """
 import math
+import numbers
 
 import numpy as np
 
@@ -65,12 +66,13 @@ class GaussianClassifier:
     def fit(self, X, y):
         """Maximum-likelihood priors, means and covariances from X (N, D) and labels y (N,); returns self.
 
-        Raises ValueError for an unknown covariance type, a negative reg, X not 2-D, y of another
-        length, fewer than 2 classes, or priors that are not a distribution.
+        Raises ValueError for an unknown covariance type, a negative reg, X not 2-D or not finite,
+        y of another length, fewer than 2 classes, priors that are not a distribution, or a
+        singular covariance (too few samples of a class, collinear features: raise reg).
         """
         if self.covariance not in COVARIANCES:
             raise ValueError(f"covariance must be one of {COVARIANCES}, got {self.covariance!r}")
-        if not isinstance(self.reg, (int, float)) or self.reg < 0:
+        if isinstance(self.reg, bool) or not isinstance(self.reg, numbers.Real) or not self.reg >= 0:
             raise ValueError(f"reg must be a non-negative number, got {self.reg!r}")
         X = self._check_X(X, fitted=False)
         xp = backend.array_module(X)
@@ -91,14 +93,30 @@ class GaussianClassifier:
         eye = self.reg * xp.eye(D)
         if self.covariance == "shared":
             self.covariance_ = scatter.sum(axis=0) / N + eye             # PRML 4.78-4.80: sum_k N_k/N S_k
-            self._chol = xp.broadcast_to(xp.linalg.cholesky(self.covariance_), (K, D, D))
+            self._chol = xp.broadcast_to(self._cholesky(self.covariance_[None], classes)[0], (K, D, D))
         else:
             covariances = scatter / counts[:, None, None]                # S_k
             if self.covariance == "diag":
                 covariances = covariances * xp.eye(D)
             self.covariances_ = covariances + eye
-            self._chol = xp.linalg.cholesky(self.covariances_)
+            self._chol = self._cholesky(self.covariances_, classes)
         return self
+
+    def _cholesky(self, covariances, classes):
+        """Cholesky factors L_k of (K', D, D) covariances, or a ValueError naming a singular one."""
+        xp = backend.array_module(covariances)
+        try:
+            chol = xp.linalg.cholesky(covariances)
+            if bool(xp.isfinite(chol).all()):  # CuPy gives nan where NumPy raises
+                return chol
+        except np.linalg.LinAlgError:
+            pass
+        smallest = np.linalg.eigvalsh(backend.to_host(covariances)).min(axis=1)
+        k = int(np.argmin(smallest))
+        which = ("the shared covariance" if self.covariance == "shared" else
+                 f"the covariance of class {backend.to_host(classes)[k].item()!r}")
+        raise ValueError(f"{which} is singular (smallest eigenvalue {smallest[k]:.3g}): too few samples or "
+                         f"collinear features; a larger reg (now {self.reg}) adds more to its diagonal")
 
     def _check_priors(self, xp, K):
         priors = np.asarray(self.priors, dtype=np.float64)
@@ -121,7 +139,12 @@ class GaussianClassifier:
             raise ValueError(f"X must be 2-D (N samples, D features), got shape {X.shape}")
         if fitted and X.shape[1] != self.means_.shape[1]:
             raise ValueError(f"X has {X.shape[1]} features but the classifier was fitted with {self.means_.shape[1]}")
-        return X.astype(xp.float64, copy=False)
+        X = X.astype(xp.float64, copy=False)
+        bad = backend.to_host(~xp.isfinite(X).all(axis=1))
+        if bad.any():
+            raise ValueError(f"X must be finite: {int(bad.sum())} row(s) hold nan or inf, "
+                             f"the first at row {int(np.argmax(bad))}")
+        return X
 
     # ---------------------------------------------------------------- Bayes' theorem
     def log_joint(self, X):
@@ -131,7 +154,8 @@ class GaussianClassifier:
         means, chol, priors = (backend.to_device(a, backend.device_of(X)) for a in
                                (self.means_, self._chol, self.priors_))
         log_density = xp.stack([gaussian_log_density(X, means[k], chol[k]) for k in range(len(means))], axis=1)
-        return log_density + xp.log(priors)
+        with np.errstate(divide="ignore"):  # a prior of 0: ln 0 = -inf, that class is never predicted
+            return log_density + xp.log(priors)
 
     def score_samples(self, X):
         """ln p(x_n) = ln sum_k p(x_n, C_k), shape (N,): the evidence, low for outliers."""
