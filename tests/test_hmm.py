@@ -287,3 +287,18 @@ def test_decode_of_a_long_impossible_sequence_is_minus_infinity_like_the_sequent
     expected_logprob, expected_path = model.decode(X)
     assert logprob == expected_logprob == -np.inf
     np.testing.assert_array_equal(path, expected_path)
+
+
+@pytest.mark.parametrize("model, names", [(CategoricalHMM(2), "startprob_, transmat_, emissionprob_"),
+                                          (GaussianHMM(2), "startprob_, transmat_, means_, covars_")])
+def test_an_unfitted_model_says_to_fit_or_set_its_parameters(model, names):
+    X = np.zeros((3, 1), int)
+    for call in (lambda: model.score(X), lambda: model.decode(X), lambda: model.sample(3)):
+        with pytest.raises(RuntimeError, match=f"has no {names}: call fit"):
+            call()
+
+
+@pytest.mark.parametrize("n_samples", [0, -1, 2.5, True])
+def test_sample_refuses_a_number_of_steps_that_is_not_positive(n_samples):
+    with pytest.raises(ValueError, match=f"n_samples must be a positive integer, got {n_samples!r}"):
+        known_categorical().sample(n_samples)

@@ -65,7 +65,7 @@ def _check_stochastic(name, p, shape):
 class _BaseHMM:
     """EM, scoring and decoding shared by the models; a subclass supplies its emissions.
 
-    A subclass defines ``_emission_letters``, ``_init_emissions(X, rng)``, ``_check_emissions()``,
+    A subclass defines ``_emission_names`` (its fitted attributes), ``_init_emissions(X, rng)``, ``_check_emissions()``,
     ``_check_X(X)``, ``_emission_params(device)``, ``_log_emission(X, params)`` (B, T, K),
     ``_m_step_emissions(X, gamma, params)`` and ``_sample_emissions(states, rng)``.
     """
@@ -85,6 +85,10 @@ class _BaseHMM:
 
     def _check(self):
         """Validate the (given or initialized) parameters; store them as float64 host arrays."""
+        missing = [name for name in ("startprob_", "transmat_", *self._emission_names) if not hasattr(self, name)]
+        if missing:
+            raise RuntimeError(f"{type(self).__name__} has no {', '.join(missing)}: call fit(X) first, or set "
+                               f"{', '.join(('startprob_', 'transmat_', *self._emission_names))}")
         k = self.n_components
         self.startprob_ = _check_stochastic("startprob_", self.startprob_, (k,))
         self.transmat_ = _check_stochastic("transmat_", self.transmat_, (k, k))
@@ -242,6 +246,8 @@ class _BaseHMM:
     # ---------------------------------------------------------------- sampling
     def sample(self, n_samples=1, random_state=None):
         """Draw one sequence of ``n_samples`` steps. Returns X ((n, 1) or (n, D)) and states (n,)."""
+        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
         self._check()
         rng = self._rng() if random_state is None else np.random.default_rng(random_state)
         u = rng.random(n_samples)
@@ -266,6 +272,8 @@ class CategoricalHMM(_BaseHMM):
                  params="ste", init_params="ste", random_state=None, device="cpu"):
         super().__init__(n_components, n_iter, tol, implementation, params, init_params, random_state, device)
         self.n_features = n_features
+
+    _emission_names = ("emissionprob_",)
 
     def _n_features(self):
         if self.n_features is not None:
@@ -332,6 +340,8 @@ class GaussianHMM(_BaseHMM):
                  implementation="scaling", params="stmc", init_params="stmc", random_state=None, device="cpu"):
         super().__init__(n_components, n_iter, tol, implementation, params, init_params, random_state, device)
         self.covariance_type, self.min_covar = covariance_type, min_covar
+
+    _emission_names = ("means_", "covars_")
 
     _SHAPES = {"spherical": lambda k, d: (k,), "diag": lambda k, d: (k, d),
                "full": lambda k, d: (k, d, d), "tied": lambda k, d: (d, d)}
