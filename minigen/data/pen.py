@@ -54,6 +54,8 @@ def skeletonize(image, threshold=128):
     boundary) or P2 P4 P8 == P2 P6 P8 == 0 (second: north-west boundary).
     Thinning leaves 4-connected staircases (an L of three pixels); their corner pixel is
     then removed (``_remove_staircases``), so the skeleton is a thin 8-connected curve.
+    A known limit of Zhang-Suen: a diagonal stroke exactly 2 pixels thick is eroded to a
+    stub (both sub-iterations see its pixels as boundary). MNIST strokes are thicker.
     """
     image = np.asarray(image)
     if image.ndim != 2:
