@@ -201,6 +201,18 @@ def test_eval_and_train_reach_every_submodule():
     assert all(m.training for m in net.modules())
 
 
+def test_train_and_eval_call_each_childs_own_train():
+    class Recorder(nn.Linear):
+        def train(self, mode=True):
+            self.modes = getattr(self, "modes", []) + [mode]
+            return super().train(mode)
+
+    net = nn.Sequential(nn.Sequential(Recorder(2, 2)))
+    net.eval()
+    net.train()
+    assert net[0][0].modes == [False, True] and net[0][0].training
+
+
 def test_train_mode_must_be_a_bool():
     with pytest.raises(TypeError, match="mode must be a bool"):
         Net().train("no")

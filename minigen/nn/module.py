@@ -190,8 +190,9 @@ class Module:
         """Set training mode (True) or evaluation mode (False) here and below. Returns self."""
         if not isinstance(mode, bool):
             raise TypeError(f"train: mode must be a bool, got {mode!r}")
-        for module in self.modules():
-            module.training = mode
+        self.training = mode
+        for child in self.children():  # through the child's own train(), which a subclass may override (as PyTorch)
+            child.train(mode)
         return self
 
     def eval(self):
