@@ -119,6 +119,18 @@ def test_deleting_an_attribute_unregisters_it():
         block.scale
 
 
+def test_deleting_a_plain_attribute_removes_it():
+    layer = nn.Linear(2, 3)
+    layer.foo = 5
+    del layer.foo
+    assert not hasattr(layer, "foo")
+
+
+def test_deleting_a_missing_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="foo"):
+        del nn.Linear(2, 3).foo
+
+
 def test_missing_attribute_error_names_the_class():
     with pytest.raises(AttributeError, match="'Block' object has no attribute 'nope'"):
         Block().nope

@@ -85,15 +85,15 @@ class Module:
             object.__delattr__(self, name)
 
     def _forget(self, name):
-        """Remove ``name`` from the registries and the plain attributes; True if it was registered."""
+        """Remove ``name`` from the registries and the plain attributes; True if it was in one of them."""
+        found = name in self.__dict__
         self.__dict__.pop(name, None)
         self._non_persistent.discard(name)
-        registered = False
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
                 del registry[name]
-                registered = True
-        return registered
+                found = True
+        return found
 
     def register_parameter(self, name, param):
         """Add a Parameter (or None: a slot that is left empty, like a disabled bias)."""
