@@ -157,6 +157,20 @@ def test_register_buffer_rejects_a_name_already_taken():
         module.register_buffer("b", mg.zeros(1))
 
 
+def test_register_buffer_refuses_the_name_of_a_parameter():
+    layer = nn.Linear(2, 3)
+    with pytest.raises(KeyError, match="register_buffer: attribute 'weight' already exists on Linear as a parameter"):
+        layer.register_buffer("weight", mg.zeros(3, 2))
+    assert "weight" in dict(layer.named_parameters())
+
+
+def test_register_parameter_refuses_the_name_of_a_buffer_or_a_child():
+    with pytest.raises(KeyError, match="'running_mean' already exists on BatchNorm1d as a buffer"):
+        nn.BatchNorm1d(2).register_parameter("running_mean", nn.Parameter(mg.zeros(2)))
+    with pytest.raises(KeyError, match="'0' already exists on Sequential as a child module"):
+        nn.Sequential(nn.ReLU()).register_parameter("0", nn.Parameter(mg.zeros(2)))
+
+
 def test_buffers_are_listed_with_dotted_names():
     assert [name for name, _ in Net().named_buffers()] == [
         "scratch", "body.2.count", "norm.running_mean", "norm.running_var", "norm.num_batches_tracked"]

@@ -116,8 +116,10 @@ class Module:
         if name not in registry:
             if not isinstance(name, str) or not name or "." in name:
                 raise KeyError(f"{method}: the name must be a non-empty string without '.', got {name!r}")
-            if name in self.__dict__ or hasattr(type(self), name):
-                raise KeyError(f"{method}: attribute '{name}' already exists on {type(self).__name__}")
+            taken = [what for entries, _, what in _REGISTRIES if name in getattr(self, entries)]
+            if taken or name in self.__dict__ or hasattr(type(self), name):  # as PyTorch: never replace another kind
+                as_what = f" as a {taken[0]}" if taken else ""
+                raise KeyError(f"{method}: attribute '{name}' already exists on {type(self).__name__}{as_what}")
         self._forget(name)
         registry[name] = value
 
