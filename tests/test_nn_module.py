@@ -369,6 +369,31 @@ def test_a_failed_load_changes_nothing():
     np.testing.assert_array_equal(layer.weight.numpy(), before)
 
 
+def test_a_value_that_does_not_cast_fails_before_anything_is_copied():
+    norm = nn.BatchNorm1d(2)
+    state = {name: mg.ones(*t.shape) for name, t in norm.state_dict().items()}
+    state["num_batches_tracked"] = np.array("abc")
+    with pytest.raises(RuntimeError, match="dtype mismatch for num_batches_tracked: the checkpoint has dtype <U3, "
+                                           "which does not cast to the model's int64"):
+        norm.load_state_dict(state)
+    assert (norm.weight.numpy() == 1).all() and (norm.running_mean.numpy() == 0).all()
+
+
+def test_a_complex_value_is_refused_not_cast():
+    layer = nn.Linear(2, 2)
+    with pytest.raises(RuntimeError, match="dtype mismatch for bias: the checkpoint has dtype complex128"):
+        layer.load_state_dict({"weight": np.zeros((2, 2)), "bias": np.array([1 + 2j, 3j])})
+    assert layer.weight.numpy().any()
+
+
+def test_values_of_the_same_kind_or_a_safe_one_are_cast():
+    norm = nn.BatchNorm1d(2)
+    state = dict(norm.state_dict(), weight=np.array([1, 2]), num_batches_tracked=np.int32(7))
+    norm.load_state_dict(state)
+    assert norm.weight.dtype == np.float32 and norm.weight.numpy().tolist() == [1.0, 2.0]
+    assert norm.num_batches_tracked.item() == 7
+
+
 def test_non_persistent_buffers_stay_out_of_state_dict():
     assert "scratch" not in Net().state_dict() and "scratch" in dict(Net().named_buffers())
 

@@ -257,8 +257,10 @@ class Module:
     def load_state_dict(self, state_dict, strict=True):
         """Copy the values of ``state_dict`` (name -> Tensor or array) into this module's tensors.
 
-        Each tensor keeps its device and dtype. Raises RuntimeError listing every problem at
-        once: shape mismatches always; missing and unexpected keys when ``strict``. Nothing
+        Each tensor keeps its device and dtype; a value is cast to it only within its kind or
+        up (float64 into float32, int into float; not complex or text into float, nor float
+        into int). Raises RuntimeError listing every problem at once: shape mismatches and
+        dtypes that do not cast always; missing and unexpected keys when ``strict``. Nothing
         is copied when it raises. Returns (missing_keys, unexpected_keys).
         """
         if not isinstance(state_dict, collections.abc.Mapping):
@@ -267,9 +269,7 @@ class Module:
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         values = {name: _as_array(value, name) for name, value in state_dict.items() if name in own}
-        problems = [f"size mismatch for {name}: the checkpoint has shape {tuple(value.shape)}, "
-                    f"the model has shape {tuple(own[name].shape)}"
-                    for name, value in values.items() if tuple(value.shape) != tuple(own[name].shape)]
+        problems = [problem for name, value in values.items() for problem in _load_problems(name, value, own[name])]
         if strict:
             problems = ([f"missing keys: {', '.join(map(repr, missing))}"] if missing else []) + \
                        ([f"unexpected keys: {', '.join(map(repr, unexpected))}"] if unexpected else []) + problems
@@ -309,6 +309,18 @@ def _as_array(value, name):
         return np.asarray(value)
     except (TypeError, ValueError):
         raise TypeError(f"load_state_dict: '{name}' holds a {type(value).__name__}, not a Tensor or an array") from None
+
+
+def _load_problems(name, value, tensor):
+    """What keeps the array ``value`` from being copied into ``tensor`` (a list of sentences)."""
+    problems = []
+    if tuple(value.shape) != tuple(tensor.shape):
+        problems.append(f"size mismatch for {name}: the checkpoint has shape {tuple(value.shape)}, "
+                        f"the model has shape {tuple(tensor.shape)}")
+    if not np.can_cast(value.dtype, tensor.dtype, casting="same_kind"):  # what the copy may cast, checked first
+        problems.append(f"dtype mismatch for {name}: the checkpoint has dtype {value.dtype}, "
+                        f"which does not cast to the model's {tensor.dtype}")
+    return problems
 
 
 # ------------------------------------------------------------------ containers
