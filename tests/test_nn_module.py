@@ -281,6 +281,11 @@ def test_to_a_dtype_casts_the_gradients_too():
     assert {p.grad.dtype for p in net.parameters()} == {np.dtype(np.float64)}
 
 
+def test_to_something_that_is_neither_a_device_nor_a_dtype_is_named():
+    with pytest.raises(TypeError, match=r"Module.to: expected a device string .* or a floating dtype .*, got 5"):
+        Net().to(5)
+
+
 def test_to_an_integer_dtype_is_refused():
     with pytest.raises(TypeError, match="only floating point dtypes"):
         Net().to(mg.int64)

@@ -222,7 +222,11 @@ class Module:
             else:
                 dtype = arg
         device = None if device is None else backend.canonical_device(device)
-        dtype = None if dtype is None else np.dtype(dtype)
+        try:
+            dtype = None if dtype is None else np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"Module.to: expected a device string ('cpu', 'cuda') or a floating dtype "
+                            f"(minigen.float64), got {dtype!r}") from None
         if dtype is not None and dtype.kind != "f":
             raise TypeError(f"Module.to: only floating point dtypes are allowed, got {dtype}")
 
