@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import minigen
-from minigen import optim
+from minigen import nn, optim
 
 
 def param(values, device="cpu"):
@@ -201,6 +201,18 @@ def test_parameters_without_grad_are_skipped(make, options):
     step(optimizer, half_square(used))
     assert unused.grad is None and unused.tolist() == [3.0, 4.0] and unused not in optimizer.state
     assert used.tolist() != [1.0, 2.0]
+
+
+@pytest.mark.parametrize("make, options", ALL, ids=IDS)
+def test_a_frozen_layer_stays_unchanged_while_the_rest_trains(make, options):
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    model[0].requires_grad_(False)
+    before = [p.numpy().copy() for p in model.parameters()]
+    optimizer = make(model.parameters(), **options)
+    step(optimizer, lambda: (model(minigen.randn(5, 3)) ** 2).mean())
+    after = [p.numpy() for p in model.parameters()]
+    assert all((a == b).all() for a, b in zip(after[:2], before[:2]))
+    assert all((a != b).any() for a, b in zip(after[2:], before[2:]))
 
 
 def test_step_returns_the_closure_loss_computed_with_gradients_on():
@@ -474,9 +486,11 @@ def test_a_parameter_that_is_not_a_tensor_is_refused():
         optim.SGD([param([1.0]), np.ones(2)], lr=0.1)
 
 
-def test_a_tensor_that_does_not_require_grad_is_refused():
-    with pytest.raises(ValueError, match=r"params\[0\] \(shape \(2,\)\) does not require grad"):
-        optim.SGD([minigen.ones(2)], lr=0.1)
+def test_a_tensor_that_does_not_require_grad_is_accepted_and_left_alone():
+    frozen = minigen.ones(2)
+    optimizer = optim.SGD([frozen], lr=0.1)
+    optimizer.step()
+    assert optimizer.param_groups[0]["params"][0] is frozen and frozen.numpy().tolist() == [1.0, 1.0]
 
 
 def test_a_non_leaf_tensor_is_refused():

@@ -30,9 +30,10 @@ def check_beta(owner, name, value):
 class Optimizer:
     """Base class: ``Optimizer(params, defaults)``.
 
-    params: an iterable of Tensors that require grad, or of dicts ``{"params": [...],
-    "lr": ...}`` (one parameter group each, with its own options). defaults: the options
-    of a group that does not give them.
+    params: an iterable of leaf Tensors, or of dicts ``{"params": [...], "lr": ...}`` (one
+    parameter group each, with its own options). defaults: the options of a group that
+    does not give them. Tensors that do not require grad (a frozen layer) are accepted,
+    as PyTorch does: they get no ``.grad``, so ``step()`` leaves them alone.
 
     Raises ValueError for an empty parameter list, TypeError for a single Tensor, a set
     (its order changes between runs) or anything that is not a Tensor.
@@ -64,8 +65,8 @@ class Optimizer:
     def add_param_group(self, param_group):
         """Append a group ``{"params": ..., option: value}``; options it lacks come from ``defaults``.
 
-        Raises TypeError for a param that is not a Tensor, ValueError for one that does not
-        require grad, is not a leaf, or already belongs to a group.
+        Raises TypeError for a param that is not a Tensor, ValueError for one that is not a
+        leaf or already belongs to a group.
         """
         if not isinstance(param_group, dict):
             raise TypeError(f"a parameter group must be a dict, got {type(param_group).__name__}")
@@ -79,9 +80,6 @@ class Optimizer:
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but params[{i}] is a {type(p).__name__}")
-            if not p.requires_grad:
-                raise ValueError(f"params[{i}] (shape {p.shape}) does not require grad: "
-                                 "create it with requires_grad=True or call .requires_grad_()")
             if not p.is_leaf:
                 raise ValueError(f"params[{i}] (shape {p.shape}) is not a leaf: it was computed from other "
                                  "tensors; optimize the leaves, or .detach().requires_grad_() it")
