@@ -1,6 +1,7 @@
 """minigen.optim: each update against hand-worked numbers and against torch.optim, convergence,
 parameter groups, zero_grad, checkpoints (state_dict) and the errors at the door."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -467,6 +468,18 @@ def test_negative_options_are_refused_with_their_value(make, option, value):
                                         ((0.9, -0.1), "betas\\[1\\] must be in \\[0, 1\\), got -0.1")])
 def test_betas_outside_zero_one_are_refused(betas, bad):
     with pytest.raises(ValueError, match=bad):
+        optim.Adam([param([1.0])], betas=betas)
+
+
+@pytest.mark.parametrize("make, option", [(optim.SGD, "lr"), (optim.Adam, "eps"), (optim.RMSprop, "alpha")])
+def test_an_option_that_is_not_a_number_is_named(make, option):
+    with pytest.raises(TypeError, match=f"{make.__name__}: {option} must be a number, got None \\(NoneType\\)"):
+        make([param([1.0])], **{option: None})
+
+
+@pytest.mark.parametrize("betas", [(0.9,), (0.9, 0.99, 0.999), 0.9])
+def test_betas_that_are_not_a_pair_are_refused_at_construction(betas):
+    with pytest.raises(ValueError, match=re.escape(f"Adam: betas must be a pair (beta1, beta2), got {betas}")):
         optim.Adam([param([1.0])], betas=betas)
 
 

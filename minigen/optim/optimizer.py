@@ -11,18 +11,28 @@ arrays on the parameter's device.
 place to ``param``, so the Tensor a model holds stays the same object. A new optimizer is
 a subclass with ``__init__`` (its defaults), ``check`` (its options) and ``update``.
 """
+import numbers
+
 from minigen import backend
 from minigen.autograd import Tensor, enable_grad, no_grad
 
 
+def check_number(owner, name, value):
+    """Raise TypeError unless option ``name`` is a real number (None, a string... are not)."""
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {value!r} ({type(value).__name__})")
+
+
 def check_nonnegative(owner, name, value):
-    """Raise ValueError unless option ``name`` is a number >= 0."""
+    """Raise TypeError unless option ``name`` is a number, ValueError unless it is >= 0."""
+    check_number(owner, name, value)
     if not value >= 0:
         raise ValueError(f"{owner}: {name} must be >= 0, got {value!r}")
 
 
 def check_beta(owner, name, value):
-    """Raise ValueError unless option ``name`` lies in [0, 1)."""
+    """Raise TypeError unless option ``name`` is a number, ValueError unless it lies in [0, 1)."""
+    check_number(owner, name, value)
     if not 0 <= value < 1:
         raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}")
 
