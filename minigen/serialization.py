@@ -21,6 +21,7 @@ What comes back from ``load``:
 """
 import json
 import os
+import stat
 import uuid
 import zipfile
 import zlib
@@ -43,10 +44,12 @@ def save(obj, path):
     NumPy scalars, int, float, bool, str and None -- a state_dict, an optimizer's state,
     a whole checkpoint. The file is written next to ``path`` under a temporary name,
     flushed to disk, then renamed: an interrupted save never leaves a half-written file
-    at ``path``, and an existing file there stays untouched when saving fails.
+    at ``path``, and an existing file there stays untouched when saving fails (and keeps
+    its permission bits when it is replaced).
 
     Raises TypeError naming the place of the first object it cannot store
-    (``save: cannot store object of type set at obj['foo'][2]``).
+    (``save: cannot store object of type set at obj['foo'][2]``), and OSError (its
+    subclass for the errno: FileNotFoundError, PermissionError...) naming ``path``.
     """
     arrays = {}
     tree = _encode(obj, "obj", arrays)
@@ -87,16 +90,40 @@ def _write_npz(file, arrays):
 def _write_atomically(path, arrays):
     directory, name = os.path.split(os.path.abspath(path))
     temporary = os.path.join(directory, f".{name}.{uuid.uuid4().hex[:8]}.tmp")  # same folder: same file system
+    try:
+        _write_then_rename(temporary, path, arrays)
+    except OSError as error:  # the caller knows path, not the temporary file beside it
+        raise _naming(error, path) from error
+
+
+def _write_then_rename(temporary, path, arrays):
     file = open(temporary, "xb")
     try:
         with file:
             _write_npz(file, arrays)
             file.flush()
             os.fsync(file.fileno())
+        _copy_mode(path, temporary)
         os.replace(temporary, path)
     except BaseException:  # KeyboardInterrupt too: never leave the temporary file behind
         os.unlink(temporary)
         raise
+
+
+def _copy_mode(path, temporary):
+    """Give the temporary file the permission bits of the file at ``path`` that it replaces, if any."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    os.chmod(temporary, stat.S_IMODE(mode))
+
+
+def _naming(error, path):
+    """``error`` told about ``path``; the same errno makes OSError pick the same subclass."""
+    if error.errno is None:
+        return OSError(f"save: cannot write {path!r}: {error}")
+    return OSError(error.errno, f"save: cannot write: {error.strerror}", path)
 
 
 # ------------------------------------------------------------------ load

@@ -66,6 +66,21 @@ def test_a_transform_may_return_one_array(data):
     assert images.shape == (10, 4)
 
 
+def test_a_transform_may_return_tensors(data):
+    images, labels = next(iter(DataLoader(*data, batch_size=3,
+                                          transform=lambda x, y: (minigen.tensor(x / 255.0), minigen.tensor(y)))))
+    assert images.dtype == np.float64 and np.allclose(images.numpy()[:, 0, 0], np.arange(3) / 255)
+    assert labels.dtype == np.int64 and labels.tolist() == [100, 101, 102]
+
+
+@pytest.mark.parametrize("bad", [{"a": 1}, [[1, 2], [3]], np.array([None, 1])], ids=["dict", "ragged", "object"])
+def test_a_transform_output_that_is_not_array_like_is_named(data, bad):
+    loader = DataLoader(*data, batch_size=3, transform=lambda x, y: (x, bad))
+    with pytest.raises(TypeError, match=f"DataLoader: transform output 1 is a {type(bad).__name__} that is not "
+                                        "array-like"):
+        next(iter(loader))
+
+
 def test_batches_are_copies_not_views_of_the_data(data):
     images, _ = next(iter(DataLoader(*data, batch_size=3)))
     images.data[:] = 99

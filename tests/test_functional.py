@@ -334,6 +334,33 @@ def test_clip_grad_norm_matches_pytorch(torch, norm_type, max_norm):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_clip_grad_norm_of_a_nonfinite_gradient_matches_pytorch(torch, bad):
+    ours, theirs = _parameters_with_grads(torch)
+    ours[0].grad.data[1, 2] = theirs[0].grad[1, 2] = bad
+    with np.errstate(invalid="ignore"):  # inf * 0
+        total_ours = nn.utils.clip_grad_norm_(ours, 1.0)
+    total_theirs = torch.nn.utils.clip_grad_norm_(theirs, 1.0)
+    np.testing.assert_array_equal(total_ours.numpy(), total_theirs.numpy())
+    for p, q in zip(ours, theirs):
+        np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
+
+
+def test_clip_grad_norm_scales_by_a_nan_norm():
+    p = nn.Parameter(mg.zeros(2))
+    p.grad = mg.tensor([float("nan"), 1.0])
+    assert math.isnan(nn.utils.clip_grad_norm_([p], 1.0).item()) and np.isnan(p.grad.numpy()).all()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_clip_grad_norm_can_refuse_a_nonfinite_norm(bad):
+    p = nn.Parameter(mg.zeros(2))
+    p.grad = mg.tensor([bad, 1.0])
+    with pytest.raises(RuntimeError, match=f"clip_grad_norm_: the total norm of order 2.0 of the gradients is {bad}"):
+        nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+    assert p.grad.numpy()[1] == 1.0
+
+
 def test_clip_grad_norm_leaves_the_total_at_max_norm():
     layer = nn.Linear(10, 10)
     layer(mg.randn(8, 10) * 100).sum().backward()

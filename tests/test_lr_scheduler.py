@@ -32,10 +32,11 @@ SCHEDULES = {
 }
 
 
-def lrs_over_epochs(lib, name, epochs=EPOCHS):
-    """The lrs of both groups at epochs 0, 1, ..., epochs - 1, read from get_last_lr and the groups."""
+def lrs_over_epochs(lib, name, options=None, epochs=EPOCHS):
+    """The lrs of both groups at epochs 0, 1, ..., epochs - 1, read from get_last_lr and the groups,
+    under ``name(**options)`` (by default the options in SCHEDULES)."""
     optimizer = make_optimizer(lib)
-    scheduler = getattr(lib.optim.lr_scheduler, name)(optimizer, **SCHEDULES[name][0])
+    scheduler = getattr(lib.optim.lr_scheduler, name)(optimizer, **(options or SCHEDULES[name][0]))
     lrs = []
     for _ in range(epochs):
         assert scheduler.get_last_lr() == [group["lr"] for group in optimizer.param_groups]
@@ -141,11 +142,34 @@ def test_a_scheduler_needs_an_optimizer():
         lr_scheduler.ExponentialLR([minigen.zeros(1, requires_grad=True)], gamma=0.5)
 
 
-@pytest.mark.parametrize("make, options", [
-    (lr_scheduler.StepLR, dict(step_size=0)), (lr_scheduler.StepLR, dict(step_size=2.5)),
-    (lr_scheduler.CosineAnnealingLR, dict(T_max=0)),
-])
-def test_a_period_that_is_not_a_positive_int_is_refused(make, options):
-    (name, value), = options.items()
-    with pytest.raises(ValueError, match=f"{name} must be a positive int, got {value}"):
-        make(make_optimizer(), **options)
+@pytest.mark.parametrize("options", [dict(step_size=0), dict(step_size=2.5), dict(step_size=True)])
+def test_a_step_size_that_is_not_a_positive_int_is_refused(options):
+    with pytest.raises(ValueError, match=f"step_size must be a positive int, got {options['step_size']}"):
+        lr_scheduler.StepLR(make_optimizer(), **options)
+
+
+@pytest.mark.parametrize("T_max", [0, -1.5, math.inf, "10"])
+def test_a_t_max_that_is_not_a_positive_number_is_refused(T_max):
+    with pytest.raises(ValueError, match=f"T_max must be a positive number, got {T_max!r}"):
+        lr_scheduler.CosineAnnealingLR(make_optimizer(), T_max)
+
+
+# name: (options as PyTorch also takes them, the same with Python ints)
+NUMPY_AND_FLOAT_PERIODS = {
+    "StepLR": (dict(step_size=np.int64(7), gamma=0.5), dict(step_size=7, gamma=0.5)),
+    "CosineAnnealingLR": (dict(T_max=10.0, eta_min=0.001), dict(T_max=10, eta_min=0.001)),
+}
+
+
+@pytest.mark.parametrize("name", NUMPY_AND_FLOAT_PERIODS)
+def test_a_numpy_step_size_and_a_float_t_max_schedule_like_ints(name):
+    options, as_ints = NUMPY_AND_FLOAT_PERIODS[name]
+    np.testing.assert_array_equal(lrs_over_epochs(minigen, name, options), lrs_over_epochs(minigen, name, as_ints))
+
+
+@pytest.mark.parametrize("name", NUMPY_AND_FLOAT_PERIODS)
+def test_a_numpy_step_size_and_a_float_t_max_match_torch(name):
+    torch = pytest.importorskip("torch")
+    options = NUMPY_AND_FLOAT_PERIODS[name][0]
+    np.testing.assert_allclose(lrs_over_epochs(minigen, name, options), lrs_over_epochs(torch, name, options),
+                               rtol=1e-12)

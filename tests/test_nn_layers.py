@@ -311,6 +311,10 @@ def test_embedding_needs_integer_indices():
     (lambda: nn.ConvTranspose2d(3, 8, 3, padding=-1), "ConvTranspose2d: padding must be at least 0, got -1"),
     (lambda: nn.MaxPool2d(2, stride=(1, 0)), r"MaxPool2d: stride must be at least 1, got \(1, 0\)"),
     (lambda: nn.BatchNorm2d(2.5), "BatchNorm2d: num_features must be a positive int, got 2.5"),
+    (lambda: nn.Unflatten(1, (0, -1)), r"Unflatten: unflattened_size \(0, -1\) holds a 0 beside the -1"),
+    (lambda: nn.Unflatten(1, (-1, 2, -1)), r"Unflatten: unflattened_size must hold ints >= 0 and at most one -1, "
+                                           r"got \(-1, 2, -1\)"),
+    (lambda: nn.Unflatten(1, (2, 1.5)), r"ints >= 0 and at most one -1, got \(2, 1.5\)"),
 ])
 def test_bad_constructor_arguments_are_refused(make, message):
     with pytest.raises(ValueError, match=message):

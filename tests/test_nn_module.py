@@ -119,6 +119,18 @@ def test_deleting_an_attribute_unregisters_it():
         block.scale
 
 
+def test_deleting_a_plain_attribute_removes_it():
+    layer = nn.Linear(2, 3)
+    layer.foo = 5
+    del layer.foo
+    assert not hasattr(layer, "foo")
+
+
+def test_deleting_a_missing_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="foo"):
+        del nn.Linear(2, 3).foo
+
+
 def test_missing_attribute_error_names_the_class():
     with pytest.raises(AttributeError, match="'Block' object has no attribute 'nope'"):
         Block().nope
@@ -143,6 +155,20 @@ def test_register_buffer_rejects_a_name_already_taken():
     module.b = 1
     with pytest.raises(KeyError, match="register_buffer: attribute .b. already exists"):
         module.register_buffer("b", mg.zeros(1))
+
+
+def test_register_buffer_refuses_the_name_of_a_parameter():
+    layer = nn.Linear(2, 3)
+    with pytest.raises(KeyError, match="register_buffer: attribute 'weight' already exists on Linear as a parameter"):
+        layer.register_buffer("weight", mg.zeros(3, 2))
+    assert "weight" in dict(layer.named_parameters())
+
+
+def test_register_parameter_refuses_the_name_of_a_buffer_or_a_child():
+    with pytest.raises(KeyError, match="'running_mean' already exists on BatchNorm1d as a buffer"):
+        nn.BatchNorm1d(2).register_parameter("running_mean", nn.Parameter(mg.zeros(2)))
+    with pytest.raises(KeyError, match="'0' already exists on Sequential as a child module"):
+        nn.Sequential(nn.ReLU()).register_parameter("0", nn.Parameter(mg.zeros(2)))
 
 
 def test_buffers_are_listed_with_dotted_names():
@@ -201,6 +227,18 @@ def test_eval_and_train_reach_every_submodule():
     assert all(m.training for m in net.modules())
 
 
+def test_train_and_eval_call_each_childs_own_train():
+    class Recorder(nn.Linear):
+        def train(self, mode=True):
+            self.modes = getattr(self, "modes", []) + [mode]
+            return super().train(mode)
+
+    net = nn.Sequential(nn.Sequential(Recorder(2, 2)))
+    net.eval()
+    net.train()
+    assert net[0][0].modes == [False, True] and net[0][0].training
+
+
 def test_train_mode_must_be_a_bool():
     with pytest.raises(TypeError, match="mode must be a bool"):
         Net().train("no")
@@ -241,6 +279,11 @@ def test_to_a_dtype_casts_the_gradients_too():
     net(mg.randn(4, 4)).sum().backward()
     net.to(mg.float64)
     assert {p.grad.dtype for p in net.parameters()} == {np.dtype(np.float64)}
+
+
+def test_to_something_that_is_neither_a_device_nor_a_dtype_is_named():
+    with pytest.raises(TypeError, match=r"Module.to: expected a device string .* or a floating dtype .*, got 5"):
+        Net().to(5)
 
 
 def test_to_an_integer_dtype_is_refused():
@@ -329,6 +372,31 @@ def test_a_failed_load_changes_nothing():
     with pytest.raises(RuntimeError):
         layer.load_state_dict({"weight": mg.ones(2, 2), "bias": mg.zeros(5)})
     np.testing.assert_array_equal(layer.weight.numpy(), before)
+
+
+def test_a_value_that_does_not_cast_fails_before_anything_is_copied():
+    norm = nn.BatchNorm1d(2)
+    state = {name: mg.ones(*t.shape) for name, t in norm.state_dict().items()}
+    state["num_batches_tracked"] = np.array("abc")
+    with pytest.raises(RuntimeError, match="dtype mismatch for num_batches_tracked: the checkpoint has dtype <U3, "
+                                           "which does not cast to the model's int64"):
+        norm.load_state_dict(state)
+    assert (norm.weight.numpy() == 1).all() and (norm.running_mean.numpy() == 0).all()
+
+
+def test_a_complex_value_is_refused_not_cast():
+    layer = nn.Linear(2, 2)
+    with pytest.raises(RuntimeError, match="dtype mismatch for bias: the checkpoint has dtype complex128"):
+        layer.load_state_dict({"weight": np.zeros((2, 2)), "bias": np.array([1 + 2j, 3j])})
+    assert layer.weight.numpy().any()
+
+
+def test_values_of_the_same_kind_or_a_safe_one_are_cast():
+    norm = nn.BatchNorm1d(2)
+    state = dict(norm.state_dict(), weight=np.array([1, 2]), num_batches_tracked=np.int32(7))
+    norm.load_state_dict(state)
+    assert norm.weight.dtype == np.float32 and norm.weight.numpy().tolist() == [1.0, 2.0]
+    assert norm.num_batches_tracked.item() == 7
 
 
 def test_non_persistent_buffers_stay_out_of_state_dict():

@@ -1,12 +1,13 @@
 """minigen.optim: each update against hand-worked numbers and against torch.optim, convergence,
 parameter groups, zero_grad, checkpoints (state_dict) and the errors at the door."""
 import math
+import re
 
 import numpy as np
 import pytest
 
 import minigen
-from minigen import optim
+from minigen import nn, optim
 
 
 def param(values, device="cpu"):
@@ -201,6 +202,18 @@ def test_parameters_without_grad_are_skipped(make, options):
     step(optimizer, half_square(used))
     assert unused.grad is None and unused.tolist() == [3.0, 4.0] and unused not in optimizer.state
     assert used.tolist() != [1.0, 2.0]
+
+
+@pytest.mark.parametrize("make, options", ALL, ids=IDS)
+def test_a_frozen_layer_stays_unchanged_while_the_rest_trains(make, options):
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    model[0].requires_grad_(False)
+    before = [p.numpy().copy() for p in model.parameters()]
+    optimizer = make(model.parameters(), **options)
+    step(optimizer, lambda: (model(minigen.randn(5, 3)) ** 2).mean())
+    after = [p.numpy() for p in model.parameters()]
+    assert all((a == b).all() for a, b in zip(after[:2], before[:2]))
+    assert all((a != b).any() for a, b in zip(after[2:], before[2:]))
 
 
 def test_step_returns_the_closure_loss_computed_with_gradients_on():
@@ -458,6 +471,18 @@ def test_betas_outside_zero_one_are_refused(betas, bad):
         optim.Adam([param([1.0])], betas=betas)
 
 
+@pytest.mark.parametrize("make, option", [(optim.SGD, "lr"), (optim.Adam, "eps"), (optim.RMSprop, "alpha")])
+def test_an_option_that_is_not_a_number_is_named(make, option):
+    with pytest.raises(TypeError, match=f"{make.__name__}: {option} must be a number, got None \\(NoneType\\)"):
+        make([param([1.0])], **{option: None})
+
+
+@pytest.mark.parametrize("betas", [(0.9,), (0.9, 0.99, 0.999), 0.9])
+def test_betas_that_are_not_a_pair_are_refused_at_construction(betas):
+    with pytest.raises(ValueError, match=re.escape(f"Adam: betas must be a pair (beta1, beta2), got {betas}")):
+        optim.Adam([param([1.0])], betas=betas)
+
+
 def test_an_invalid_option_in_a_group_is_refused():
     with pytest.raises(ValueError, match="lr must be >= 0, got -1"):
         optim.SGD([{"params": [param([1.0])], "lr": -1}], lr=0.1)
@@ -474,9 +499,11 @@ def test_a_parameter_that_is_not_a_tensor_is_refused():
         optim.SGD([param([1.0]), np.ones(2)], lr=0.1)
 
 
-def test_a_tensor_that_does_not_require_grad_is_refused():
-    with pytest.raises(ValueError, match=r"params\[0\] \(shape \(2,\)\) does not require grad"):
-        optim.SGD([minigen.ones(2)], lr=0.1)
+def test_a_tensor_that_does_not_require_grad_is_accepted_and_left_alone():
+    frozen = minigen.ones(2)
+    optimizer = optim.SGD([frozen], lr=0.1)
+    optimizer.step()
+    assert optimizer.param_groups[0]["params"][0] is frozen and frozen.numpy().tolist() == [1.0, 1.0]
 
 
 def test_a_non_leaf_tensor_is_refused():

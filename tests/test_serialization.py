@@ -117,6 +117,22 @@ def test_an_interrupted_save_leaves_the_old_file_and_no_temporary(tmp_path, monk
     assert load(path) == {"epoch": 1}
 
 
+def test_an_error_names_the_path_not_the_temporary_file(tmp_path):
+    path = tmp_path / "missing" / "ckpt.npz"
+    with pytest.raises(FileNotFoundError) as error:
+        save({"epoch": 1}, path)
+    assert error.value.filename == str(path) and ".tmp" not in str(error.value)
+    assert isinstance(error.value.__cause__, FileNotFoundError)
+
+
+def test_replacing_a_file_keeps_its_permission_bits(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    save({"epoch": 1}, path)
+    os.chmod(path, 0o640)
+    save({"epoch": 2}, path)
+    assert os.stat(path).st_mode & 0o777 == 0o640 and load(path) == {"epoch": 2}
+
+
 def test_save_replaces_an_existing_file(tmp_path):
     save({"epoch": 1}, tmp_path / "ckpt.npz")
     save({"epoch": 2}, tmp_path / "ckpt.npz")

@@ -21,13 +21,14 @@ class DataLoader:
     ``numpy.random.default_rng(seed)`` (the same seed gives the same batches on every
     run) or, when seed is None, from minigen's stream (``minigen.manual_seed``).
     device: where the batches go. transform: ``transform(*batches)`` maps the NumPy
-    batches to a tuple of arrays (or one array) before they become tensors (to scale
-    uint8 pixels to float32, say).
+    batches to a tuple of arrays or Tensors (or one of them) before they become tensors
+    (to scale uint8 pixels to float32, say).
     Yields tuples of Tensors that keep the arrays' dtypes (after ``transform``).
     ``len(loader)`` is the number of batches per epoch.
 
     Raises TypeError for an argument that is not an array, ValueError for arrays of
-    different lengths or a batch_size below 1, RuntimeError for a CUDA device that is missing.
+    different lengths or a batch_size below 1, RuntimeError for a CUDA device that is missing;
+    while iterating, TypeError for a transform output that is not array-like.
     """
 
     def __init__(self, *arrays, batch_size, shuffle=False, drop_last=False, seed=None, device="cpu",
@@ -65,6 +66,25 @@ class DataLoader:
             rows = order[batch * self.batch_size:(batch + 1) * self.batch_size]
             arrays = tuple(array[rows] for array in self.arrays)  # fancy indexing copies: batches never alias
             if self.transform is not None:
-                arrays = self.transform(*arrays)
-                arrays = arrays if isinstance(arrays, (tuple, list)) else (arrays,)
-            yield tuple(Tensor(backend.to_device(np.asarray(array), self.device)) for array in arrays)
+                arrays = _transformed(self.transform, arrays)
+            yield tuple(Tensor(backend.to_device(array, self.device)) for array in arrays)
+
+
+def _transformed(transform, arrays):
+    """The arrays that ``transform(*arrays)`` returns: one or a tuple of arrays or Tensors (unwrapped)."""
+    outputs = transform(*arrays)
+    outputs = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
+    return tuple(_as_array(output, position) for position, output in enumerate(outputs))
+
+
+def _as_array(output, position):
+    """A transform's output as an array; TypeError naming its position when it is not array-like."""
+    array = output.data if isinstance(output, Tensor) else output
+    try:
+        array = array if backend.is_array(array) else np.asarray(array)
+    except ValueError:  # a ragged list
+        array = None
+    if array is None or array.dtype.kind == "O":
+        raise TypeError(f"DataLoader: transform output {position} is a {type(output).__name__} that is not "
+                        "array-like (NumPy would make it an array of Python objects); return arrays or Tensors")
+    return array

@@ -139,11 +139,14 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Split dim ``dim`` into ``unflattened_size``: Unflatten(1, (C, H, W)) undoes Flatten()."""
+    """Split dim ``dim`` into ``unflattened_size``: Unflatten(1, (C, H, W)) undoes Flatten().
+
+    unflattened_size: ints >= 0, at most one of them -1 (inferred from the input); ValueError otherwise.
+    """
 
     def __init__(self, dim, unflattened_size):
         super().__init__()
-        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+        self.dim, self.unflattened_size = dim, _checked_unflattened_size(tuple(unflattened_size))
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
@@ -156,6 +159,16 @@ class Unflatten(Module):
             raise ValueError(f"{self!r}: dim {self.dim} of the input has length {length}, which does not split "
                              f"into {self.unflattened_size}; got shape {tuple(x.shape)}")
         return reshape(x, x.shape[:dim] + self.unflattened_size + x.shape[dim + 1:])
+
+
+def _checked_unflattened_size(sizes):
+    """``sizes``, after raising ValueError unless they are ints >= 0 with at most one -1 (the one inferred)."""
+    if (sizes.count(-1) > 1 or
+            any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < -1 for n in sizes)):
+        raise ValueError(f"Unflatten: unflattened_size must hold ints >= 0 and at most one -1, got {sizes}")
+    if -1 in sizes and 0 in sizes:  # 0 times any length is 0: nothing determines the -1
+        raise ValueError(f"Unflatten: unflattened_size {sizes} holds a 0 beside the -1, so the -1 cannot be inferred")
+    return sizes
 
 
 class Upsample(Module):

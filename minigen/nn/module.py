@@ -85,15 +85,15 @@ class Module:
             object.__delattr__(self, name)
 
     def _forget(self, name):
-        """Remove ``name`` from the registries and the plain attributes; True if it was registered."""
+        """Remove ``name`` from the registries and the plain attributes; True if it was in one of them."""
+        found = name in self.__dict__
         self.__dict__.pop(name, None)
         self._non_persistent.discard(name)
-        registered = False
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
                 del registry[name]
-                registered = True
-        return registered
+                found = True
+        return found
 
     def register_parameter(self, name, param):
         """Add a Parameter (or None: a slot that is left empty, like a disabled bias)."""
@@ -116,8 +116,10 @@ class Module:
         if name not in registry:
             if not isinstance(name, str) or not name or "." in name:
                 raise KeyError(f"{method}: the name must be a non-empty string without '.', got {name!r}")
-            if name in self.__dict__ or hasattr(type(self), name):
-                raise KeyError(f"{method}: attribute '{name}' already exists on {type(self).__name__}")
+            taken = [what for entries, _, what in _REGISTRIES if name in getattr(self, entries)]
+            if taken or name in self.__dict__ or hasattr(type(self), name):  # as PyTorch: never replace another kind
+                as_what = f" as a {taken[0]}" if taken else ""
+                raise KeyError(f"{method}: attribute '{name}' already exists on {type(self).__name__}{as_what}")
         self._forget(name)
         registry[name] = value
 
@@ -190,8 +192,9 @@ class Module:
         """Set training mode (True) or evaluation mode (False) here and below. Returns self."""
         if not isinstance(mode, bool):
             raise TypeError(f"train: mode must be a bool, got {mode!r}")
-        for module in self.modules():
-            module.training = mode
+        self.training = mode
+        for child in self.children():  # through the child's own train(), which a subclass may override (as PyTorch)
+            child.train(mode)
         return self
 
     def eval(self):
@@ -219,7 +222,11 @@ class Module:
             else:
                 dtype = arg
         device = None if device is None else backend.canonical_device(device)
-        dtype = None if dtype is None else np.dtype(dtype)
+        try:
+            dtype = None if dtype is None else np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"Module.to: expected a device string ('cpu', 'cuda') or a floating dtype "
+                            f"(minigen.float64), got {dtype!r}") from None
         if dtype is not None and dtype.kind != "f":
             raise TypeError(f"Module.to: only floating point dtypes are allowed, got {dtype}")
 
@@ -254,8 +261,10 @@ class Module:
     def load_state_dict(self, state_dict, strict=True):
         """Copy the values of ``state_dict`` (name -> Tensor or array) into this module's tensors.
 
-        Each tensor keeps its device and dtype. Raises RuntimeError listing every problem at
-        once: shape mismatches always; missing and unexpected keys when ``strict``. Nothing
+        Each tensor keeps its device and dtype; a value is cast to it only within its kind or
+        up (float64 into float32, int into float; not complex or text into float, nor float
+        into int). Raises RuntimeError listing every problem at once: shape mismatches and
+        dtypes that do not cast always; missing and unexpected keys when ``strict``. Nothing
         is copied when it raises. Returns (missing_keys, unexpected_keys).
         """
         if not isinstance(state_dict, collections.abc.Mapping):
@@ -264,9 +273,7 @@ class Module:
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         values = {name: _as_array(value, name) for name, value in state_dict.items() if name in own}
-        problems = [f"size mismatch for {name}: the checkpoint has shape {tuple(value.shape)}, "
-                    f"the model has shape {tuple(own[name].shape)}"
-                    for name, value in values.items() if tuple(value.shape) != tuple(own[name].shape)]
+        problems = [problem for name, value in values.items() for problem in _load_problems(name, value, own[name])]
         if strict:
             problems = ([f"missing keys: {', '.join(map(repr, missing))}"] if missing else []) + \
                        ([f"unexpected keys: {', '.join(map(repr, unexpected))}"] if unexpected else []) + problems
@@ -306,6 +313,18 @@ def _as_array(value, name):
         return np.asarray(value)
     except (TypeError, ValueError):
         raise TypeError(f"load_state_dict: '{name}' holds a {type(value).__name__}, not a Tensor or an array") from None
+
+
+def _load_problems(name, value, tensor):
+    """What keeps the array ``value`` from being copied into ``tensor`` (a list of sentences)."""
+    problems = []
+    if tuple(value.shape) != tuple(tensor.shape):
+        problems.append(f"size mismatch for {name}: the checkpoint has shape {tuple(value.shape)}, "
+                        f"the model has shape {tuple(tensor.shape)}")
+    if not np.can_cast(value.dtype, tensor.dtype, casting="same_kind"):  # what the copy may cast, checked first
+        problems.append(f"dtype mismatch for {name}: the checkpoint has dtype {value.dtype}, "
+                        f"which does not cast to the model's {tensor.dtype}")
+    return problems
 
 
 # ------------------------------------------------------------------ containers

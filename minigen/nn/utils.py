@@ -1,17 +1,22 @@
 """Helpers for training loops: clip_grad_norm_."""
+import math
+
 import numpy as np
 
 from minigen import backend
 from minigen.autograd import Tensor
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
     """Scale the gradients of ``parameters`` in place so that their total norm is at most max_norm.
 
     The total norm is the norm_type-norm of all gradients together (as if concatenated into
-    one vector; ``float("inf")`` for the largest absolute value). When it exceeds max_norm,
-    every gradient is multiplied by max_norm / (total + 1e-6), as PyTorch does. Parameters
-    without a gradient are skipped. Returns the total norm before clipping, a 0-d Tensor.
+    one vector; ``float("inf")`` for the largest absolute value). Every gradient is multiplied
+    by min(max_norm / (total + 1e-6), 1), as PyTorch does: a NaN total makes them all NaN,
+    an infinite one makes them 0 (NaN where they were infinite). Parameters without a
+    gradient are skipped. Returns the total norm before clipping, a 0-d Tensor.
+
+    Raises RuntimeError naming the total when it is NaN or infinite and ``error_if_nonfinite``.
     """
     parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     grads = [p.grad for p in parameters if p.grad is not None]
@@ -21,8 +26,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
     xp = backend.array_module(grads[0].data)
     norms = xp.stack([xp.linalg.norm(g.data.reshape(-1), ord=norm_type) for g in grads])
     total = xp.linalg.norm(norms, ord=norm_type)  # the norm of the per-tensor norms is the norm of them all
-    scale = max_norm / (float(total) + 1e-6)
-    if scale < 1:
+    total_norm = float(total)
+    if error_if_nonfinite and not math.isfinite(total_norm):
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total_norm}, "
+                           "so it cannot be clipped; pass error_if_nonfinite=False to scale them by it anyway")
+    scale = max_norm / (total_norm + 1e-6)
+    if not scale >= 1:  # NaN too: PyTorch multiplies by clamp(scale, max=1), which keeps NaN
         for g in grads:
             g.data = g.data * scale
     return Tensor(total)

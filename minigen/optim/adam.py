@@ -17,12 +17,13 @@ class Adam(Optimizer):
     ``amsgrad=True`` uses the running maximum of v in v_hat (Reddi et al. 2018).
     ``decoupled_weight_decay=True`` is AdamW. State per parameter: ``"step"`` (t, an int),
     ``"exp_avg"`` (m), ``"exp_avg_sq"`` (v) and, with amsgrad, ``"max_exp_avg_sq"``.
-    Raises ValueError for a negative lr, eps or weight_decay and betas outside [0, 1).
+    Raises TypeError for an option that is not a number, ValueError for a negative lr, eps
+    or weight_decay and betas that are not a pair in [0, 1).
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  decoupled_weight_decay=False):
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
@@ -30,7 +31,10 @@ class Adam(Optimizer):
         owner = type(self).__name__
         for name in ("lr", "eps", "weight_decay"):
             check_nonnegative(owner, name, options[name])
-        for k, beta in enumerate(options["betas"]):
+        betas = options["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}")
+        for k, beta in enumerate(betas):
             check_beta(owner, f"betas[{k}]", beta)
 
     def update(self, p, g, state, group):

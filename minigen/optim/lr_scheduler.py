@@ -13,6 +13,7 @@ docstring gives the closed form they follow when nothing else changes the lr.
         scheduler.step()
 """
 import math
+import numbers
 import types
 
 from minigen.optim.optimizer import Optimizer
@@ -72,9 +73,16 @@ class LRScheduler:
 
 
 def _positive_int(owner, name, value):
-    """``value``, after raising ValueError unless it is an int >= 1."""
-    if not isinstance(value, int) or value < 1:
+    """``value`` as an int, after raising ValueError unless it is an integer >= 1 (a NumPy one too)."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def _positive_number(owner, name, value):
+    """``value``, after raising ValueError unless it is a finite real number > 0 (10.0 as well as 10)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 < value < math.inf:
+        raise ValueError(f"{owner}: {name} must be a positive number, got {value!r}")
     return value
 
 
@@ -117,7 +125,7 @@ class LambdaLR(LRScheduler):
 class StepLR(LRScheduler):
     """``StepLR(optimizer, step_size, gamma=0.1)``: lr = base_lr * gamma ** (epoch // step_size).
 
-    Raises ValueError unless step_size is a positive int.
+    Raises ValueError unless step_size is a positive int (Python's or NumPy's).
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
@@ -150,11 +158,11 @@ class CosineAnnealingLR(LRScheduler):
         lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2
 
     down to eta_min at epoch T_max, then back up over the next T_max epochs, and so on.
-    Raises ValueError unless T_max is a positive int.
+    Raises ValueError unless T_max is a positive number (an int or, as PyTorch allows, a float).
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        self.T_max = _positive_int("CosineAnnealingLR", "T_max", T_max)
+        self.T_max = _positive_number("CosineAnnealingLR", "T_max", T_max)
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 

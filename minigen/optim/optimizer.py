@@ -11,18 +11,28 @@ arrays on the parameter's device.
 place to ``param``, so the Tensor a model holds stays the same object. A new optimizer is
 a subclass with ``__init__`` (its defaults), ``check`` (its options) and ``update``.
 """
+import numbers
+
 from minigen import backend
 from minigen.autograd import Tensor, enable_grad, no_grad
 
 
+def check_number(owner, name, value):
+    """Raise TypeError unless option ``name`` is a real number (None, a string... are not)."""
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {value!r} ({type(value).__name__})")
+
+
 def check_nonnegative(owner, name, value):
-    """Raise ValueError unless option ``name`` is a number >= 0."""
+    """Raise TypeError unless option ``name`` is a number, ValueError unless it is >= 0."""
+    check_number(owner, name, value)
     if not value >= 0:
         raise ValueError(f"{owner}: {name} must be >= 0, got {value!r}")
 
 
 def check_beta(owner, name, value):
-    """Raise ValueError unless option ``name`` lies in [0, 1)."""
+    """Raise TypeError unless option ``name`` is a number, ValueError unless it lies in [0, 1)."""
+    check_number(owner, name, value)
     if not 0 <= value < 1:
         raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}")
 
@@ -30,9 +40,10 @@ def check_beta(owner, name, value):
 class Optimizer:
     """Base class: ``Optimizer(params, defaults)``.
 
-    params: an iterable of Tensors that require grad, or of dicts ``{"params": [...],
-    "lr": ...}`` (one parameter group each, with its own options). defaults: the options
-    of a group that does not give them.
+    params: an iterable of leaf Tensors, or of dicts ``{"params": [...], "lr": ...}`` (one
+    parameter group each, with its own options). defaults: the options of a group that
+    does not give them. Tensors that do not require grad (a frozen layer) are accepted,
+    as PyTorch does: they get no ``.grad``, so ``step()`` leaves them alone.
 
     Raises ValueError for an empty parameter list, TypeError for a single Tensor, a set
     (its order changes between runs) or anything that is not a Tensor.
@@ -64,8 +75,8 @@ class Optimizer:
     def add_param_group(self, param_group):
         """Append a group ``{"params": ..., option: value}``; options it lacks come from ``defaults``.
 
-        Raises TypeError for a param that is not a Tensor, ValueError for one that does not
-        require grad, is not a leaf, or already belongs to a group.
+        Raises TypeError for a param that is not a Tensor, ValueError for one that is not a
+        leaf or already belongs to a group.
         """
         if not isinstance(param_group, dict):
             raise TypeError(f"a parameter group must be a dict, got {type(param_group).__name__}")
@@ -79,9 +90,6 @@ class Optimizer:
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but params[{i}] is a {type(p).__name__}")
-            if not p.requires_grad:
-                raise ValueError(f"params[{i}] (shape {p.shape}) does not require grad: "
-                                 "create it with requires_grad=True or call .requires_grad_()")
             if not p.is_leaf:
                 raise ValueError(f"params[{i}] (shape {p.shape}) is not a leaf: it was computed from other "
                                  "tensors; optimize the leaves, or .detach().requires_grad_() it")
