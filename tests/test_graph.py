@@ -276,6 +276,13 @@ def test_third_derivative():
     assert d3.item() == pytest.approx(24 * 1.5)
 
 
+def test_pow_gradient_in_the_base_is_zero_where_the_exponent_is_zero():
+    x, y = leaf([0.0, 2.0]), leaf([0.0, 0.0])
+    (x ** y).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]  # x^0 = 1 is flat, also at x = 0 (as PyTorch)
+    np.testing.assert_allclose(y.grad.numpy(), [0.0, np.log(2.0)])
+
+
 def test_prod_gradients_stay_exact_near_zero():
     """Found by the explore profile: prod / x_i lost all precision for tiny x_i."""
     x = leaf([7.68e-56])
