@@ -292,6 +292,17 @@ def test_prod_gradients_stay_exact_near_zero():
     np.testing.assert_allclose(g.numpy(), [6.0, 0.0, 0.0])
 
 
+def test_prod_backward_memory_grows_linearly():
+    x = mg.rand(10_000, requires_grad=True)
+    tracemalloc.start()
+    try:
+        x.prod().backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000  # a few copies of 40 kB, not an n x n matrix (500 MB)
+
+
 def test_the_gradient_of_a_reshape_takes_the_memory_layout_of_its_input():
     """Batch-innermost activations (as conv2d makes them) get batch-innermost gradients back."""
     data = np.arange(24.0).reshape(4, 3, 2).transpose(2, 0, 1)  # shape (2, 4, 3), not C-contiguous
