@@ -151,6 +151,11 @@ def test_backward_with_a_gradient_of_another_kind_of_dtype():
         y.backward(mg.ones(3, dtype=mg.int64))
 
 
+def test_leaky_relu_of_an_integer_tensor():
+    with pytest.raises(TypeError, match="leaky_relu: expected a floating point tensor, got dtype int64"):
+        mg.leaky_relu(mg.tensor([-1, 2]))
+
+
 def test_bad_device_strings():
     with pytest.raises(ValueError, match="device must be 'cpu', 'cuda' or 'cuda:N', got 'gpu'"):
         mg.zeros(2, device="gpu")

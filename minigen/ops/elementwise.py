@@ -301,6 +301,9 @@ def relu(x):
 
 
 def leaky_relu(x, negative_slope=0.01):
+    """x for x > 0, negative_slope x otherwise; x must be a float tensor (TypeError otherwise, as PyTorch)."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"leaky_relu: expected a floating point tensor, got dtype {x.dtype}")
     return LeakyReLU.apply(x, negative_slope=negative_slope)
 
 
