@@ -156,6 +156,12 @@ def test_leaky_relu_of_an_integer_tensor():
         mg.leaky_relu(mg.tensor([-1, 2]))
 
 
+def test_expand_with_minus_one_in_a_new_leading_dim():
+    with pytest.raises(ValueError, match=r"expand: -1 keeps an existing dimension, but \(-1, 3\) puts it in a new "
+                                         r"leading dimension of a tensor of shape \(3,\)"):
+        mg.zeros(3).expand(-1, 3)
+
+
 def test_bad_device_strings():
     with pytest.raises(ValueError, match="device must be 'cpu', 'cuda' or 'cuda:N', got 'gpu'"):
         mg.zeros(2, device="gpu")

@@ -164,6 +164,9 @@ def expand(x, *sizes):
     """PyTorch's expand: broadcast_to where a size of -1 keeps that dimension."""
     sizes = _shape_arg(sizes, "expand")
     lead = len(sizes) - x.ndim
+    if -1 in sizes[:lead]:
+        raise ValueError(f"expand: -1 keeps an existing dimension, but {sizes} puts it in a new leading "
+                         f"dimension of a tensor of shape {x.shape}")
     return broadcast_to(x, tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes)))
 
 
