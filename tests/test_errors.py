@@ -162,6 +162,17 @@ def test_expand_with_minus_one_in_a_new_leading_dim():
         mg.zeros(3).expand(-1, 3)
 
 
+def test_cat_of_zero_dimensional_tensors():
+    with pytest.raises(ValueError, match="cat: zero-dimensional tensors cannot be concatenated"):
+        mg.cat([mg.tensor(1.0), mg.tensor(2.0)])
+
+
+@pytest.mark.parametrize("compare", [lambda a, b: a == b, lambda a, b: a < b, mg.ne])
+def test_comparing_shapes_that_do_not_broadcast(compare):
+    with pytest.raises(ValueError, match=r"(eq|lt|ne): shapes \(3,\) and \(4,\) do not broadcast"):
+        compare(mg.zeros(3), mg.zeros(4))
+
+
 def test_bad_device_strings():
     with pytest.raises(ValueError, match="device must be 'cpu', 'cuda' or 'cuda:N', got 'gpu'"):
         mg.zeros(2, device="gpu")

@@ -53,6 +53,17 @@ def test_arange_of_a_numpy_integer_is_int64():
     assert mg.arange(np.int64(5)).dtype == mg.int64
 
 
+def test_iterating_yields_the_rows_and_refuses_a_0d_tensor():
+    assert [row.tolist() for row in mg.tensor([[1, 2], [3, 4]])] == [[1, 2], [3, 4]]
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        list(mg.tensor(1.0))
+
+
+def test_flipping_a_0d_tensor_gives_it_back():
+    x = mg.tensor(2.0, requires_grad=True)
+    assert mg.flip(x, 0).item() == 2.0 and mg.flip(x, (-1,)).item() == 2.0
+
+
 def test_arange_and_eye():
     assert mg.arange(4).tolist() == [0, 1, 2, 3] and mg.arange(4).dtype == mg.int64
     assert mg.arange(0.0, 1.0, 0.5).tolist() == [0.0, 0.5]

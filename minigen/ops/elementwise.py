@@ -397,7 +397,10 @@ class ToDevice(Function):
 def _compare(name):
     def compare(x, y):
         x, y = _pair(x, y)
-        return Tensor(getattr(x.data, name)(y.data))
+        try:
+            return Tensor(getattr(x.data, name)(y.data))
+        except ValueError:
+            raise ValueError(f"{compare.__name__}: shapes {x.shape} and {y.shape} do not broadcast") from None
 
     compare.__name__ = name.strip("_")
     compare.__doc__ = f"Elementwise x {name.strip('_')} y as a boolean tensor (not differentiable)."

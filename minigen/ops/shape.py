@@ -258,6 +258,8 @@ def cat(tensors, dim=0):
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
     first = tensors[0]
+    if first.ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
     dim = normalize_dim(dim, first.ndim, "cat")
     for k, t in enumerate(tensors):
         if t.ndim != first.ndim or t.shape[:dim] + t.shape[dim + 1:] != first.shape[:dim] + first.shape[dim + 1:]:
@@ -330,5 +332,7 @@ class Flip(Function):
 
 def flip(x, dims):
     """Reverse the order of elements along ``dims`` (an int or a tuple)."""
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    return Flip.apply(x, dims=tuple(normalize_dim(d, x.ndim, "flip") for d in dims))
+    dims = tuple(normalize_dim(d, x.ndim, "flip") for d in ((dims,) if isinstance(dims, int) else dims))
+    if x.ndim == 0:
+        return x  # a 0-d tensor has nothing to reverse (dim 0 or -1 names it, as in PyTorch)
+    return Flip.apply(x, dims=dims)
