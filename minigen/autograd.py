@@ -13,6 +13,7 @@ Read it in this order:
 
 The operators (``+``, ``@``, ``.sum()`` ...) are attached to Tensor by ``minigen.ops``.
 """
+import inspect
 import weakref
 
 import numpy as np
@@ -48,12 +49,37 @@ class _SetGradMode:
         _GradMode.enabled = self._saved.pop()
 
     def __call__(self, func):
+        mode = type(self)
+        if inspect.isgeneratorfunction(func):
+            return _generator_in_mode(mode, func)
+
         def wrapper(*args, **kwargs):
-            with type(self)():
+            with mode():
                 return func(*args, **kwargs)
 
         wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = func.__name__, func.__doc__, func
         return wrapper
+
+
+def _generator_in_mode(mode, func):
+    """A generator function whose every step (send, throw, close) runs inside ``mode()``;
+    between steps, the caller's grad mode holds (as PyTorch does)."""
+    def wrapper(*args, **kwargs):
+        steps = func(*args, **kwargs)
+        step, arg = steps.send, None
+        while True:
+            with mode():
+                try:
+                    value = step(arg)
+                except StopIteration as stop:
+                    return stop.value
+            try:
+                step, arg = steps.send, (yield value)
+            except BaseException as error:  # throw() and close() go on to the inner generator
+                step, arg = steps.throw, error
+
+    wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = func.__name__, func.__doc__, func
+    return wrapper
 
 
 class no_grad(_SetGradMode):
@@ -123,6 +149,11 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
 
     @property
     def is_leaf(self):
@@ -210,6 +241,10 @@ def _as_grad(grad, output, where):
         grad = Tensor(backend.to_device(np.asarray(grad, dtype=output.dtype), output.device))
     if grad.shape != output.shape:
         raise RuntimeError(f"{where}: gradient has shape {grad.shape} but the output has shape {output.shape}")
+    if grad.data.dtype != output.data.dtype:
+        if grad.dtype.kind != output.dtype.kind:
+            raise TypeError(f"{where}: gradient has dtype {grad.dtype} but the output has dtype {output.dtype}")
+        grad = grad.to(output.dtype)  # a float64 gradient for a float32 output: float32, as PyTorch
     return grad
 
 
@@ -323,28 +358,40 @@ def run_backward(outputs, grad_outputs, create_graph, inputs=None):
             if fn in wanted:
                 captured[fn] = gy
             gxs = fn.backward(gy)
-            if not isinstance(gxs, tuple):
-                gxs = (gxs,)
+            if type(gxs) is not tuple or len(gxs) != len(fn.inputs):
+                gxs = _one_per_input(fn, gxs)
             for i, (x, gx, needed) in enumerate(zip(fn.inputs, gxs, fn.needs_input_grad)):
                 if needed and gx is not None:
                     _add_grad(node_grads, leaf_grads, x, _checked_grad(fn, i, x, gx))
+        handed_out = {id(gy.data) for gy in grad_outputs}  # arrays that someone else may still hold
+        if inputs is not None:
+            found = [captured.get(x.grad_fn) if x.grad_fn is not None else leaf_grads.get(id(x), (None, None))[1]
+                     for x in inputs]
+            return [g if g is None else _owned(g, handed_out) for g in found]
+        fresh = [(leaf, g if leaf.grad is not None else _owned(g, handed_out)) for leaf, g in leaf_grads.values()]
     finally:
         _GradMode.enabled = recording
-    if inputs is not None:
-        return [captured.get(x.grad_fn) if x.grad_fn is not None else leaf_grads.get(id(x), (None, None))[1]
-                for x in inputs]
-    given = {id(gy.data) for gy in grad_outputs}  # arrays that someone else may still hold
-    for leaf, g in leaf_grads.values():
-        if leaf.grad is not None:
-            leaf.grad = leaf.grad + g
-        elif create_graph:
-            leaf.grad = g
-        else:  # each leaf gets an array of its own: copy views, the caller's arrays, and repeats (x + y)
-            if g.data.base is not None or id(g.data) in given:
-                g = Tensor(g.data.copy())
-            given.add(id(g.data))
-            leaf.grad = g
+    for leaf, g in fresh:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
     return None
+
+
+def _owned(g, handed_out):
+    """``g``, or a copy (recorded under create_graph) when its array may be shared: a view (the
+    read-only broadcast that Sum's backward returns), a caller's grad_outputs array, or one
+    already handed out (in x + y, Add gives both the same gy). So each gradient owns its array."""
+    if g.data.base is not None or id(g.data) in handed_out:
+        g = Clone.apply(g)
+    handed_out.add(id(g.data))
+    return g
+
+
+class Clone(Function):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy  # the identity map
 
 
 def _add_grad(node_grads, leaf_grads, x, gx):
@@ -362,13 +409,30 @@ def _sum(a, b):
     return a + b if _GradMode.enabled else Tensor(a.data + b.data)
 
 
+def _one_per_input(fn, gxs):
+    """What a backward returned, as a tuple with one entry per input; else an error naming the op."""
+    name, n = type(fn).__name__, len(fn.inputs)
+    if isinstance(gxs, Tensor) or gxs is None:
+        gxs = (gxs,)
+    elif not isinstance(gxs, tuple):
+        raise TypeError(f"{name}.backward must return a tuple of Tensors or None (or one Tensor for one "
+                        f"input), got {type(gxs).__name__}")
+    if len(gxs) != n:
+        raise RuntimeError(f"{name}.backward returned an incorrect number of gradients "
+                           f"(expected {n}, one per input, got {len(gxs)})")
+    return gxs
+
+
 def _checked_grad(fn, i, x, gx):
     """A backward must return one gradient of its input's shape; cast to the input's dtype."""
+    if not isinstance(gx, Tensor):
+        raise TypeError(f"{type(fn).__name__}.backward returned a {type(gx).__name__} for input {i}; "
+                        "expected a Tensor (write the backward with Tensor ops) or None")
     if gx.data.shape != x.data.shape:
         guess = "transposed?" if gx.shape == x.shape[::-1] else "forgot to sum over a broadcast axis?"
         raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of shape {gx.shape} "
                            f"for input {i} of shape {x.shape} ({guess})")
-    if gx.dtype != x.dtype:
+    if gx.data.dtype != x.data.dtype:
         gx = gx.to(x.dtype)
     return gx
 

@@ -76,6 +76,25 @@ def test_errors_name_the_shapes():
         mg.conv2d(mg.randn(1, 1, 4, 4), mg.randn(2, 1, 3, 3), mg.randn(3))
 
 
+@pytest.mark.parametrize("call, message", [
+    (lambda: mg.max_pool2d(mg.randn(1, 1, 4, 4), 2, stride=0), "max_pool2d: stride must be at least 1, got 0"),
+    (lambda: mg.avg_pool2d(mg.randn(1, 1, 4, 4), 0), "avg_pool2d: kernel_size must be at least 1, got 0"),
+    (lambda: mg.conv2d(mg.randn(1, 1, 4, 4), mg.randn(1, 1, 2, 2), stride=(1, 0)),
+     r"conv2d: stride must be at least 1, got \(1, 0\)"),
+    (lambda: mg.conv2d(mg.randn(1, 1, 4, 4), mg.randn(1, 1, 2, 2), dilation=0), "conv2d: dilation must be at least 1"),
+    (lambda: mg.conv2d(mg.randn(1, 1, 4, 4), mg.randn(1, 1, 2, 2), padding=-1), "conv2d: padding must be at least 0"),
+    (lambda: mg.conv2d(mg.randn(1, 1, 4, 4), mg.randn(1, 1, 0, 2)),
+     r"conv2d: the weight of shape \(1, 1, 0, 2\) has an empty kernel"),
+    (lambda: mg.conv_transpose2d(mg.randn(1, 1, 4, 4), mg.randn(1, 1, 2, 2), padding=-1),
+     "conv_transpose2d: padding must be at least 0, got -1"),
+    (lambda: mg.im2col(mg.randn(1, 1, 4, 4), 2, stride=0), "im2col: stride must be at least 1, got 0"),
+    (lambda: mg.col2im(mg.randn(4, 9), (1, 1, 4, 4), 2, dilation=0), "col2im: dilation must be at least 1, got 0"),
+])
+def test_settings_out_of_range_are_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
 def test_max_pool_splits_the_gradient_among_ties():
     x = mg.tensor([[[[1.0, 1.0], [0.0, 1.0]]]], requires_grad=True)
     mg.max_pool2d(x, 2).sum().backward()

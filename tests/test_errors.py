@@ -99,6 +99,80 @@ def test_a_backward_returning_the_wrong_shape_is_named():
         Forgetful.apply(x, y).sum().backward()
 
 
+class _Square(mg.Function):
+    def forward(self, x):
+        return x * x
+
+
+def test_a_backward_returning_a_raw_array_is_named():
+    class RawSquare(_Square):
+        def backward(self, gy):
+            return 2 * self.inputs[0].data * gy.data  # arrays, not Tensors
+
+    with pytest.raises(TypeError, match="RawSquare.backward must return a tuple of Tensors or None.*got ndarray"):
+        RawSquare.apply(mg.randn(3, requires_grad=True)).sum().backward()
+
+
+def test_a_backward_returning_a_list_is_named():
+    class ListSquare(_Square):
+        def backward(self, gy):
+            return [2 * self.inputs[0] * gy]
+
+    with pytest.raises(TypeError, match="ListSquare.backward must return a tuple .* got list"):
+        ListSquare.apply(mg.randn(3, requires_grad=True)).sum().backward()
+
+
+def test_a_backward_returning_an_array_in_its_tuple_is_named():
+    class TupleOfArray(_Square):
+        def backward(self, gy):
+            return (gy.data,)
+
+    with pytest.raises(TypeError, match="TupleOfArray.backward returned a ndarray for input 0; expected a Tensor"):
+        TupleOfArray.apply(mg.randn(3, requires_grad=True)).sum().backward()
+
+
+def test_a_backward_returning_too_few_gradients_is_named():
+    class Product(mg.Function):
+        def forward(self, x, y):
+            return x * y
+
+        def backward(self, gy):
+            return gy * self.inputs[1]  # forgot the gradient for y
+
+    x, y = mg.randn(3, requires_grad=True), mg.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"Product.backward returned an incorrect number of gradients "
+                                           r"\(expected 2, one per input, got 1\)"):
+        Product.apply(x, y).sum().backward()
+
+
+def test_backward_with_a_gradient_of_another_kind_of_dtype():
+    y = mg.randn(3, requires_grad=True) * 2
+    with pytest.raises(TypeError, match="backward: gradient has dtype int64 but the output has dtype float32"):
+        y.backward(mg.ones(3, dtype=mg.int64))
+
+
+def test_leaky_relu_of_an_integer_tensor():
+    with pytest.raises(TypeError, match="leaky_relu: expected a floating point tensor, got dtype int64"):
+        mg.leaky_relu(mg.tensor([-1, 2]))
+
+
+def test_expand_with_minus_one_in_a_new_leading_dim():
+    with pytest.raises(ValueError, match=r"expand: -1 keeps an existing dimension, but \(-1, 3\) puts it in a new "
+                                         r"leading dimension of a tensor of shape \(3,\)"):
+        mg.zeros(3).expand(-1, 3)
+
+
+def test_cat_of_zero_dimensional_tensors():
+    with pytest.raises(ValueError, match="cat: zero-dimensional tensors cannot be concatenated"):
+        mg.cat([mg.tensor(1.0), mg.tensor(2.0)])
+
+
+@pytest.mark.parametrize("compare", [lambda a, b: a == b, lambda a, b: a < b, mg.ne])
+def test_comparing_shapes_that_do_not_broadcast(compare):
+    with pytest.raises(ValueError, match=r"(eq|lt|ne): shapes \(3,\) and \(4,\) do not broadcast"):
+        compare(mg.zeros(3), mg.zeros(4))
+
+
 def test_bad_device_strings():
     with pytest.raises(ValueError, match="device must be 'cpu', 'cuda' or 'cuda:N', got 'gpu'"):
         mg.zeros(2, device="gpu")

@@ -73,6 +73,47 @@ def test_no_grad_as_decorator_and_enable_grad_inside():
     assert frozen_without_parentheses().grad_fn is None
 
 
+def test_no_grad_on_a_generator_function_holds_while_each_step_runs():
+    x = leaf([1.0])
+
+    @mg.no_grad()
+    def doubled(n):
+        for _ in range(n):
+            yield x * 2, mg.is_grad_enabled()
+
+    for y, enabled in doubled(2):
+        assert y.grad_fn is None and not enabled
+        assert mg.is_grad_enabled()  # the caller's mode between steps
+
+
+def test_enable_grad_on_a_generator_function_inside_no_grad():
+    x = leaf([1.0])
+
+    @mg.enable_grad()
+    def doubled():
+        yield x * 2
+
+    with mg.no_grad():
+        (y,) = doubled()
+        assert not mg.is_grad_enabled()
+    assert y.grad_fn is not None
+
+
+def test_a_grad_mode_generator_passes_on_send_and_throw():
+    @mg.no_grad()
+    def echo():
+        try:
+            while True:
+                received = yield mg.is_grad_enabled()
+                assert received == "ping"
+        except KeyError:
+            yield "caught with grad " + ("on" if mg.is_grad_enabled() else "off")
+
+    steps = echo()
+    assert next(steps) is False and steps.send("ping") is False
+    assert steps.throw(KeyError()) == "caught with grad off"
+
+
 def test_no_grad_restores_mode_after_an_exception():
     with pytest.raises(ZeroDivisionError):
         with mg.no_grad():
@@ -109,6 +150,38 @@ def test_gradient_given_by_caller_is_not_aliased():
     (x + 0).backward(g)
     g.data[:] = 7
     np.testing.assert_allclose(x.grad.numpy(), [1.0, 1.0])
+
+
+def test_create_graph_gives_each_leaf_its_own_writeable_gradient():
+    x, y = leaf([1.0, 1.0]), leaf([1.0, 1.0])
+    (x + y).sum().backward(create_graph=True)  # Add gives both the same read-only broadcast view
+    assert x.grad is not y.grad
+    x.grad.data *= 10
+    assert y.grad.tolist() == [1.0, 1.0]
+
+
+def test_grad_returns_a_writeable_gradient_per_input():
+    x, y = leaf([1.0, 1.0]), leaf([1.0, 1.0])
+    gx, gy = mg.grad((x + y).sum(), [x, y])
+    assert not np.shares_memory(gx.data, gy.data)
+    gx.data += 10
+    assert gy.tolist() == [1.0, 1.0]
+
+
+def test_grad_does_not_return_the_callers_gradient():
+    x = leaf([1.0, 2.0])
+    g = mg.tensor([1.0, 1.0], dtype=mg.float64)
+    (gx,) = mg.grad(x + 0, x, g, create_graph=True)
+    assert not np.shares_memory(gx.data, g.data)
+
+
+def test_a_float64_gradient_for_a_float32_output_gives_float32_grads():
+    x = mg.ones(3, requires_grad=True)
+    x.backward(mg.ones(3, dtype=mg.float64))
+    assert x.grad.dtype == mg.float32
+    y = x * 2
+    (gy,) = mg.grad(y, y, mg.ones(3, dtype=mg.float64))
+    assert gy.dtype == mg.float32
 
 
 def test_backward_on_intermediate_tensor_leaves_other_leaves_alone():
@@ -203,6 +276,13 @@ def test_third_derivative():
     assert d3.item() == pytest.approx(24 * 1.5)
 
 
+def test_pow_gradient_in_the_base_is_zero_where_the_exponent_is_zero():
+    x, y = leaf([0.0, 2.0]), leaf([0.0, 0.0])
+    (x ** y).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]  # x^0 = 1 is flat, also at x = 0 (as PyTorch)
+    np.testing.assert_allclose(y.grad.numpy(), [0.0, np.log(2.0)])
+
+
 def test_prod_gradients_stay_exact_near_zero():
     """Found by the explore profile: prod / x_i lost all precision for tiny x_i."""
     x = leaf([7.68e-56])
@@ -210,6 +290,17 @@ def test_prod_gradients_stay_exact_near_zero():
     y = leaf([0.0, 2.0, 3.0])
     (g,) = mg.grad(mg.prod(y), y)
     np.testing.assert_allclose(g.numpy(), [6.0, 0.0, 0.0])
+
+
+def test_prod_backward_memory_grows_linearly():
+    x = mg.rand(10_000, requires_grad=True)
+    tracemalloc.start()
+    try:
+        x.prod().backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000  # a few copies of 40 kB, not an n x n matrix (500 MB)
 
 
 def test_the_gradient_of_a_reshape_takes_the_memory_layout_of_its_input():

@@ -38,6 +38,32 @@ def test_full_takes_its_dtype_from_the_value():
     assert mg.full(2, 1.5).tolist() == [1.5, 1.5]
 
 
+def test_full_takes_numpy_scalars_as_size_and_value():
+    assert mg.full(np.int64(3), 1.5).tolist() == [1.5, 1.5, 1.5]
+    assert mg.full((2,), np.int64(1)).dtype == mg.int64  # an integer value: int64, as PyTorch
+
+
+def test_float32_arange_does_not_drift():
+    x = mg.arange(1000, 2000, 0.1)
+    assert x.dtype == mg.float32 and x.shape == (10000,)
+    assert x[-1].item() == np.float32(1999.9)  # start + k step in float64, then cast (was 1999.656)
+
+
+def test_arange_of_a_numpy_integer_is_int64():
+    assert mg.arange(np.int64(5)).dtype == mg.int64
+
+
+def test_iterating_yields_the_rows_and_refuses_a_0d_tensor():
+    assert [row.tolist() for row in mg.tensor([[1, 2], [3, 4]])] == [[1, 2], [3, 4]]
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        list(mg.tensor(1.0))
+
+
+def test_flipping_a_0d_tensor_gives_it_back():
+    x = mg.tensor(2.0, requires_grad=True)
+    assert mg.flip(x, 0).item() == 2.0 and mg.flip(x, (-1,)).item() == 2.0
+
+
 def test_arange_and_eye():
     assert mg.arange(4).tolist() == [0, 1, 2, 3] and mg.arange(4).dtype == mg.int64
     assert mg.arange(0.0, 1.0, 0.5).tolist() == [0.0, 0.5]

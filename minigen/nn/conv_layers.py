@@ -19,14 +19,7 @@ def _check_image(layer, x, channels=None):
 
 def _pairs(layer, **settings):
     """Each setting as a pair (height, width): sizes at least 1, paddings at least 0."""
-    pairs = []
-    for name, value in settings.items():
-        pair = as_pair(value, name, layer)
-        lowest = 0 if name.endswith("padding") else 1
-        if min(pair) < lowest:
-            raise ValueError(f"{layer}: {name} must be at least {lowest}, got {value!r}")
-        pairs.append(pair)
-    return pairs
+    return [as_pair(value, name, layer) for name, value in settings.items()]
 
 
 def _check_window(layer, x, kernel, stride, padding, dilation=(1, 1)):

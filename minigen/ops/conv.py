@@ -23,10 +23,14 @@ from minigen.ops.shape import pad, permute, reshape
 
 
 def as_pair(value, name, op):
-    """An int or a pair of ints -> a pair of ints."""
+    """An int or a pair of ints -> a pair of ints: paddings at least 0, other settings (kernel
+    size, stride, dilation) at least 1."""
     pair = (value, value) if isinstance(value, int) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
         raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    lowest = 0 if name.endswith("padding") else 1
+    if min(pair) < lowest:
+        raise ValueError(f"{op}: {name} must be at least {lowest}, got {value!r}")
     return pair
 
 
@@ -115,6 +119,8 @@ def _check_fits(spatial, kernel, stride, dilation, op, padding=(0, 0)):
 def _check_weight(x, weight, in_dim, op):
     if weight.ndim != 4:
         raise ValueError(f"{op}: expected a weight of 4 dims, got shape {weight.shape}")
+    if min(weight.shape[2:]) < 1:
+        raise ValueError(f"{op}: the weight of shape {weight.shape} has an empty kernel")
     if x.shape[1] != weight.shape[in_dim]:
         raise ValueError(f"{op}: input has {x.shape[1]} channels (shape {x.shape}) but the weight of shape "
                          f"{weight.shape} expects {weight.shape[in_dim]}")

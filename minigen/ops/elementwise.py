@@ -108,13 +108,19 @@ class Pow(Function):
 
     def backward(self, gy):
         x, y = self.inputs
-        gx = sum_to(gy * y * x ** (y - 1), x.shape) if self.needs_input_grad[0] else None  # y x^(y-1)
+        gx = sum_to(_pow_grad_x(gy, x, y), x.shape) if self.needs_input_grad[0] else None
         gy_ = None
         if self.needs_input_grad[1]:
             base_zero = _const((x.data == 0) & (y.data >= 0))  # 0^y is flat in y there (PyTorch's choice)
             safe_log = log(where(base_zero, 1.0, x))  # finite in both branches, so no nan in higher orders
             gy_ = sum_to(where(base_zero, 0.0, gy * self.output() * safe_log), y.shape)  # d(x^y)/dy = x^y ln x
         return gx, gy_
+
+
+def _pow_grad_x(gy, x, y):
+    """gy y x^(y-1) = d(x^y)/dx, which is 0 at x = y = 0 (x^0 = 1 is flat, as PyTorch), not 0 * 0^-1 = nan."""
+    both_zero = _const((x.data == 0) & (y.data == 0))
+    return gy * y * x ** (where(both_zero, 1.0, y) - 1)  # 0^(1-1) = 1 there: finite at every order
 
 
 def pow(x, exponent):
@@ -295,6 +301,9 @@ def relu(x):
 
 
 def leaky_relu(x, negative_slope=0.01):
+    """x for x > 0, negative_slope x otherwise; x must be a float tensor (TypeError otherwise, as PyTorch)."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"leaky_relu: expected a floating point tensor, got dtype {x.dtype}")
     return LeakyReLU.apply(x, negative_slope=negative_slope)
 
 
@@ -388,7 +397,10 @@ class ToDevice(Function):
 def _compare(name):
     def compare(x, y):
         x, y = _pair(x, y)
-        return Tensor(getattr(x.data, name)(y.data))
+        try:
+            return Tensor(getattr(x.data, name)(y.data))
+        except ValueError:
+            raise ValueError(f"{compare.__name__}: shapes {x.shape} and {y.shape} do not broadcast") from None
 
     compare.__name__ = name.strip("_")
     compare.__doc__ = f"Elementwise x {name.strip('_')} y as a boolean tensor (not differentiable)."

@@ -9,8 +9,8 @@ import math
 
 from minigen import backend
 from minigen.autograd import Function, Tensor
-from minigen.ops.elementwise import exp, where
-from minigen.ops.shape import Reshape, broadcast_to, normalize_dim, permute, reshape, unsqueeze
+from minigen.ops.elementwise import exp
+from minigen.ops.shape import Reshape, broadcast_to, flip, normalize_dim, pad, permute, reshape, unsqueeze
 
 MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
 
@@ -168,20 +168,33 @@ def _product_of_others(x, axes):
     """For each x_i, the product of the other elements of its reduction group.
 
     Not prod / x_i: that divides by zero at zeros and loses all precision near them.
-    The group is moved to the last dim (length n); row i of an n x n matrix holds the group
-    with a 1 in place of x_i, and the product of each row is the product of the others
-    (memory n times that of x, fine for the small groups prod is used on).
+    The group is moved to the last dim, where ``_others_in_last_dim`` multiplies only.
     """
     keep = [i for i in range(x.ndim) if i not in axes]
     moved = permute(x, keep + list(axes))
     n = math.prod(x.shape[a] for a in axes)
-    group = reshape(moved, moved.shape[:len(keep)] + (n,))
-    diagonal = Tensor(backend.array_module(x.data).eye(n, dtype=bool))
-    others = prod(where(diagonal, 1.0, unsqueeze(group, -2)), dim=-1)
+    others = _others_in_last_dim(reshape(moved, moved.shape[:len(keep)] + (n,)))
     inverse = [0] * x.ndim
     for position, d in enumerate(keep + list(axes)):
         inverse[d] = position
     return permute(reshape(others, moved.shape), inverse)
+
+
+def _others_in_last_dim(g):
+    """others[..., i] = prod_{j != i} g[..., j], by a tree of pairwise products: O(n) memory, no division.
+
+    Neighbours are paired (a 1 pads an odd length); in a pair (a, b), the others of a are b times
+    the product of the other pairs, which is the same problem at half the length.
+    """
+    n = g.shape[-1]
+    if n <= 1:
+        return Tensor(backend.array_module(g.data).ones_like(g.data))  # the empty product
+    if n % 2:
+        g = pad(g, (0, 1), value=1.0)
+    pairs = reshape(g, g.shape[:-1] + (g.shape[-1] // 2, 2))
+    of_other_pairs = _others_in_last_dim(pairs[..., 0] * pairs[..., 1])
+    others = unsqueeze(of_other_pairs, -1) * flip(pairs, -1)  # (a, b) -> (b, a) times the other pairs
+    return reshape(others, g.shape)[..., :n]
 
 
 def prod(x, dim=None, keepdim=False, *, axis=None, keepdims=None):

@@ -164,6 +164,9 @@ def expand(x, *sizes):
     """PyTorch's expand: broadcast_to where a size of -1 keeps that dimension."""
     sizes = _shape_arg(sizes, "expand")
     lead = len(sizes) - x.ndim
+    if -1 in sizes[:lead]:
+        raise ValueError(f"expand: -1 keeps an existing dimension, but {sizes} puts it in a new leading "
+                         f"dimension of a tensor of shape {x.shape}")
     return broadcast_to(x, tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes)))
 
 
@@ -255,6 +258,8 @@ def cat(tensors, dim=0):
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
     first = tensors[0]
+    if first.ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
     dim = normalize_dim(dim, first.ndim, "cat")
     for k, t in enumerate(tensors):
         if t.ndim != first.ndim or t.shape[:dim] + t.shape[dim + 1:] != first.shape[:dim] + first.shape[dim + 1:]:
@@ -327,5 +332,7 @@ class Flip(Function):
 
 def flip(x, dims):
     """Reverse the order of elements along ``dims`` (an int or a tuple)."""
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    return Flip.apply(x, dims=tuple(normalize_dim(d, x.ndim, "flip") for d in dims))
+    dims = tuple(normalize_dim(d, x.ndim, "flip") for d in ((dims,) if isinstance(dims, int) else dims))
+    if x.ndim == 0:
+        return x  # a 0-d tensor has nothing to reverse (dim 0 or -1 names it, as in PyTorch)
+    return Flip.apply(x, dims=dims)
