@@ -101,6 +101,9 @@ def log_likelihood_scaled(c):
     return backend.array_module(c).log(c).sum(axis=1)
 
 
+_RESCALE_BELOW = 1e-20  # log_likelihood_scan rescales rows this far from 1: 1e288 of headroom for one step
+
+
 def log_likelihood_scan(startprob, transmat, B_obs, n_chunks=256, allow_zero=False):
     """ln p(X) of ONE sequence, B_obs (T, K), computed as an associative scan over time.
 
@@ -112,7 +115,8 @@ def log_likelihood_scan(startprob, transmat, B_obs, n_chunks=256, allow_zero=Fal
     that enter the chunk in state i) grows on its own, so each row is rescaled to sum 1, as
     alpha is by c_n, and keeps its own log-scale, ln p(the chunk's observations so far | it
     starts in state i): one start state far less likely than another (a reducible chain)
-    cannot underflow the other's row. Then alpha passes through the chunk products in
+    cannot underflow the other's row. Rows are rescaled only once one of them has shrunk
+    below 1e-20 (or grown past 1e20), which saves a pass over P on most steps. Then alpha passes through the chunk products in
     order, weighted by those scales in log space. Same value as forward_scaled, to rounding. A zero found this way is confirmed by the sequential log pass (forward_log);
     a sequence of probability zero raises ValueError, or gives -inf with ``allow_zero=True``.
     """
@@ -127,12 +131,13 @@ def log_likelihood_scan(startprob, transmat, B_obs, n_chunks=256, allow_zero=Fal
     log_scale = xp.zeros((n_chunks, k))  # ln of what row i of chunk c was divided by
     ones = xp.ones(k, dtype=B_obs.dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
-        for n in range(length):  # P <- P M_n for every chunk, each row rescaled to sum 1
+        for n in range(length):  # P <- P M_n for every chunk
             P = (P.reshape(-1, k) @ transmat).reshape(n_chunks, k, k)
             P *= b[n][:, None, :]
-            scale = P @ ones  # row sums (a product: 10x faster than a sum over the short last axis)
-            log_scale += xp.log(scale)  # -inf: no path from that start state survives
-            P /= xp.where(scale > 0, scale, 1)[:, :, None]
+            row_sums = P @ ones  # a product: 10x faster than a sum over the short last axis
+            if not bool(_RESCALE_BELOW < row_sums.min()) or bool(row_sums.max() > 1 / _RESCALE_BELOW):
+                log_scale += xp.log(row_sums)  # -inf: no path from that start state survives
+                P *= (1 / xp.where(row_sums > 0, row_sums, 1))[:, :, None]  # each row back to sum 1
         log_alpha = safe_log(startprob * B_obs[0])
         for chunk, log_r in zip(P, log_scale):  # alpha <- alpha diag(e^log_r) chunk, in log space
             w = log_alpha + log_r
