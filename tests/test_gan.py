@@ -328,3 +328,26 @@ def test_slerp_keeps_the_norm_where_lerp_shrinks_it():
     assert np.linalg.norm(lerp(z0, z1, 5)[2]) == pytest.approx(3 / np.sqrt(2))
     np.testing.assert_allclose(slerp(z0, z1, 3)[1], [3 / np.sqrt(2), 3 / np.sqrt(2), 0])
     np.testing.assert_allclose(slerp(z0, 2 * z0, 3), lerp(z0, 2 * z0, 3))  # parallel codes: a straight line
+
+
+def test_slerp_from_or_to_the_zero_code_is_the_straight_line():
+    z = np.array([3.0, 4.0])
+    np.testing.assert_array_equal(slerp(np.zeros(2), z, 3), lerp(np.zeros(2), z, 3))
+    np.testing.assert_array_equal(slerp(z, np.zeros(2), 3), lerp(z, np.zeros(2), 3))
+
+
+@pytest.mark.parametrize("path", [lambda steps: lerp(np.zeros(2), np.ones(2), steps),
+                                  lambda steps: slerp(np.ones(2), np.array([1.0, -1.0]), steps),
+                                  lambda steps: latent_walk(np.zeros(2), np.ones(2), steps=steps)])
+def test_paths_take_at_least_two_steps_their_ends(path):
+    for steps in (1, 0, 2.0):
+        with pytest.raises(ValueError, match=f"steps must be an int of at least 2, got {steps!r}"):
+            path(steps)
+
+
+def test_latent_walk_takes_equal_steps_along_the_unit_direction():
+    walk = latent_walk(np.zeros(4), [0.0, 2.0, 0.0, 0.0], span=3.0, steps=7)
+    np.testing.assert_allclose(walk[:, 1], np.linspace(-3, 3, 7))
+    np.testing.assert_allclose(walk[:, [0, 2, 3]], 0)
+    with pytest.raises(ValueError, match="zero vector"):
+        latent_walk(np.zeros(4), np.zeros(4))

@@ -432,23 +432,33 @@ def evaluate_samples(samples, real, model):
 
 
 # ------------------------------------------------------------------ the latent space
+def _check_steps(where, steps):
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 2:
+        raise ValueError(f"{where}: steps must be an int of at least 2, got {steps!r}")
+
+
 def lerp(z0, z1, steps):
-    """z_t = (1 - t) z0 + t z1 for t evenly in [0, 1]: (steps, D)."""
+    """z_t = (1 - t) z0 + t z1 for t evenly in [0, 1]: (steps, D), both ends included.
+    Raises ValueError for steps < 2."""
+    _check_steps("lerp", steps)
     t = np.linspace(0, 1, steps)[:, None]
     return (1 - t) * np.asarray(z0) + t * np.asarray(z1)
 
 
 def slerp(z0, z1, steps):
-    """Spherical interpolation (Shoemake, 1985), (steps, D):
+    """Spherical interpolation (Shoemake, 1985), (steps, D), both ends included:
 
         z_t = sin((1 - t) omega) / sin(omega) z0 + sin(t omega) / sin(omega) z1,   cos(omega) = z0.z1 / (|z0| |z1|)
 
     It follows the great circle, where a Gaussian's mass lies in high dimensions, while
-    lerp cuts through the low-norm middle. Falls back to lerp for (anti)parallel codes.
+    lerp cuts through the low-norm middle. Falls back to lerp for codes on one line through
+    the origin: (anti)parallel codes, or a zero code, which has no angle. Raises ValueError
+    for steps < 2.
     """
+    _check_steps("slerp", steps)
     z0, z1 = np.asarray(z0, dtype=np.float64), np.asarray(z1, dtype=np.float64)
-    cos_omega = z0 @ z1 / (np.linalg.norm(z0) * np.linalg.norm(z1))
-    omega = np.arccos(np.clip(cos_omega, -1, 1))
+    norms = np.linalg.norm(z0) * np.linalg.norm(z1)
+    omega = np.arccos(np.clip(z0 @ z1 / norms, -1, 1)) if norms > 0 else 0.0
     if np.sin(omega) < 1e-6:
         return lerp(z0, z1, steps)
     t = np.linspace(0, 1, steps)[:, None]
@@ -456,7 +466,9 @@ def slerp(z0, z1, steps):
 
 
 def latent_walk(z, direction, span=3.0, steps=9):
-    """z + s u for s evenly in [-span, span], u the unit vector along direction: (steps, D)."""
+    """z + s u for s evenly in [-span, span], u the unit vector along direction: (steps, D),
+    both ends included. Raises ValueError for steps < 2 and a zero direction."""
+    _check_steps("latent_walk", steps)
     u = np.asarray(direction, dtype=np.float64)
     norm = np.linalg.norm(u)
     if norm == 0:
