@@ -69,12 +69,12 @@ def plot_roc(rocs, path):
 
 def main(argv=None):
     parser = demo_parser(__doc__, "autoencoder_mnist", "3 epochs per net")
-    parser.add_argument("--epochs", type=positive_int, default=20)
+    parser.add_argument("--epochs", type=positive_int, help="default 20; 3 with --quick")
     parser.add_argument("--data", choices=["5k", "full"], default="5k")
     args = parser.parse_args(argv)
-    out = output_folder(args)
+    out = output_folder(parser, args)
     train_x, train_y, test_x, test_y = mnist_digits(args)
-    epochs = 3 if args.quick else args.epochs
+    epochs = args.epochs or (3 if args.quick else 20)  # an explicit --epochs wins
     test = as_input(test_x)
     shown = np.random.default_rng(args.seed).permutation(len(test))[:10]
     start = time.perf_counter()

@@ -6,6 +6,7 @@ gradients, no_grad, gradcheck, and a tiny model fitted by gradient descent.
 import argparse
 
 import minigen as mg
+from common import available_device, non_negative_int
 
 
 def section(title):
@@ -14,8 +15,8 @@ def section(title):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", type=available_device, default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument("--seed", type=non_negative_int, default=0)
     args = parser.parse_args(argv)
     mg.manual_seed(args.seed)
     device = args.device

@@ -123,7 +123,7 @@ def main(argv=None):
     parser.add_argument("--samples", type=positive_int, default=20000, help="training points per data set")
     parser.add_argument("--steps", type=positive_int, default=400, help="Adam steps of the logistic regression")
     args = parser.parse_args(argv)
-    out = output_folder(args)
+    out = output_folder(parser, args)
     device = backend.canonical_device(args.device)
     n, steps = (2000, 200) if args.quick else (args.samples, args.steps)
     rng = np.random.default_rng(args.seed)

@@ -5,24 +5,43 @@ import sys
 
 import numpy as np
 
+from minigen.backend import canonical_device
 from minigen.data import load_mnist
 from minigen.exercises import use_student_versions
+from minigen.exercises.checking import describe_error
+from minigen.exercises.student import folder
 
 try:
     use_student_versions()  # MINIGEN_EXERCISES=NAME,...: run the student's versions (docs/exercises.md)
 except (KeyError, FileNotFoundError, AttributeError) as error:
     sys.exit(f"MINIGEN_EXERCISES: {error.args[0]}")
+except Exception as error:  # the student's file itself fails to load: a SyntaxError, a NameError ...
+    sys.exit(f"MINIGEN_EXERCISES: could not load a student's file from {folder()}/: {describe_error(error)}")
 
 
-def positive_int(text):
-    """argparse type: an int >= 1, else a usage error that names the value."""
+def int_at_least(low, what):
+    """An argparse type: an int >= low, else a usage error that names the value."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+    return parse
+
+
+positive_int = int_at_least(1, "a positive integer")
+non_negative_int = int_at_least(0, "a non-negative integer")
+
+
+def available_device(text):
+    """argparse type: a device this machine has, as canonical_device names it ("cuda" -> "cuda:0")."""
     try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+        return canonical_device(text)
+    except (ValueError, RuntimeError) as error:
+        raise argparse.ArgumentTypeError(str(error))
 
 
 def demo_parser(doc, topic, quick_help, device=True):
@@ -30,17 +49,20 @@ def demo_parser(doc, topic, quick_help, device=True):
     --quick, and --device unless the demo has no device to choose."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     if device:
-        parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+        parser.add_argument("--device", type=available_device, default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--out", default=f"out/{topic}", help="folder for the figures and metrics.json")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument("--quick", action="store_true", help=quick_help)
     return parser
 
 
-def output_folder(args):
-    """The --out folder, created if needed."""
+def output_folder(parser, args):
+    """The --out folder, created if needed; one that cannot be is a usage error."""
     out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.error(f"argument --out: cannot create {args.out!r}: {error.strerror or error}")
     return out
 
 

@@ -24,6 +24,7 @@ from minigen.models.gan import (LOSSES, Discriminator, GANTrainer, Generator, ev
                                 slerp, to_gan_range)
 from minigen.models.classifier import predict_logits
 from minigen.models.judge import load_judge, softmax
+from minigen.serialization import CheckpointError
 from minigen.viz import curves, image_grid
 from common import demo_parser, mnist_digits, output_folder, positive_int
 
@@ -36,11 +37,11 @@ def parse(argv):
     parser.add_argument("--loss", choices=LOSSES, default="non_saturating")
     parser.add_argument("--k-d", type=positive_int, help="discriminator (critic) steps per round: default 1, wgan-gp 5")
     parser.add_argument("--k-g", type=positive_int, default=1, help="generator steps per round")
-    parser.add_argument("--epochs", type=positive_int, default=30)
+    parser.add_argument("--epochs", type=positive_int, help="default 30; 5 with --quick")
     parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument("--data", choices=["5k", "full"], default="5k")
     parser.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.npz")
-    return parser.parse_args(argv)
+    return parser, parser.parse_args(argv)
 
 
 def epoch_hook(out, real, model, n_eval):
@@ -91,15 +92,15 @@ def by_label(samples, model, per_label=10):
 
 
 def main(argv=None):
-    args = parse(argv)
-    out = output_folder(args)
+    parser, args = parse(argv)
+    out = output_folder(parser, args)
     if args.resume and not (out / "checkpoint.npz").exists():
         raise SystemExit(f"dcgan_mnist: --resume: no checkpoint at {out / 'checkpoint.npz'}; "
                          "run without --resume first")
     train_images, _, test_images, _ = mnist_digits(args)
-    epochs, n_eval = args.epochs, N_EVAL
+    epochs, n_eval = args.epochs or (5 if args.quick else 30), N_EVAL  # an explicit --epochs wins
     if args.quick:
-        epochs, n_eval = 5, 200
+        n_eval = 200
         test_images = test_images[::5]  # 200 digits, all ten kinds
     model = load_judge()  # trained on first use (about a minute), then cached; before seeding the trainer
     real = test_images.astype(np.float32) / 255
@@ -109,12 +110,18 @@ def main(argv=None):
     d_steps = {"k_d": 1, "n_critic": args.k_d} if critic else {"k_d": args.k_d or 1}
     trainer = GANTrainer(Generator(), Discriminator(batch_norm=not critic), loss=args.loss, k_g=args.k_g,
                          seed=args.seed, device=args.device, **d_steps)
+    if epochs * (len(train_images) // args.batch_size) < trainer.d_steps:
+        parser.error(f"--epochs {epochs} of {len(train_images)} digits in batches of --batch-size {args.batch_size} "
+                     f"make no round of {trainer.d_steps} discriminator steps")
     per_epoch = len(train_images) // args.batch_size // trainer.d_steps
     hook = epoch_hook(out, real, model, n_eval)
     start = time.perf_counter()
-    trainer.fit(to_gan_range(train_images), epochs=epochs, batch_size=args.batch_size,
-                checkpoint_path=out / "checkpoint.npz", checkpoint_every=max(1, per_epoch), resume=args.resume,
-                on_epoch_end=hook)
+    try:
+        trainer.fit(to_gan_range(train_images), epochs=epochs, batch_size=args.batch_size,
+                    checkpoint_path=out / "checkpoint.npz", checkpoint_every=max(1, per_epoch), resume=args.resume,
+                    on_epoch_end=hook)
+    except CheckpointError as error:  # --resume with other options than the checkpoint's run, or another file
+        raise SystemExit(f"dcgan_mnist: --resume: {error}") from None
     seconds = time.perf_counter() - start - hook.seconds
 
     samples = trainer.generate(n_eval, seed=EVAL_SEED)

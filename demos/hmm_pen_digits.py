@@ -93,7 +93,7 @@ def main(argv=None):
     parser.add_argument("--iterations", type=positive_int, default=25, help="EM iterations")
     parser.add_argument("--digits", type=positive_int, default=45, help="training '2's")
     args = parser.parse_args(argv)
-    out = output_folder(args)
+    out = output_folder(parser, args)
     n_digits, n_iter = (20, 10) if args.quick else (args.digits, args.iterations)
 
     train = pen_trajectories(digit=2, n=n_digits, step=STEP, n_angles=ANGLES)

@@ -63,7 +63,7 @@ def main(argv=None):
     parser = demo_parser(__doc__, "markov_weather", "the same year (the demo is fast already)", device=False)
     parser.add_argument("--days", type=positive_int, default=365)
     args = parser.parse_args(argv)
-    out = output_folder(args)
+    out = output_folder(parser, args)
 
     chain = MarkovChain(TRANSMAT, startprob=[1.0, 0.0, 0.0], states=STATES)  # the year starts sunny
     example = chain.prob(SLIDE_EXAMPLE, given_first=True)

@@ -15,12 +15,12 @@ from common import demo_parser, mnist_digits, output_folder, positive_int
 
 def main(argv=None):
     parser = demo_parser(__doc__, "mnist_classifier", "3 epochs")
-    parser.add_argument("--epochs", type=positive_int, default=15)
+    parser.add_argument("--epochs", type=positive_int, help="default 15; 3 with --quick")
     parser.add_argument("--data", choices=["5k", "full"], default="5k")
     args = parser.parse_args(argv)
-    out = output_folder(args)
+    out = output_folder(parser, args)
     train_x, train_y, test_x, test_y = mnist_digits(args)
-    epochs = 3 if args.quick else args.epochs
+    epochs = args.epochs or (3 if args.quick else 15)  # an explicit --epochs wins
 
     start = time.perf_counter()
     model, losses = train_classifier(train_x, train_y, epochs=epochs, seed=args.seed, device=args.device)

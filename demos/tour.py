@@ -20,6 +20,7 @@ import hmm_pen_digits
 import markov_weather
 import mnist_classifier
 import vae_mnist
+from common import available_device, non_negative_int
 
 
 def autograd_line(m):
@@ -83,9 +84,9 @@ def run_quietly(module, argv, log_path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument("--device", type=available_device, default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--out", default="out/tour", help="one folder per demo goes here")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument("--only", nargs="+", choices=NAMES, help="run these demos only")
     args = parser.parse_args(argv)
     results, start = {}, time.perf_counter()

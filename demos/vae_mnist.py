@@ -44,16 +44,16 @@ def manifold(model, side=MANIFOLD_SIDE):
 
 def main(argv=None):
     parser = demo_parser(__doc__, "vae_mnist", "5 epochs, 200 test digits, IWAE with k = 10")
-    parser.add_argument("--epochs", type=positive_int, default=50)
+    parser.add_argument("--epochs", type=positive_int, help="default 50; 5 with --quick")
     parser.add_argument("--latent", type=positive_int, default=20)
     parser.add_argument("--data", choices=["5k", "full"], default="5k")
     args = parser.parse_args(argv)
-    out = output_folder(args)
+    out = output_folder(parser, args)
     train_images, _, test_images, test_labels = mnist_digits(args)
     train_pixels, test_pixels = as_pixels(train_images), as_pixels(test_images)
-    epochs, n_samples, k = args.epochs, 10, 100
+    epochs, n_samples, k = args.epochs or (5 if args.quick else 50), 10, 100  # an explicit --epochs wins
     if args.quick:
-        epochs, n_samples, k = 5, 2, 10
+        n_samples, k = 2, 10
         test_pixels, test_labels = test_pixels[::5], test_labels[::5]  # 200 digits, all ten kinds
 
     metrics = {"epochs": epochs, "train_digits": len(train_pixels), "test_digits": len(test_pixels),

@@ -9,6 +9,8 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "demos"))
 import dcgan_mnist  # noqa: E402
+import minigen as mg  # noqa: E402
+from minigen.models.gan import Discriminator, GANTrainer, Generator  # noqa: E402
 
 FIGURES = ("samples.png", "samples_by_label.png", "losses.png", "d_outputs.png", "interpolation_linear.png",
            "interpolation_slerp.png", "latent_walk.png", "grids/epoch_001.png", "grids/epoch_005.png", "checkpoint.npz")
@@ -46,3 +48,42 @@ def test_bad_arguments_stop_with_a_message_before_any_training(tmp_path, capsys)
         with pytest.raises(SystemExit):
             dcgan_mnist.main([*option, "--out", str(tmp_path)])
         assert f"argument {option[0]}: expected a positive integer, got '{option[1]}'" in capsys.readouterr().err
+
+
+class Stop(Exception):
+    """Raised by a stand-in for the training, once it has seen its arguments."""
+
+
+@pytest.fixture
+def no_judge(monkeypatch):
+    """The demo without its judge (trained on first use): for tests that stop before any scoring."""
+    monkeypatch.setattr(dcgan_mnist, "load_judge", lambda: None)
+
+
+def test_an_explicit_epochs_wins_over_quick(tmp_path, monkeypatch, no_judge):
+    def fit(trainer, images, epochs, **kwargs):
+        raise Stop(epochs)
+    monkeypatch.setattr(dcgan_mnist.GANTrainer, "fit", fit)
+    for argv, epochs in ((["--quick", "--epochs", "2"], 2), (["--quick"], 5), ([], 30)):
+        with pytest.raises(Stop) as stop:
+            dcgan_mnist.main([*argv, "--out", str(tmp_path)])
+        assert stop.value.args == (epochs,)
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--loss", "minimax"], "was written with loss 'non_saturating', this run has loss 'minimax'"),
+    (["--batch-size", "500"], "was written with batch_size 1000, this run has batch_size 500")])
+def test_resuming_with_other_options_than_the_checkpoints_run_names_the_option(tmp_path, no_judge, options, message):
+    mg.manual_seed(0)
+    trainer = GANTrainer(Generator(), Discriminator())  # the run of --quick --batch-size 1000, before training
+    trainer.batch_size_, trainer.n_images_ = 1000, 4000
+    trainer.save_checkpoint(tmp_path / "checkpoint.npz")
+    with pytest.raises(SystemExit, match=f"dcgan_mnist: --resume: load_checkpoint: .* {message}; resume with"):
+        dcgan_mnist.main(["--quick", "--batch-size", "1000", *options, "--resume", "--out", str(tmp_path)])
+
+
+def test_a_run_without_a_round_is_a_usage_error(tmp_path, capsys, no_judge):
+    with pytest.raises(SystemExit):
+        dcgan_mnist.main(["--quick", "--epochs", "1", "--batch-size", "4000", "--loss", "wgan-gp", "--out",
+                          str(tmp_path)])
+    assert "--epochs 1 of 4000 digits in batches of --batch-size 4000 make no round of 5" in capsys.readouterr().err

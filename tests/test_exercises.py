@@ -593,3 +593,18 @@ def test_the_hmm_demo_runs_the_students_forward(folder, tmp_path):
     assert run.returncode == 0, run.stderr
     assert "student versions of hmm_forward" in run.stdout
     assert len((folder / "hmm_forward.calls").read_text().splitlines()) >= 1
+
+
+@pytest.mark.parametrize("source, error", [
+    ("def forward_scaled(:\n", "raised SyntaxError: invalid syntax (at {path} line 1: def forward_scaled(:)"),
+    ("x = 1 / 0\n", "raised ZeroDivisionError: division by zero (at {path} line 1: x = 1 / 0)")])
+def test_a_student_file_that_fails_to_load_stops_the_demos_with_its_error(folder, tmp_path, source, error):
+    folder.mkdir()
+    (folder / "hmm_forward.py").write_text(source)
+    demo = pathlib.Path(__file__).parents[1] / "demos" / "markov_weather.py"
+    env = dict(os.environ, MINIGEN_EXERCISES="hmm_forward", MINIGEN_EXERCISES_DIR=str(folder), MPLBACKEND="Agg")
+    run = subprocess.run([sys.executable, str(demo), "--out", str(tmp_path / "out")], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 1
+    assert run.stderr.strip() == (f"MINIGEN_EXERCISES: could not load a student's file from {folder}/: "
+                                  + error.format(path=folder / "hmm_forward.py"))

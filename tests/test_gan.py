@@ -3,6 +3,7 @@ import pytest
 
 import minigen as mg
 from minigen import nn
+from minigen.serialization import CheckpointError
 from minigen.models.gan import (Discriminator, GANTrainer, Generator, discriminator_loss, evaluate_samples,
                                 generator_loss, gradient_penalty, latent_walk, lerp, slerp, to_gan_range,
                                 to_unit_range)
@@ -147,6 +148,64 @@ def test_resumed_run_equals_the_uninterrupted_run(tmp_path):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
+@pytest.mark.parametrize("trainer, fit, message", [
+    (lambda: small_trainer(loss="minimax"), {}, "loss 'non_saturating', this run has loss 'minimax'"),
+    (lambda: small_trainer(k_g=2), {}, "k_g 1, this run has k_g 2"),
+    (lambda: small_trainer(seed=1), {}, "seed 0, this run has seed 1"),
+    (lambda: GANTrainer(Generator(latent_dim=8), Discriminator()), {}, "latent_dim 64, this run has latent_dim 8"),
+    (small_trainer, {"batch_size": 6}, "batch_size 4, this run has batch_size 6"),
+    (small_trainer, {"images": digits(16)}, "n_images 12, this run has n_images 16")])
+def test_resuming_with_other_settings_names_the_setting_and_both_values(tmp_path, trainer, fit, message):
+    path = tmp_path / "gan.npz"
+    small_trainer().fit(digits(12), epochs=1, batch_size=4, checkpoint_path=path, show_progress=False)
+    other = trainer()
+    arguments = {"images": digits(12), "epochs": 2, "batch_size": 4, **fit}
+    with pytest.raises(CheckpointError, match=f"gan.npz' was written with {message}; resume with the same"):
+        other.fit(**arguments, checkpoint_path=path, resume=True, show_progress=False)
+    assert other.step_ == 0 and other.batch_size_ is None
+
+
+def test_a_checkpoint_of_other_nets_is_refused_before_anything_is_loaded(tmp_path):
+    path = tmp_path / "gan.npz"
+    mg.manual_seed(0)
+    GANTrainer(Generator(), Discriminator(batch_norm=False)).save_checkpoint(path)  # the critic: no BatchNorm
+    trainer = small_trainer()
+    before = {name: value.numpy().copy() for name, value in trainer.generator.state_dict().items()}
+    with pytest.raises(CheckpointError, match="holds a discriminator of another shape than this trainer's: "
+                                              r"layers.5.weight \(1, 6272\) in the file, absent here; "):
+        trainer.load_checkpoint(path)
+    for name, value in trainer.generator.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), before[name])
+
+
+def test_a_file_that_is_not_a_trainer_checkpoint_is_named_with_what_it_lacks(tmp_path):
+    path = tmp_path / "generator.npz"
+    mg.save(Generator().state_dict(), path)
+    with pytest.raises(CheckpointError, match="generator.npz' is not a GANTrainer checkpoint: it lacks 'settings', "
+                                              "'generator', 'discriminator'"):
+        small_trainer().load_checkpoint(path)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"epochs": 0}, "epochs must be a positive integer, got 0"),
+    ({"checkpoint_every": 0}, "checkpoint_every must be a positive integer, got 0"),
+    ({"checkpoint_every": -2}, "checkpoint_every must be a positive integer, got -2"),
+    ({"batch_size": 2.5}, "batch_size must be in"),
+    ({"k_d": 4}, r"1 epoch\(s\) of 3 batches \(12 images // batch_size 4\) make no round of 4 discriminator steps")])
+def test_fit_refuses_bad_arguments_and_a_run_without_a_round(tmp_path, arguments, message):
+    trainer = small_trainer(**{key: arguments.pop(key) for key in ["k_d"] if key in arguments})
+    with pytest.raises(ValueError, match=message):
+        trainer.fit(digits(12), **{"epochs": 1, "batch_size": 4, "checkpoint_path": tmp_path / "gan.npz",
+                                   **arguments}, show_progress=False)
+    assert trainer.step_ == 0
+
+
+def test_fit_goes_on_with_the_batch_size_it_has_trained_with():
+    trainer = small_trainer().fit(digits(12), epochs=1, batch_size=4, show_progress=False)
+    with pytest.raises(ValueError, match="trained with batch_size 4 on 12 images.*got batch_size 6 on 12 images"):
+        trainer.fit(digits(12), epochs=2, batch_size=6, show_progress=False)
+
+
 def epoch_recorder(calls):
     def on_epoch_end(trainer, epoch):
         calls.append((epoch, trainer.step_))
@@ -171,10 +230,33 @@ def test_on_epoch_end_runs_once_an_epoch_and_its_results_resume(tmp_path):
 
 
 def test_on_epoch_end_also_closes_an_epoch_cut_short_by_the_critic_rounds():
-    calls = []  # 5 batches an epoch, 5 critic steps a round: 2 epochs = 2 rounds; 3 batches: 1 round
-    small_trainer(loss="wgan-gp").fit(digits(6), epochs=1, batch_size=2, on_epoch_end=epoch_recorder(calls),
+    calls = []  # 3 batches an epoch, 5 critic steps a round: 2 epochs = 1 round, which ends inside epoch 2
+    small_trainer(loss="wgan-gp").fit(digits(6), epochs=2, batch_size=2, on_epoch_end=epoch_recorder(calls),
                                       show_progress=False)
-    assert calls == [(1, 0)]
+    assert calls == [(1, 1), (2, 1)]
+
+
+def test_a_run_resumed_from_inside_an_epoch_evaluates_each_epoch_once_as_the_uninterrupted_run(tmp_path):
+    images = digits(12)  # 3 batches an epoch, 2 discriminator steps a round: epoch 1 ends inside round 2
+    whole = small_trainer(k_d=2).fit(images, epochs=3, batch_size=4, on_epoch_end=epoch_recorder(calls := []),
+                                     show_progress=False)
+    assert calls == [(1, 2), (2, 3), (3, 4)]
+    path = tmp_path / "gan.npz"
+    first = small_trainer(k_d=2).fit(images, epochs=1, batch_size=4, checkpoint_path=path,
+                                     on_epoch_end=epoch_recorder([]), show_progress=False)
+    assert [e["epoch"] for e in first.evaluations_] == [1]  # after round 1, inside epoch 1
+    resumed = small_trainer(k_d=2).fit(images, epochs=3, batch_size=4, checkpoint_path=path, resume=True,
+                                       on_epoch_end=epoch_recorder(calls := []), show_progress=False)
+    assert calls == [(1, 2), (2, 3), (3, 4)]
+    assert resumed.evaluations_ == whole.evaluations_
+    assert resumed.history_ == whole.history_
+
+
+def test_on_epoch_end_returning_nothing_is_still_called_once_an_epoch():
+    calls = []
+    small_trainer().fit(digits(12), epochs=2, batch_size=4, on_epoch_end=lambda trainer, epoch: calls.append(epoch),
+                        show_progress=False)
+    assert calls == [1, 2]
 
 
 def test_generate_is_deterministic_in_unit_range_and_leaves_the_training_stream_alone():
@@ -246,6 +328,21 @@ def test_slerp_keeps_the_norm_where_lerp_shrinks_it():
     assert np.linalg.norm(lerp(z0, z1, 5)[2]) == pytest.approx(3 / np.sqrt(2))
     np.testing.assert_allclose(slerp(z0, z1, 3)[1], [3 / np.sqrt(2), 3 / np.sqrt(2), 0])
     np.testing.assert_allclose(slerp(z0, 2 * z0, 3), lerp(z0, 2 * z0, 3))  # parallel codes: a straight line
+
+
+def test_slerp_from_or_to_the_zero_code_is_the_straight_line():
+    z = np.array([3.0, 4.0])
+    np.testing.assert_array_equal(slerp(np.zeros(2), z, 3), lerp(np.zeros(2), z, 3))
+    np.testing.assert_array_equal(slerp(z, np.zeros(2), 3), lerp(z, np.zeros(2), 3))
+
+
+@pytest.mark.parametrize("path", [lambda steps: lerp(np.zeros(2), np.ones(2), steps),
+                                  lambda steps: slerp(np.ones(2), np.array([1.0, -1.0]), steps),
+                                  lambda steps: latent_walk(np.zeros(2), np.ones(2), steps=steps)])
+def test_paths_take_at_least_two_steps_their_ends(path):
+    for steps in (1, 0, 2.0):
+        with pytest.raises(ValueError, match=f"steps must be an int of at least 2, got {steps!r}"):
+            path(steps)
 
 
 def test_latent_walk_takes_equal_steps_along_the_unit_direction():

@@ -81,3 +81,11 @@ def test_load_judge_trains_once_then_reads_the_cache(tmp_path, monkeypatch):
     assert len(calls) == 1
     for (name, p), (_, q) in zip(first.state_dict().items(), second.state_dict().items()):
         np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=name)
+
+
+def test_frechet_distance_needs_two_rows_in_each_set():
+    logits = np.random.default_rng(0).standard_normal((20, 10))
+    with pytest.raises(ValueError, match=r"at least 2 rows .* got shapes \(1, 10\) and \(20, 10\)"):
+        judge.frechet_distance_of_logits(logits[:1], logits)
+    with pytest.raises(ValueError, match=r"got shapes \(20, 10\) and \(10,\)"):
+        judge.frechet_distance_of_logits(logits, logits[0])

@@ -193,3 +193,10 @@ def test_same_seed_gives_the_same_loss_on_every_device(device):
         mg.manual_seed(6)
         losses.append(sum(model.to(where).loss(x.to(where))).item())
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)
+
+
+@pytest.mark.parametrize("n_samples", [0, -1, 1.5])
+def test_elbo_needs_at_least_one_sample(n_samples):
+    model = VAE(6, 8, 2)
+    with pytest.raises(ValueError, match=f"n_samples must be a positive int, got {n_samples!r}"):
+        model.elbo(mg.tensor(np.full((4, 6), 0.5, dtype=np.float32)), n_samples=n_samples)

@@ -102,15 +102,20 @@ def describe_error(error):
     """'raised TypeError: ... (at exercises/x.py line 12: <the line>)' for an exception from student code."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if _is_student_code(f.filename)]
     where = f" (at {frames[-1].filename} line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
+    message = error
+    if isinstance(error, SyntaxError):  # the file did not compile, so no line of it ran: the error says where
+        message, where = error.msg, f" (at {error.filename} line {error.lineno}: {(error.text or '').strip()})"
     hint = ""
     if isinstance(error, RecursionError):
         hint = ("\n  hint: a function that calls itself without end (directly, or through minigen, where your "
                 "function now stands in for minigen's)? Deep graphs need an explicit stack (a list), not recursion")
-    return f"raised {type(error).__name__}: {error}{where}{hint}"
+    return f"raised {type(error).__name__}: {message}{where}{hint}"
 
 
 def _is_student_code(filename):
-    """Not minigen's own code, nor Python's or an installed package's."""
+    """Not minigen's own code, nor Python's (frozen modules too) or an installed package's."""
+    if filename.startswith("<"):
+        return False
     path = pathlib.Path(filename).resolve()
     return not any(path.is_relative_to(root) for root in _LIBRARY_ROOTS)
 

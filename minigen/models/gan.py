@@ -19,6 +19,8 @@ Read it in this order:
 
 Shapes: images x (N, 1, 28, 28) in [-1, 1], noise z (N, latent_dim), logits (N, 1).
 """
+import os
+
 import numpy as np
 
 import minigen
@@ -28,9 +30,12 @@ from minigen.models import judge
 from minigen.nn.init import normal_, zeros_
 from minigen.ops import sigmoid, softplus
 from minigen.progress import progress
+from minigen.serialization import CheckpointError
 
 LOSSES = ("minimax", "non_saturating", "wgan-gp")
 N_FIXED_NOISE = 64  # the size of the sample grid drawn from fixed noise
+CHECKPOINT_KEYS = ("settings", "generator", "discriminator", "optimizer_g", "optimizer_d", "rng", "step", "batch",
+                   "history", "evaluations", "cut_short")
 
 
 # ------------------------------------------------------------------ images
@@ -103,6 +108,11 @@ def _check_kind(kind):
         raise ValueError(f"kind must be one of {', '.join(LOSSES)}; got {kind!r}")
 
 
+def _check_positive_int(where, name, value):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{where}: {name} must be a positive integer, got {value!r}")
+
+
 def discriminator_loss(real_logits, fake_logits, kind):
     """The discriminator's loss to minimize, a scalar Tensor.
 
@@ -161,15 +171,17 @@ class GANTrainer:
     After training: ``history_`` (one entry per round: the mean over the round's steps of
     loss_d, loss_g, d_real = mean sigma(D(x)) and d_fake = mean sigma(D(G(z)))),
     ``evaluations_`` (what fit's on_epoch_end returned, one dict per epoch), ``step_``
-    (rounds done), ``batch_`` (real batches used).
+    (rounds done), ``batch_`` (real batches used), ``batch_size_`` and ``n_images_`` (fit's:
+    batch_ counts batches of that size from that many images), ``cut_short_`` (True when the
+    last evaluation was made as fit stopped inside an epoch; the next fit that trains drops it
+    and evaluates that epoch at its end, as an uninterrupted run does).
     """
 
     def __init__(self, generator, discriminator, loss="non_saturating", k_d=1, k_g=1, lr=2e-4, betas=(0.5, 0.999),
                  n_critic=None, gp_lambda=10.0, seed=0, device="cpu"):
         _check_kind(loss)
         for name, value in (("k_d", k_d), ("k_g", k_g), ("n_critic", 1 if n_critic is None else n_critic)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"GANTrainer: {name} must be a positive integer, got {value!r}")
+            _check_positive_int("GANTrainer", name, value)
         if n_critic is not None and k_d != 1:
             raise ValueError("GANTrainer: give k_d or n_critic (its WGAN name), not both")
         if getattr(discriminator, "sigmoid", False):
@@ -183,8 +195,9 @@ class GANTrainer:
         minigen.manual_seed(seed)
         self.fixed_noise = randn(N_FIXED_NOISE, generator.latent_dim, device=device)
         self.history_ = {"loss_d": [], "loss_g": [], "d_real": [], "d_fake": []}
-        self.evaluations_ = []
+        self.evaluations_, self.cut_short_ = [], False
         self.step_, self.batch_ = 0, 0
+        self.batch_size_, self.n_images_ = None, None
 
     def _noise(self, n):
         return randn(n, self.generator.latent_dim, device=self.device)
@@ -240,25 +253,30 @@ class GANTrainer:
 
         images: float array (N, 1, 28, 28) in [-1, 1]. checkpoint_path: where to save the
         checkpoint, every checkpoint_every rounds and at the end. resume=True first loads
-        the checkpoint at checkpoint_path and continues from its round (load's errors:
-        FileNotFoundError, CheckpointError). on_epoch_end(trainer, epoch): called when the
-        real batches of an epoch are used up (and once at the end for the last epoch); a
-        dict it returns is stored in evaluations_ with its epoch, and checkpointed. It must
-        not draw from minigen's random stream, or a resumed run would differ.
-        Raises ValueError for bad arguments.
+        the checkpoint at checkpoint_path and continues from its round (load_checkpoint's
+        errors; CheckpointError also when it was written with another batch_size or number
+        of images). on_epoch_end(trainer, epoch): called when the real batches of an epoch
+        are used up, and once more when fit stops inside its last epoch; a dict it returns
+        is stored in evaluations_ with its epoch, and checkpointed. It must not draw from
+        minigen's random stream, or a resumed run would differ. Raises ValueError for bad
+        arguments, a run too short for one round, and another batch_size or number of images
+        than this trainer has trained with.
         """
         images = np.asarray(images, dtype=np.float32)
-        if images.ndim < 2 or not 1 <= batch_size <= len(images):
-            raise ValueError(f"fit: batch_size must be in [1, N] for images of shape {images.shape}, "
-                             f"got {batch_size!r}")
-        if (resume or checkpoint_every is not None) and checkpoint_path is None:
-            raise ValueError("fit: resume and checkpoint_every need a checkpoint_path")
+        rounds = self._check_fit(images, epochs, batch_size, checkpoint_path, checkpoint_every, resume)
+        run = {"batch_size": batch_size, "n_images": len(images)}
         if resume:
-            self.load_checkpoint(checkpoint_path)
-        per_epoch = len(images) // batch_size
-        rounds = epochs * per_epoch // self.d_steps
+            self._restore(self._read_checkpoint(checkpoint_path, {**self._settings(), **run}))
+        if self.batch_size_ not in (None, batch_size) or self.n_images_ not in (None, len(images)):
+            raise ValueError(f"fit: this trainer has trained with batch_size {self.batch_size_} on {self.n_images_} "
+                             f"images, and batch_ counts those batches; got batch_size {batch_size} on "
+                             f"{len(images)} images")
+        self.batch_size_, self.n_images_ = batch_size, len(images)
+        per_epoch, start = len(images) // batch_size, self.step_
+        if rounds > start:
+            self._reopen_cut_short_epoch()
         batches = self._batches(images, batch_size)
-        bar = progress(range(self.step_, rounds), desc="GAN rounds", disable=None if show_progress else True)
+        bar = progress(range(start, rounds), desc="GAN rounds", disable=None if show_progress else True)
         for _ in bar:
             epoch_before = self.batch_ // per_epoch
             loss_d, loss_g = self.train_round(batches)
@@ -267,37 +285,100 @@ class GANTrainer:
                 self._end_epoch(on_epoch_end, self.batch_ // per_epoch)
             if checkpoint_every is not None and self.step_ % checkpoint_every == 0:
                 self.save_checkpoint(checkpoint_path)
-        if on_epoch_end is not None and (not self.evaluations_ or self.evaluations_[-1]["epoch"] < epochs):
-            self._end_epoch(on_epoch_end, epochs)  # the rounds ended inside the last epoch
+        if on_epoch_end is not None and self.step_ > start and self.batch_ < epochs * per_epoch:
+            self._end_epoch(on_epoch_end, epochs, cut_short=True)  # the rounds ended inside the last epoch
         if checkpoint_path is not None:
             self.save_checkpoint(checkpoint_path)
         return self
 
-    def _end_epoch(self, on_epoch_end, epoch):
+    def _check_fit(self, images, epochs, batch_size, checkpoint_path, checkpoint_every, resume):
+        """fit's arguments, checked; returns the number of rounds of the whole run."""
+        if images.ndim < 2 or not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= len(images):
+            raise ValueError(f"fit: batch_size must be in [1, N] for images of shape {images.shape}, "
+                             f"got {batch_size!r}")
+        _check_positive_int("fit", "epochs", epochs)
+        if checkpoint_every is not None:
+            _check_positive_int("fit", "checkpoint_every", checkpoint_every)
+        if (resume or checkpoint_every is not None) and checkpoint_path is None:
+            raise ValueError("fit: resume and checkpoint_every need a checkpoint_path")
+        per_epoch = len(images) // batch_size
+        if epochs * per_epoch < self.d_steps:
+            raise ValueError(f"fit: {epochs} epoch(s) of {per_epoch} batches ({len(images)} images // batch_size "
+                             f"{batch_size}) make no round of {self.d_steps} discriminator steps; give more "
+                             "epochs or a smaller batch_size")
+        return epochs * per_epoch // self.d_steps
+
+    def _end_epoch(self, on_epoch_end, epoch, cut_short=False):
         result = on_epoch_end(self, epoch)
         if result is not None:
             self.evaluations_.append({"epoch": epoch, **result})
+        self.cut_short_ = cut_short and result is not None
+
+    def _reopen_cut_short_epoch(self):
+        """Drop the evaluation made as a fit stopped inside an epoch: training goes on, and
+        that epoch is evaluated at its end, where an uninterrupted run evaluates it."""
+        if self.cut_short_:
+            self.evaluations_.pop()
+            self.cut_short_ = False
 
     # -------------------------------------------------------------- checkpoints
+    def _settings(self):
+        """What defines the run besides its data and progress: a checkpoint resumes only a
+        trainer with the same (None: not fixed yet, matches anything)."""
+        return {"loss": self.loss, "d_steps": self.d_steps, "k_g": self.k_g, "lr": self.lr,
+                "betas": list(self.betas), "gp_lambda": self.gp_lambda, "seed": self.seed,
+                "latent_dim": self.generator.latent_dim, "batch_size": self.batch_size_, "n_images": self.n_images_}
+
     def save_checkpoint(self, path):
-        """Save both nets, both optimizers, minigen's random stream, the counters and the
-        history to one .npz file (minigen.save, atomic). The stream's state holds 128-bit
-        Python ints; save keeps ints in its JSON header, which stores them exactly."""
-        minigen.save({"generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
+        """Save the run's settings, both nets, both optimizers, minigen's random stream, the
+        counters, the history and the evaluations to one .npz file (minigen.save, atomic).
+        The stream's state holds 128-bit Python ints; save keeps ints in its JSON header,
+        which stores them exactly."""
+        minigen.save({"settings": self._settings(), "generator": self.generator.state_dict(),
+                      "discriminator": self.discriminator.state_dict(),
                       "optimizer_g": self.optimizer_g.state_dict(), "optimizer_d": self.optimizer_d.state_dict(),
                       "rng": minigen.get_rng_state(), "step": self.step_, "batch": self.batch_,
-                      "history": self.history_, "evaluations": self.evaluations_}, path)
+                      "history": self.history_, "evaluations": self.evaluations_, "cut_short": self.cut_short_}, path)
 
     def load_checkpoint(self, path):
-        """Restore what save_checkpoint wrote; returns self."""
+        """Restore what save_checkpoint wrote; returns self.
+
+        Raises FileNotFoundError, and CheckpointError (a ValueError) before changing anything
+        when the file is unreadable or not a GANTrainer checkpoint, was written with other
+        settings (loss, d_steps, k_g, lr, betas, gp_lambda, seed, latent_dim, batch_size,
+        n_images: it names the setting and both values), or holds nets of another shape.
+        """
+        return self._restore(self._read_checkpoint(path, self._settings()))
+
+    def _read_checkpoint(self, path, settings):
+        """The checkpoint at path, checked against settings and this trainer's nets."""
+        path = os.fspath(path)
         state = minigen.load(path, device=self.device)
+        missing = [key for key in CHECKPOINT_KEYS if not isinstance(state, dict) or key not in state]
+        if missing:
+            raise CheckpointError(f"load_checkpoint: {path!r} is not a GANTrainer checkpoint: it lacks "
+                                  f"{', '.join(map(repr, missing))}")
+        for name, value in settings.items():
+            saved = state["settings"].get(name)
+            if value is not None and saved is not None and value != saved:
+                raise CheckpointError(f"load_checkpoint: {path!r} was written with {name} {saved!r}, this run has "
+                                      f"{name} {value!r}; resume with the same {name}, or start afresh")
+        for name in ("generator", "discriminator"):
+            misfit = _misfit(getattr(self, name).state_dict(), state[name])
+            if misfit:
+                raise CheckpointError(f"load_checkpoint: {path!r} holds a {name} of another shape than this "
+                                      f"trainer's: {misfit}")
+        return state
+
+    def _restore(self, state):
         self.generator.load_state_dict(state["generator"])
         self.discriminator.load_state_dict(state["discriminator"])
         self.optimizer_g.load_state_dict(state["optimizer_g"])
         self.optimizer_d.load_state_dict(state["optimizer_d"])
         minigen.set_rng_state(state["rng"])
         self.step_, self.batch_, self.history_ = state["step"], state["batch"], state["history"]
-        self.evaluations_ = state["evaluations"]
+        self.evaluations_, self.cut_short_ = state["evaluations"], state["cut_short"]
+        self.batch_size_, self.n_images_ = state["settings"]["batch_size"], state["settings"]["n_images"]
         return self
 
     @minigen.no_grad()
@@ -330,6 +411,16 @@ class GANTrainer:
         return to_unit_range(np.concatenate(images))
 
 
+def _misfit(own, saved):
+    """Where a saved state_dict differs from a net's own in names or shapes ("" where it fits)."""
+    own_shapes = {name: tuple(value.shape) for name, value in own.items()}
+    saved_shapes = {name: tuple(value.shape) for name, value in saved.items()}
+    differing = [name for name in {**saved_shapes, **own_shapes} if own_shapes.get(name) != saved_shapes.get(name)]
+    shown = [f"{name} {saved_shapes.get(name, 'absent')} in the file, {own_shapes.get(name, 'absent')} here"
+             for name in differing[:4]]
+    return "; ".join(shown + ([f"and {len(differing) - 4} more"] if len(differing) > 4 else []))
+
+
 # ------------------------------------------------------------------ evaluation
 def evaluate_samples(samples, real, model):
     """The judge on generated digits, both (N, 28, 28) in [0, 1]: classifier score, Frechet
@@ -341,23 +432,33 @@ def evaluate_samples(samples, real, model):
 
 
 # ------------------------------------------------------------------ the latent space
+def _check_steps(where, steps):
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 2:
+        raise ValueError(f"{where}: steps must be an int of at least 2, got {steps!r}")
+
+
 def lerp(z0, z1, steps):
-    """z_t = (1 - t) z0 + t z1 for t evenly in [0, 1]: (steps, D)."""
+    """z_t = (1 - t) z0 + t z1 for t evenly in [0, 1]: (steps, D), both ends included.
+    Raises ValueError for steps < 2."""
+    _check_steps("lerp", steps)
     t = np.linspace(0, 1, steps)[:, None]
     return (1 - t) * np.asarray(z0) + t * np.asarray(z1)
 
 
 def slerp(z0, z1, steps):
-    """Spherical interpolation (Shoemake, 1985), (steps, D):
+    """Spherical interpolation (Shoemake, 1985), (steps, D), both ends included:
 
         z_t = sin((1 - t) omega) / sin(omega) z0 + sin(t omega) / sin(omega) z1,   cos(omega) = z0.z1 / (|z0| |z1|)
 
     It follows the great circle, where a Gaussian's mass lies in high dimensions, while
-    lerp cuts through the low-norm middle. Falls back to lerp for (anti)parallel codes.
+    lerp cuts through the low-norm middle. Falls back to lerp for codes on one line through
+    the origin: (anti)parallel codes, or a zero code, which has no angle. Raises ValueError
+    for steps < 2.
     """
+    _check_steps("slerp", steps)
     z0, z1 = np.asarray(z0, dtype=np.float64), np.asarray(z1, dtype=np.float64)
-    cos_omega = z0 @ z1 / (np.linalg.norm(z0) * np.linalg.norm(z1))
-    omega = np.arccos(np.clip(cos_omega, -1, 1))
+    norms = np.linalg.norm(z0) * np.linalg.norm(z1)
+    omega = np.arccos(np.clip(z0 @ z1 / norms, -1, 1)) if norms > 0 else 0.0
     if np.sin(omega) < 1e-6:
         return lerp(z0, z1, steps)
     t = np.linspace(0, 1, steps)[:, None]
@@ -365,7 +466,9 @@ def slerp(z0, z1, steps):
 
 
 def latent_walk(z, direction, span=3.0, steps=9):
-    """z + s u for s evenly in [-span, span], u the unit vector along direction: (steps, D)."""
+    """z + s u for s evenly in [-span, span], u the unit vector along direction: (steps, D),
+    both ends included. Raises ValueError for steps < 2 and a zero direction."""
+    _check_steps("latent_walk", steps)
     u = np.asarray(direction, dtype=np.float64)
     norm = np.linalg.norm(u)
     if norm == 0:

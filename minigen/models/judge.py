@@ -73,8 +73,12 @@ def frechet_distance(images_a, images_b, model=None):
 
 
 def frechet_distance_of_logits(a, b):
-    """frechet_distance from the judge's logits (N_a, 10) and (N_b, 10) of the two sets."""
+    """frechet_distance from the judge's logits (N_a, 10) and (N_b, 10) of the two sets.
+    Raises ValueError unless both are 2-d with at least 2 rows (a covariance needs two)."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2 or len(a) < 2 or len(b) < 2:
+        raise ValueError(f"frechet_distance: each set needs at least 2 rows of logits to estimate a covariance, "
+                         f"got shapes {a.shape} and {b.shape}")
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     root_a = _sqrt_psd(cov_a)

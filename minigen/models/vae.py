@@ -161,7 +161,10 @@ class VAE(nn.Module):
         return self.reconstruction_error(x, out).mean(), gaussian_kl(mu, logvar).mean()
 
     def elbo(self, x, n_samples=1):
-        """ELBO per example (N,): mean over n_samples of ln p(x|z), minus the closed-form KL."""
+        """ELBO per example (N,): mean over n_samples of ln p(x|z), minus the closed-form KL.
+        Raises ValueError unless n_samples is a positive int."""
+        if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ValueError(f"elbo: n_samples must be a positive int, got {n_samples!r}")
         mu, logvar = self.encode(x)
         eps = randn(n_samples, *mu.shape, dtype=mu.dtype, device=mu.device)
         z = reparameterize(mu, logvar, eps)                                # (S, N, L)

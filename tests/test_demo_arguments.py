@@ -1,0 +1,46 @@
+"""What every demo does with bad command-line arguments: a usage error naming the argument,
+before any output folder, data or training."""
+import importlib
+import pathlib
+import sys
+
+import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "demos"))
+
+WITH_DEVICE = ["autoencoder_mnist", "autograd_tour", "bayes_classifier", "dcgan_mnist", "hmm_pen_digits",
+               "mnist_classifier", "tour", "vae_mnist"]
+WITH_OUT = ["autoencoder_mnist", "bayes_classifier", "dcgan_mnist", "hmm_pen_digits", "markov_weather",
+            "mnist_classifier", "vae_mnist"]
+
+
+def usage_error(demo, argv, capsys):
+    """The stderr of demo.main(argv), which must stop with argparse's usage error (exit code 2)."""
+    with pytest.raises(SystemExit) as stop:
+        importlib.import_module(demo).main(argv)
+    assert stop.value.code == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("demo", WITH_DEVICE)
+@pytest.mark.parametrize("device, message", [
+    ("foo", "device must be 'cpu', 'cuda' or 'cuda:N', got 'foo'"),
+    ("cuda:99", "device 'cuda:99' requested but")])  # CUDA is not available, or there are fewer devices
+def test_a_device_this_machine_lacks_is_a_usage_error_before_any_output(demo, device, message, tmp_path, capsys):
+    err = usage_error(demo, ["--device", device, "--out", str(tmp_path / "out")], capsys)
+    assert f"argument --device: {message}" in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("demo", WITH_OUT + ["autograd_tour", "tour"])
+def test_a_negative_seed_is_a_usage_error(demo, tmp_path, capsys):
+    err = usage_error(demo, ["--seed", "-1", "--out", str(tmp_path / "out")] if demo != "autograd_tour" else
+                      ["--seed", "-1"], capsys)
+    assert "argument --seed: expected a non-negative integer, got '-1'" in err
+
+
+@pytest.mark.parametrize("demo", WITH_OUT)
+def test_an_output_folder_that_cannot_be_made_is_a_usage_error(demo, tmp_path, capsys):
+    (tmp_path / "file").write_text("not a folder")
+    err = usage_error(demo, ["--out", str(tmp_path / "file" / "out")], capsys)
+    assert "argument --out: cannot create" in err and "file/out" in err
