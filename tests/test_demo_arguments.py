@@ -44,3 +44,26 @@ def test_an_output_folder_that_cannot_be_made_is_a_usage_error(demo, tmp_path, c
     (tmp_path / "file").write_text("not a folder")
     err = usage_error(demo, ["--out", str(tmp_path / "file" / "out")], capsys)
     assert "argument --out: cannot create" in err and "file/out" in err
+
+
+class Stop(Exception):
+    """Raised by a stand-in for a demo's training, with the epochs it was given."""
+
+
+def stop_with_epochs(*args, epochs, **kwargs):
+    raise Stop(epochs)
+
+
+@pytest.mark.parametrize("demo, trains, quick, full", [  # what trains is replaced by stop_with_epochs
+    ("autoencoder_mnist", ("train_autoencoder",), 3, 20), ("vae_mnist", ("train_vae",), 5, 50),
+    ("dcgan_mnist", ("GANTrainer", "fit"), 5, 30), ("mnist_classifier", ("train_classifier",), 3, 15)])
+def test_an_explicit_epochs_wins_over_quick(demo, trains, quick, full, tmp_path, monkeypatch):
+    module = importlib.import_module(demo)
+    *owner, name = trains
+    monkeypatch.setattr(getattr(module, owner[0]) if owner else module, name, stop_with_epochs)
+    if hasattr(module, "load_judge"):
+        monkeypatch.setattr(module, "load_judge", lambda: None)  # trained on first use; not needed here
+    for argv, epochs in ((["--quick", "--epochs", "2"], 2), (["--quick"], quick), ([], full)):
+        with pytest.raises(Stop) as stop:
+            module.main([*argv, "--out", str(tmp_path)])
+        assert stop.value.args == (epochs,)

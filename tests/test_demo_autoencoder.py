@@ -24,17 +24,3 @@ def test_quick_run_writes_figures_and_metrics(tmp_path):
     assert all(0 < mse < 0.25 for mse in written["test_mse_per_pixel"].values())
     for psnrs in written["denoising_psnr_db"].values():
         assert psnrs["psnr_denoised"] > psnrs["psnr_noisy"]  # even 2 epochs clean up some noise
-
-
-class Stop(Exception):
-    """Raised by a stand-in for the training, once it has seen its arguments."""
-
-
-def test_an_explicit_epochs_wins_over_quick(tmp_path, monkeypatch):
-    def train_autoencoder(*args, epochs, **kwargs):
-        raise Stop(epochs)
-    monkeypatch.setattr(autoencoder_mnist, "train_autoencoder", train_autoencoder)
-    for argv, epochs in ((["--quick", "--epochs", "2"], 2), (["--quick"], 3), ([], 20)):
-        with pytest.raises(Stop) as stop:
-            autoencoder_mnist.main([*argv, "--out", str(tmp_path)])
-        assert stop.value.args == (epochs,)

@@ -50,24 +50,10 @@ def test_bad_arguments_stop_with_a_message_before_any_training(tmp_path, capsys)
         assert f"argument {option[0]}: expected a positive integer, got '{option[1]}'" in capsys.readouterr().err
 
 
-class Stop(Exception):
-    """Raised by a stand-in for the training, once it has seen its arguments."""
-
-
 @pytest.fixture
 def no_judge(monkeypatch):
     """The demo without its judge (trained on first use): for tests that stop before any scoring."""
     monkeypatch.setattr(dcgan_mnist, "load_judge", lambda: None)
-
-
-def test_an_explicit_epochs_wins_over_quick(tmp_path, monkeypatch, no_judge):
-    def fit(trainer, images, epochs, **kwargs):
-        raise Stop(epochs)
-    monkeypatch.setattr(dcgan_mnist.GANTrainer, "fit", fit)
-    for argv, epochs in ((["--quick", "--epochs", "2"], 2), (["--quick"], 5), ([], 30)):
-        with pytest.raises(Stop) as stop:
-            dcgan_mnist.main([*argv, "--out", str(tmp_path)])
-        assert stop.value.args == (epochs,)
 
 
 @pytest.mark.parametrize("options, message", [

@@ -32,17 +32,3 @@ def test_test_loss_per_digit_on_the_embedded_subset(tmp_path, epochs, bound):
     """The issue's targets; PyTorch with the same recipe on the same digits: 140.0 and 116.6."""
     metrics = vae_mnist.main(["--epochs", str(epochs), "--out", str(tmp_path)])
     assert metrics["vae"]["test_loss"] <= bound, metrics["vae"]["test_loss_per_epoch"]
-
-
-class Stop(Exception):
-    """Raised by a stand-in for the training, once it has seen its arguments."""
-
-
-def test_an_explicit_epochs_wins_over_quick(tmp_path, monkeypatch):
-    def train_vae(*args, epochs, **kwargs):
-        raise Stop(epochs)
-    monkeypatch.setattr(vae_mnist, "train_vae", train_vae)
-    for argv, epochs in ((["--quick", "--epochs", "2"], 2), (["--quick"], 5), ([], 50)):
-        with pytest.raises(Stop) as stop:
-            vae_mnist.main([*argv, "--out", str(tmp_path)])
-        assert stop.value.args == (epochs,)
