@@ -107,7 +107,7 @@ class GaussianClassifier:
         xp = backend.array_module(covariances)
         try:
             chol = xp.linalg.cholesky(covariances)
-            if bool(xp.isfinite(chol).all()):  # CuPy gives nan where NumPy raises
+            if bool(xp.isfinite(chol).all()):  # CuPy may give nan where NumPy raises
                 return chol
         except np.linalg.LinAlgError:
             pass
