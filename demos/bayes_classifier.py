@@ -120,12 +120,15 @@ def accuracy(model, X, y, device):
 
 def main(argv=None):
     parser = demo_parser(__doc__, "bayes_classifier", "2,000 points and 200 steps")
-    parser.add_argument("--samples", type=positive_int, default=20000, help="training points per data set")
-    parser.add_argument("--steps", type=positive_int, default=400, help="Adam steps of the logistic regression")
+    parser.add_argument("--samples", type=positive_int, help="training points per data set (default 20,000; 2,000 "
+                        "with --quick)")
+    parser.add_argument("--steps", type=positive_int, help="Adam steps of the logistic regression (default 400; 200 "
+                        "with --quick)")
     args = parser.parse_args(argv)
     out = output_folder(parser, args)
     device = backend.canonical_device(args.device)
-    n, steps = (2000, 200) if args.quick else (args.samples, args.steps)
+    n = args.samples or (2000 if args.quick else 20000)  # an explicit value wins over --quick
+    steps = args.steps or (200 if args.quick else 400)
     rng = np.random.default_rng(args.seed)
     minigen.manual_seed(args.seed)
 

@@ -90,11 +90,12 @@ def parameters_figure(model, path):
 
 def main(argv=None):
     parser = demo_parser(__doc__, "hmm_pen_digits", "10 EM iterations on 20 '2's")
-    parser.add_argument("--iterations", type=positive_int, default=25, help="EM iterations")
-    parser.add_argument("--digits", type=positive_int, default=45, help="training '2's")
+    parser.add_argument("--iterations", type=positive_int, help="EM iterations (default 25; 10 with --quick)")
+    parser.add_argument("--digits", type=positive_int, help="training '2's (default 45; 20 with --quick)")
     args = parser.parse_args(argv)
     out = output_folder(parser, args)
-    n_digits, n_iter = (20, 10) if args.quick else (args.digits, args.iterations)
+    n_digits = args.digits or (20 if args.quick else 45)  # an explicit value wins over --quick
+    n_iter = args.iterations or (10 if args.quick else 25)
 
     train = pen_trajectories(digit=2, n=n_digits, step=STEP, n_angles=ANGLES)
     X, lengths = as_X([symbols for symbols, _ in train])

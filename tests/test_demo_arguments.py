@@ -67,3 +67,24 @@ def test_an_explicit_epochs_wins_over_quick(demo, trains, quick, full, tmp_path,
         with pytest.raises(Stop) as stop:
             module.main([*argv, "--out", str(tmp_path)])
         assert stop.value.args == (epochs,)
+
+
+def stop_with(keyword):
+    """A stand-in that stops with its argument ``keyword`` (or its first one, if given by position)."""
+    def stand_in(*args, **kwargs):
+        raise Stop(kwargs[keyword] if keyword in kwargs else args[0])
+    return stand_in
+
+
+@pytest.mark.parametrize("demo, patched, keyword, option, quick", [
+    ("bayes_classifier", "make_data", "n", "--samples", 2000),
+    ("bayes_classifier", "train_logistic_regression", "steps", "--steps", 200),
+    ("hmm_pen_digits", "pen_trajectories", "n", "--digits", 20),
+    ("hmm_pen_digits", "CategoricalHMM", "n_iter", "--iterations", 10)])
+def test_an_explicit_size_wins_over_quick(demo, patched, keyword, option, quick, tmp_path, monkeypatch):
+    module = importlib.import_module(demo)
+    monkeypatch.setattr(module, patched, stop_with(keyword))
+    for argv, value in ((["--quick", option, "7"], 7), (["--quick"], quick)):
+        with pytest.raises(Stop) as stop:
+            module.main([*argv, "--out", str(tmp_path)])
+        assert stop.value.args == (value,)
