@@ -374,3 +374,26 @@ def test_clip_grad_norm_skips_parameters_without_gradients():
     with_grad.grad = mg.tensor([3.0, 4.0])
     assert nn.utils.clip_grad_norm_([with_grad, without], 10.0).item() == pytest.approx(5.0)
     assert without.grad is None
+
+
+# ------------------------------------------------------------------ clip_grad_value_
+def test_clip_grad_value_matches_pytorch(torch):
+    ours, theirs = _parameters_with_grads(torch)
+    nn.utils.clip_grad_value_(ours, 0.5)
+    torch.nn.utils.clip_grad_value_(theirs, 0.5)
+    for p, q in zip(ours, theirs):
+        np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
+
+
+def test_clip_grad_value_keeps_the_dtype_and_skips_parameters_without_a_gradient():
+    p, q = nn.Parameter(mg.zeros(3)), nn.Parameter(mg.zeros(2))
+    p.grad = mg.tensor(np.array([-2.0, 0.25, 3.0], np.float32))
+    nn.utils.clip_grad_value_([p, q], np.float64(1.0))
+    assert p.grad.dtype == mg.float32 and q.grad is None
+    np.testing.assert_array_equal(p.grad.numpy(), [-1.0, 0.25, 1.0])
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "1", True])
+def test_clip_grad_value_refuses_a_bad_clip_value(bad):
+    with pytest.raises(ValueError, match="clip_value must be a finite number >= 0"):
+        nn.utils.clip_grad_value_([nn.Parameter(mg.zeros(2))], bad)

@@ -471,3 +471,68 @@ def test_a_module_list_inside_a_module_is_walked():
             self.layers = nn.ModuleList(nn.Linear(2, 2) for _ in range(2))
 
     assert len(list(Stack().parameters())) == 4
+
+
+# ------------------------------------------------------------------ PyTorch's conveniences
+def test_zero_grad_can_set_zeros_instead_of_none():
+    model = nn.Linear(2, 3)
+    model(mg.ones(4, 2)).sum().backward()
+    model.zero_grad(set_to_none=False)
+    assert all(p.grad is not None and not p.grad.numpy().any() for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_float_double_and_cpu_cast_floating_state_only():
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    assert model.double() is model and model[0].weight.dtype == mg.float64
+    assert model[1].num_batches_tracked.dtype == mg.int64  # not floating: left alone
+    assert model.float().cpu() is model and model[0].weight.dtype == mg.float32 and model[0].weight.device == "cpu"
+
+
+def test_cuda_names_the_device_it_moves_to(monkeypatch):
+    moves = []
+    model = nn.Linear(2, 3)
+    monkeypatch.setattr(model, "to", lambda device: moves.append(device) or model)
+    model.cuda(), model.cuda(1), model.cuda("cuda:0")
+    assert moves == ["cuda", "cuda:1", "cuda:0"]
+
+
+def test_sequential_append_and_setitem_keep_names_and_order(torch):
+    ours = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())
+    assert ours.append(nn.Linear(3, 1)) is ours
+    theirs.append(torch.nn.Linear(3, 1))
+    ours[1], theirs[1] = nn.Tanh(), torch.nn.Tanh()
+    assert [name for name, _ in ours.named_children()] == [name for name, _ in theirs.named_children()]
+    assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs] == ["Linear", "Tanh", "Linear"]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_modulelist_insert_iadd_and_setitem_as_pytorch(torch):
+    ours, theirs = nn.ModuleList([nn.Linear(1, 1), nn.ReLU()]), torch.nn.ModuleList([torch.nn.Linear(1, 1),
+                                                                                       torch.nn.ReLU()])
+    ours.insert(1, nn.Tanh()), theirs.insert(1, torch.nn.Tanh())
+    ours.insert(3, nn.Linear(2, 2)), theirs.insert(3, torch.nn.Linear(2, 2))
+    ours += [nn.Sigmoid()]
+    theirs += [torch.nn.Sigmoid()]
+    ours[0], theirs[0] = nn.Linear(3, 3), torch.nn.Linear(3, 3)
+    assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs]
+    assert [name for name, _ in ours.named_children()] == [name for name, _ in theirs.named_children()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert {k: tuple(v.shape) for k, v in ours.state_dict().items()} == \
+        {k: tuple(v.shape) for k, v in theirs.state_dict().items()}
+
+
+def test_modulelist_insert_takes_a_negative_index_as_list_insert():
+    modules = [nn.ReLU(), nn.Tanh(), nn.Sigmoid()]
+    ours, expected = nn.ModuleList(modules), list(modules)
+    extra = nn.Linear(1, 1)
+    ours.insert(-1, extra), expected.insert(-1, extra)
+    assert list(ours) == expected and [name for name, _ in ours.named_children()] == ["0", "1", "2", "3"]
+
+
+def test_containers_hold_modules_only():
+    for container in (nn.Sequential(nn.ReLU()), nn.ModuleList([nn.ReLU()])):
+        with pytest.raises(TypeError, match="can only hold Modules, got int"):
+            container[0] = 5

@@ -207,10 +207,28 @@ class Module:
             param.requires_grad = requires_grad
         return self
 
-    def zero_grad(self):
-        """Forget the gradients of every parameter (``.grad = None``, as PyTorch's default)."""
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradients of every parameter: ``.grad = None`` (PyTorch's default) or zeros."""
         for param in self.parameters():
-            param.grad = None
+            if param.grad is not None:  # zeros in a fresh array: the old one may be shared (create_graph)
+                param.grad = None if set_to_none else Tensor(backend.array_module(param.grad.data).zeros_like(
+                    param.grad.data))
+
+    def cpu(self):
+        """``to("cpu")``."""
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        """``to("cuda")``, or ``to("cuda:N")`` for device=N."""
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+
+    def float(self):
+        """Floating parameters and buffers to float32 (``to(minigen.float32)``)."""
+        return self.to(np.float32)
+
+    def double(self):
+        """Floating parameters and buffers to float64 (``to(minigen.float64)``)."""
+        return self.to(np.float64)
 
     def to(self, *args, device=None, dtype=None):
         """Move parameters and buffers to a device and/or cast floating ones to a dtype:
@@ -353,6 +371,14 @@ class Sequential(Module):
             return type(self)(dict(list(self._modules.items())[index]))
         return self._modules[_key(self, index)]
 
+    def __setitem__(self, index, module):
+        _replace(self, index, module)
+
+    def append(self, module):
+        """Add ``module`` at the end, named by its position. Returns self."""
+        self.add_module(str(len(self._modules)), module)
+        return self
+
     def __len__(self):
         return len(self._modules)
 
@@ -376,16 +402,36 @@ class ModuleList(Module):
             self.append(module)
         return self
 
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def insert(self, index, module):
+        """Insert ``module`` before position ``index`` (as list.insert); the children are renumbered."""
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        return self.extend(modules)
+
     def __getitem__(self, index):
         if isinstance(index, slice):
             return type(self)(list(self._modules.values())[index])
         return self._modules[_key(self, index)]
+
+    def __setitem__(self, index, module):
+        _replace(self, index, module)
 
     def __len__(self):
         return len(self._modules)
 
     def __iter__(self):
         return iter(self._modules.values())
+
+
+def _replace(container, index, module):
+    """container[index] = module, keeping the child's name and place."""
+    if not isinstance(module, Module):
+        raise TypeError(f"{type(container).__name__} can only hold Modules, got {type(module).__name__}")
+    container._modules[_key(container, index)] = module
 
 
 def _key(container, index):

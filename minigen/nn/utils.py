@@ -1,4 +1,4 @@
-"""Helpers for training loops: clip_grad_norm_."""
+"""Helpers for training loops: clip_grad_norm_, clip_grad_value_."""
 import math
 
 import numpy as np
@@ -35,3 +35,17 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         for g in grads:
             g.data = g.data * scale
     return Tensor(total)
+
+
+def clip_grad_value_(parameters, clip_value):
+    """Clamp every gradient entry of ``parameters`` to [-clip_value, clip_value], in place (as
+    PyTorch). Parameters without a gradient are skipped. Raises ValueError for a negative or
+    non-finite clip_value."""
+    if isinstance(clip_value, bool) or not isinstance(clip_value, (int, float, np.number)) or \
+            not 0 <= clip_value < math.inf:
+        raise ValueError(f"clip_grad_value_: clip_value must be a finite number >= 0, got {clip_value!r}")
+    clip_value = float(clip_value)  # a Python float keeps each gradient's dtype (NEP 50)
+    parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for p in parameters:
+        if p.grad is not None:
+            p.grad.data = backend.array_module(p.grad.data).clip(p.grad.data, -clip_value, clip_value)
