@@ -183,6 +183,29 @@ _class_loss("nll_loss", F.nll_loss, lambda x: x)
 _class_loss("cross_entropy", F.cross_entropy, _np_log_softmax)
 
 
+def _weighted_class_loss(name, op, to_log_probabilities):
+    """Class weights, and targets of -1 ignored (at least one position counts)."""
+    @_spec(name)
+    def case(draw):
+        reduction = draw(st.sampled_from(REDUCTIONS))
+        scores, target = draw(class_problems())
+        ignored = draw(hnp.arrays(bool, target.shape))
+        ignored.flat[0] = False
+        target = np.where(ignored, -1, target)
+        weight = draw(arrays((scores.shape[1],), positive(0.1, 2.0)))
+
+        def reference(x, t):  # -w[t_n] log p[n, t_n], 0 where ignored; mean over the kept weights
+            w = np.where(ignored, 0.0, weight[np.where(ignored, 0, t)])
+            loss = -_np_pick(to_log_probabilities(x), np.where(ignored, 0, t)) * w
+            return loss.sum() / w.sum() if reduction == "mean" else _np_reduce(loss, reduction)
+        return Case([scores, target], lambda x, t: op(x, t, mg.tensor(weight), ignore_index=-1, reduction=reduction),
+                    reference, {"reduction": reduction, "weight": "per class", "ignore_index": -1})
+
+
+_weighted_class_loss("nll_loss", F.nll_loss, lambda x: x)
+_weighted_class_loss("cross_entropy", F.cross_entropy, _np_log_softmax)
+
+
 @_spec("cross_entropy")
 def _cross_entropy_probabilities(draw):
     reduction = draw(st.sampled_from(REDUCTIONS))

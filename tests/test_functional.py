@@ -397,3 +397,41 @@ def test_clip_grad_value_keeps_the_dtype_and_skips_parameters_without_a_gradient
 def test_clip_grad_value_refuses_a_bad_clip_value(bad):
     with pytest.raises(ValueError, match="clip_value must be a finite number >= 0"):
         nn.utils.clip_grad_value_([nn.Parameter(mg.zeros(2))], bad)
+
+
+# ------------------------------------------------------------------ class weights and ignore_index
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shape", [(6, 4), (3, 4, 2, 2)])
+def test_weighted_cross_entropy_and_nll_with_ignore_index_match_pytorch(torch, reduction, weighted, shape):
+    rng = np.random.default_rng(7)
+    logits = rng.standard_normal(shape)
+    target = rng.integers(0, shape[1], (shape[0],) + shape[2:])
+    target.reshape(-1)[::3] = -1  # ignored positions
+    weight = rng.uniform(0.5, 2.0, shape[1]) if weighted else None
+    for ours_fn, theirs_fn, transform in ((F.cross_entropy, torch.nn.functional.cross_entropy, lambda x: x),
+                                          (F.nll_loss, torch.nn.functional.nll_loss, None)):
+        x, t = mg.tensor(logits, requires_grad=True), torch.tensor(logits, requires_grad=True)
+        ours_in, theirs_in = (x, t) if transform else (mg.log_softmax(x, dim=1), torch.log_softmax(t, dim=1))
+        ours = ours_fn(ours_in, mg.tensor(target), None if weight is None else mg.tensor(weight),
+                       ignore_index=-1, reduction=reduction)
+        theirs = theirs_fn(theirs_in, torch.tensor(target), None if weight is None else torch.tensor(weight),
+                           ignore_index=-1, reduction=reduction)
+        np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-15)
+        ours.sum().backward(), theirs.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_cross_entropy_with_probabilities_takes_class_weights_like_pytorch(torch):
+    rng = np.random.default_rng(8)
+    logits, probs, weight = rng.standard_normal((5, 3)), rng.dirichlet(np.ones(3), 5), rng.uniform(0.5, 2.0, 3)
+    ours = F.cross_entropy(mg.tensor(logits), mg.tensor(probs), mg.tensor(weight))
+    theirs = torch.nn.functional.cross_entropy(torch.tensor(logits), torch.tensor(probs), torch.tensor(weight))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+def test_class_weights_and_targets_out_of_range_are_named():
+    with pytest.raises(ValueError, match=r"weight must hold one number per class, shape \(3,\), got shape \(2,\)"):
+        F.cross_entropy(mg.randn(2, 3), mg.tensor([0, 1]), mg.tensor([1.0, 2.0]))
+    with pytest.raises(IndexError, match=r"from -1 to 1, outside \[0, 3\) \(ignore_index is -100\)"):
+        F.nll_loss(mg.randn(2, 3), mg.tensor([-1, 1]))

@@ -8,6 +8,8 @@ target fit together, naming both shapes when they do not.
 """
 import math
 
+import numpy as np
+
 from minigen import backend
 from minigen.autograd import Tensor
 from minigen.creation import rand
@@ -205,8 +207,9 @@ def binary_cross_entropy_with_logits(input, target, *, reduction="mean"):
 
 
 # ------------------------------------------------------------------ multi-class classification
-def _check_class_targets(input, target, op):
-    """input (N, C, d1, ...) with class scores on dim 1; target (N, d1, ...) of ints in [0, C)."""
+def _check_class_targets(input, target, op, ignore_index=None):
+    """input (N, C, d1, ...) with class scores on dim 1; target (N, d1, ...) of ints in [0, C),
+    or ``ignore_index``. Returns the mask of the positions that count (raw array)."""
     if target.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold class indices (an integer tensor), got dtype {target.dtype}")
     if input.ndim < 2:
@@ -215,10 +218,13 @@ def _check_class_targets(input, target, op):
         raise ValueError(f"{op}: input of shape {tuple(input.shape)} (N, C, ...) and target of shape "
                          f"{tuple(target.shape)} do not fit: expected target of shape "
                          f"{tuple(input.shape[:1] + input.shape[2:])}")
-    classes = input.shape[1]
-    if target.data.size and (target.data.min() < 0 or target.data.max() >= classes):
-        raise IndexError(f"{op}: target holds class indices from {int(target.data.min())} to "
-                         f"{int(target.data.max())}, outside [0, {classes})")
+    classes, keep = input.shape[1], target.data != ignore_index
+    used = target.data[keep]
+    if used.size and (used.min() < 0 or used.max() >= classes):
+        raise IndexError(f"{op}: target holds class indices from {int(used.min())} to {int(used.max())}, "
+                         f"outside [0, {classes})" + (f" (ignore_index is {ignore_index})" if ignore_index is not None
+                                                      else ""))
+    return keep
 
 
 def _pick(values, target):
@@ -230,25 +236,49 @@ def _pick(values, target):
     return reshape(picked, target.shape)
 
 
-def nll_loss(input, target, *, reduction="mean"):
-    """-input[n, target[n]] for log-probabilities input (N, C) or (N, C, d1, ...) and class
-    indices target (N,) or (N, d1, ...)."""
+def _class_weights(weight, input, op):
+    """``weight`` (C,) as a raw array of input's dtype and device, or None."""
+    if weight is None:
+        return None
+    w = weight.data if isinstance(weight, Tensor) else backend.to_device(np.asarray(weight), input.device)
+    if w.shape != (input.shape[1],):
+        raise ValueError(f"{op}: weight must hold one number per class, shape ({input.shape[1]},), got shape {w.shape}")
+    return w.astype(input.dtype, copy=False)
+
+
+def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
+    """-w[t] input[n, t] with t = target[n], for log-probabilities input (N, C) or (N, C, d1, ...)
+    and class indices target (N,) or (N, d1, ...); w = weight (C,), or 1 for every class.
+
+    As PyTorch: a position whose target is ``ignore_index`` counts 0, and "mean" divides the
+    sum by the weights of the positions that count, sum_n w[t_n] (their number, unweighted).
+    """
     _check_reduction(reduction, "nll_loss")
-    _check_class_targets(input, target, "nll_loss")
-    return _reduce(-_pick(input, target), reduction)
+    return _weighted_nll(input, target, weight, ignore_index, reduction, "nll_loss")
 
 
-def cross_entropy(input, target, *, reduction="mean"):
-    """-log softmax(input)[target]: input holds logits (N, C) or (N, C, d1, ...), classes on dim 1.
+def _weighted_nll(log_probs, target, weight, ignore_index, reduction, op):
+    keep = _check_class_targets(log_probs, target, op, ignore_index)
+    xp, w = backend.array_module(keep), _class_weights(weight, log_probs, op)
+    target = Tensor(xp.where(keep, target.data, 0))  # any class where ignored: its weight is 0
+    weights = keep.astype(log_probs.dtype) if w is None else w[target.data] * keep  # w[t_n], 0 where ignored
+    loss = -_pick(log_probs, target) * Tensor(weights)
+    return sum(loss) / Tensor(weights.sum()) if reduction == "mean" else _reduce(loss, reduction)
 
-    target: class indices (N,) or (N, d1, ...), or class probabilities of input's shape
-    (then the loss is -sum_c target_c log softmax(input)_c).
+
+def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
+    """-w[t] log softmax(input)[t]: input holds logits (N, C) or (N, C, d1, ...), classes on dim 1.
+
+    target: class indices (N,) or (N, d1, ...) (then weight and ignore_index as nll_loss), or
+    class probabilities of input's shape (then the loss is -sum_c w_c target_c log
+    softmax(input)_c, and "mean" divides by the number of positions, as PyTorch).
     """
     _check_reduction(reduction, "cross_entropy")
-    if target.dtype.kind == "f":
-        if input.ndim < 2:
-            raise ValueError(f"cross_entropy: expected input of shape (N, C, ...), got shape {tuple(input.shape)}")
-        _check_same_shape(input, target, "cross_entropy")
-        return _reduce(-sum(target * log_softmax(input, dim=1), dim=1), reduction)
-    _check_class_targets(input, target, "cross_entropy")
-    return _reduce(-_pick(log_softmax(input, dim=1), target), reduction)
+    if input.ndim < 2:
+        raise ValueError(f"cross_entropy: expected input of shape (N, C, ...), got shape {tuple(input.shape)}")
+    if target.dtype.kind != "f":
+        return _weighted_nll(log_softmax(input, dim=1), target, weight, ignore_index, reduction, "cross_entropy")
+    _check_same_shape(input, target, "cross_entropy")
+    w = _class_weights(weight, input, "cross_entropy")
+    per_class = target if w is None else target * Tensor(w.reshape((1, -1) + (1,) * (input.ndim - 2)))
+    return _reduce(-sum(per_class * log_softmax(input, dim=1), dim=1), reduction)
