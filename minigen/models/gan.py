@@ -108,9 +108,11 @@ def _check_kind(kind):
         raise ValueError(f"kind must be one of {', '.join(LOSSES)}; got {kind!r}")
 
 
-def _check_positive_int(where, name, value):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{where}: {name} must be a positive integer, got {value!r}")
+def _check_int(where, name, value, lowest=1):
+    """Raise ValueError unless ``value`` is an int >= lowest (a NumPy one too, not a bool)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < lowest:
+        what = "a positive integer" if lowest == 1 else f"an int of at least {lowest}"
+        raise ValueError(f"{where}: {name} must be {what}, got {value!r}")
 
 
 def discriminator_loss(real_logits, fake_logits, kind):
@@ -181,7 +183,7 @@ class GANTrainer:
                  n_critic=None, gp_lambda=10.0, seed=0, device="cpu"):
         _check_kind(loss)
         for name, value in (("k_d", k_d), ("k_g", k_g), ("n_critic", 1 if n_critic is None else n_critic)):
-            _check_positive_int("GANTrainer", name, value)
+            _check_int("GANTrainer", name, value)
         if n_critic is not None and k_d != 1:
             raise ValueError("GANTrainer: give k_d or n_critic (its WGAN name), not both")
         if getattr(discriminator, "sigmoid", False):
@@ -296,9 +298,9 @@ class GANTrainer:
         if images.ndim < 2 or not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= len(images):
             raise ValueError(f"fit: batch_size must be in [1, N] for images of shape {images.shape}, "
                              f"got {batch_size!r}")
-        _check_positive_int("fit", "epochs", epochs)
+        _check_int("fit", "epochs", epochs)
         if checkpoint_every is not None:
-            _check_positive_int("fit", "checkpoint_every", checkpoint_every)
+            _check_int("fit", "checkpoint_every", checkpoint_every)
         if (resume or checkpoint_every is not None) and checkpoint_path is None:
             raise ValueError("fit: resume and checkpoint_every need a checkpoint_path")
         per_epoch = len(images) // batch_size
@@ -432,15 +434,10 @@ def evaluate_samples(samples, real, model):
 
 
 # ------------------------------------------------------------------ the latent space
-def _check_steps(where, steps):
-    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 2:
-        raise ValueError(f"{where}: steps must be an int of at least 2, got {steps!r}")
-
-
 def lerp(z0, z1, steps):
     """z_t = (1 - t) z0 + t z1 for t evenly in [0, 1]: (steps, D), both ends included.
     Raises ValueError for steps < 2."""
-    _check_steps("lerp", steps)
+    _check_int("lerp", "steps", steps, lowest=2)
     t = np.linspace(0, 1, steps)[:, None]
     return (1 - t) * np.asarray(z0) + t * np.asarray(z1)
 
@@ -455,7 +452,7 @@ def slerp(z0, z1, steps):
     the origin: (anti)parallel codes, or a zero code, which has no angle. Raises ValueError
     for steps < 2.
     """
-    _check_steps("slerp", steps)
+    _check_int("slerp", "steps", steps, lowest=2)
     z0, z1 = np.asarray(z0, dtype=np.float64), np.asarray(z1, dtype=np.float64)
     norms = np.linalg.norm(z0) * np.linalg.norm(z1)
     omega = np.arccos(np.clip(z0 @ z1 / norms, -1, 1)) if norms > 0 else 0.0
@@ -468,7 +465,7 @@ def slerp(z0, z1, steps):
 def latent_walk(z, direction, span=3.0, steps=9):
     """z + s u for s evenly in [-span, span], u the unit vector along direction: (steps, D),
     both ends included. Raises ValueError for steps < 2 and a zero direction."""
-    _check_steps("latent_walk", steps)
+    _check_int("latent_walk", "steps", steps, lowest=2)
     u = np.asarray(direction, dtype=np.float64)
     norm = np.linalg.norm(u)
     if norm == 0:

@@ -264,9 +264,12 @@ def _log_norms(log_alpha, log_beta):
 
 def xi_steps_log(log_transmat, log_B, log_alpha, log_beta, mask):
     """xi (B, T-1, K, K) = exp(ln alpha_{n-1,i} + ln transmat_ij + ln B_{n,j} + ln beta_{n,j} - ln p(X)), 0 on padding."""
+    return _xi_steps_log(log_transmat, log_B, log_alpha, log_beta, mask, _log_norms(log_alpha, log_beta))
+
+
+def _xi_steps_log(log_transmat, log_B, log_alpha, log_beta, mask, log_norm):
     xp = backend.array_module(log_B)
-    log_norm = _log_norms(log_alpha, log_beta)[:, 1:, None]
-    log_w = xp.where(mask[:, 1:, None], log_B[:, 1:] + log_beta[:, 1:] - log_norm, -np.inf)
+    log_w = xp.where(mask[:, 1:, None], log_B[:, 1:] + log_beta[:, 1:] - log_norm[:, 1:, None], -np.inf)
     log_xi = log_alpha[:, :-1, :, None] + log_transmat + log_w[:, :, None, :]
     return xp.exp(log_xi, out=log_xi)
 
@@ -274,8 +277,9 @@ def xi_steps_log(log_transmat, log_B, log_alpha, log_beta, mask):
 def posteriors_log(log_transmat, log_B, log_alpha, log_beta, mask):
     """gamma (B, T, K) = exp(ln alpha + ln beta - ln p(X)) (0 on padding) and xi summed over time (B, K, K)."""
     xp = backend.array_module(log_B)
-    gamma = xp.exp(log_alpha + log_beta - _log_norms(log_alpha, log_beta)[..., None]) * mask[..., None]
-    return gamma, xi_steps_log(log_transmat, log_B, log_alpha, log_beta, mask).sum(axis=1)
+    log_norm = _log_norms(log_alpha, log_beta)
+    gamma = xp.exp(log_alpha + log_beta - log_norm[..., None]) * mask[..., None]
+    return gamma, _xi_steps_log(log_transmat, log_B, log_alpha, log_beta, mask, log_norm).sum(axis=1)
 
 
 def viterbi_log(log_startprob, log_transmat, log_B, mask):

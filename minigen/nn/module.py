@@ -15,6 +15,7 @@ import numpy as np
 
 from minigen import backend
 from minigen.autograd import Tensor
+from minigen.nn.utils import zero_grads
 
 
 # ------------------------------------------------------------------ Parameter
@@ -209,10 +210,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Forget the gradients of every parameter: ``.grad = None`` (PyTorch's default) or zeros."""
-        for param in self.parameters():
-            if param.grad is not None:  # zeros in a fresh array: the old one may be shared (create_graph)
-                param.grad = None if set_to_none else Tensor(backend.array_module(param.grad.data).zeros_like(
-                    param.grad.data))
+        zero_grads(self.parameters(), set_to_none)
 
     def cpu(self):
         """``to("cpu")``."""

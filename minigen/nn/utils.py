@@ -1,4 +1,4 @@
-"""Helpers for training loops: clip_grad_norm_, clip_grad_value_."""
+"""Helpers for training loops: clip_grad_norm_, clip_grad_value_, zero_grads."""
 import math
 
 import numpy as np
@@ -49,3 +49,12 @@ def clip_grad_value_(parameters, clip_value):
     for p in parameters:
         if p.grad is not None:
             p.grad.data = backend.array_module(p.grad.data).clip(p.grad.data, -clip_value, clip_value)
+
+
+def zero_grads(parameters, set_to_none=True):
+    """Forget the gradients of ``parameters``: ``.grad = None`` (PyTorch's default) or zeros, in a
+    fresh array (the old one may be shared: a create_graph gradient). Module.zero_grad and
+    Optimizer.zero_grad call this."""
+    for p in parameters:
+        if p.grad is not None:
+            p.grad = None if set_to_none else Tensor(backend.array_module(p.grad.data).zeros_like(p.grad.data))

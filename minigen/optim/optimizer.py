@@ -15,6 +15,7 @@ import numbers
 
 from minigen import backend
 from minigen.autograd import Tensor, enable_grad, no_grad
+from minigen.nn.utils import zero_grads
 
 
 def check_number(owner, name, value):
@@ -104,14 +105,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none=True):
         """Forget the gradients: set each ``.grad`` to None (default) or to zeros."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:  # a fresh array: the old one may be shared (a create_graph gradient)
-                    p.grad = Tensor(backend.array_module(p.grad.data).zeros_like(p.grad.data))
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
         """Update every parameter that has a ``.grad``; parameters without one are skipped.
