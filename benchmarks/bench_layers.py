@@ -57,18 +57,21 @@ def gemm_rate(repeats):
 
 # ------------------------------------------------------------------ the cases, for either library
 class Lib:
-    """The names a case needs, from minigen or from torch."""
+    """The names a case needs, from minigen or from torch, on one device."""
 
-    def __init__(self, module):
-        self.module, self.nn, self.optim = module, module.nn, module.optim
+    def __init__(self, module, device="cpu"):
+        self.module, self.nn, self.optim, self.device = module, module.nn, module.optim, device
         self.F = module.nn.functional
 
     def tensor(self, array, requires_grad=False):
-        return self.module.tensor(array, requires_grad=requires_grad)
+        return self.module.tensor(array, device=self.device, requires_grad=requires_grad)
+
+    def place(self, *modules):
+        return [module.to(self.device) for module in modules]
 
 
 def conv_case(lib, transposed, c_in, c_out, size):
-    layer = (lib.nn.ConvTranspose2d if transposed else lib.nn.Conv2d)(c_in, c_out, 4, 2, 1)
+    layer, = lib.place((lib.nn.ConvTranspose2d if transposed else lib.nn.Conv2d)(c_in, c_out, 4, 2, 1))
     rng = np.random.default_rng(0)
     x = lib.tensor(rng.standard_normal((64, c_in, size, size)).astype(np.float32), requires_grad=True)
     g = lib.tensor(rng.standard_normal(tuple(layer(x).shape)).astype(np.float32))
@@ -101,7 +104,7 @@ def dcgan_nets(lib):
 
 
 def dcgan_case(lib):
-    generator, discriminator = dcgan_nets(lib)
+    generator, discriminator = lib.place(*dcgan_nets(lib))
     opt_g = lib.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = lib.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     rng = np.random.default_rng(0)
@@ -125,8 +128,9 @@ def dcgan_case(lib):
 
 def vae_case(lib):
     nn, F = lib.nn, lib.F
-    encoder, mu_head, logvar_head = nn.Linear(784, 400), nn.Linear(400, 20), nn.Linear(400, 20)
-    decoder = nn.Sequential(nn.Linear(20, 400), nn.ReLU(), nn.Linear(400, 784))
+    encoder, mu_head, logvar_head, decoder = lib.place(
+        nn.Linear(784, 400), nn.Linear(400, 20), nn.Linear(400, 20),
+        nn.Sequential(nn.Linear(20, 400), nn.ReLU(), nn.Linear(400, 784)))
     parameters = [p for m in (encoder, mu_head, logvar_head, decoder) for p in m.parameters()]
     opt = lib.optim.Adam(parameters, lr=1e-3)
     rng = np.random.default_rng(0)

@@ -1,97 +1,29 @@
-"""Reverse-mode automatic differentiation: grad mode, Tensor, Function, the backward engine.
+"""Reverse-mode automatic differentiation: Tensor, Function, the backward engine.
 
 Read it in this order:
 
-1. ``no_grad`` / ``enable_grad`` switch recording on and off.
-2. ``Tensor`` holds an array (``data``), and, when it was computed from tensors that
+1. ``Tensor`` holds an array (``data``), and, when it was computed from tensors that
    require gradients, the ``Function`` node that made it (``grad_fn``).
-3. ``Function.apply`` runs ``forward`` on raw arrays and records the node.
+2. ``Function.apply`` runs ``forward`` on raw arrays and records the node: its inputs,
+   the edges to their nodes, and the versions of what its backward will read.
    ``backward`` is written with Tensor operations, so the gradient computation can
    itself be recorded and differentiated again (``create_graph=True``).
-4. ``run_backward`` visits the nodes once each in topological order and sums the
+3. ``run_backward`` visits the nodes once each in topological order and sums the
    gradient contributions; ``Tensor.backward`` and ``grad`` are its two doors.
+4. In-place writes (``x += 1``, ``x.add_(1)``, ``x[i] = v``, an optimizer step) go
+   through ``write_inplace``: they bump the version of the storage, and a backward
+   that would read a value overwritten since it was saved refuses, as PyTorch does.
 
-The operators (``+``, ``@``, ``.sum()`` ...) are attached to Tensor by ``minigen.ops``.
+Checks and messages are at the end of the file; ``no_grad`` and the grad mode live in
+``minigen/grad_mode.py``. The operators (``+``, ``@``, ``.sum()`` ...) are attached to
+Tensor by ``minigen.ops``.
 """
-import inspect
 import weakref
 
 import numpy as np
 
 from minigen import backend
-
-
-# ------------------------------------------------------------------ grad mode
-class _GradMode:
-    enabled = True
-
-
-def is_grad_enabled():
-    """True when operations on tensors that require grad are being recorded."""
-    return _GradMode.enabled
-
-
-class _SetGradMode:
-    """Context manager and decorator that sets the grad mode inside it."""
-
-    enabled = True
-
-    def __new__(cls, func=None):
-        self = super().__new__(cls)
-        self._saved = []
-        return self(func) if callable(func) else self
-
-    def __enter__(self):
-        self._saved.append(_GradMode.enabled)
-        _GradMode.enabled = self.enabled
-
-    def __exit__(self, *exc):
-        _GradMode.enabled = self._saved.pop()
-
-    def __call__(self, func):
-        mode = type(self)
-        if inspect.isgeneratorfunction(func):
-            return _generator_in_mode(mode, func)
-
-        def wrapper(*args, **kwargs):
-            with mode():
-                return func(*args, **kwargs)
-
-        wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = func.__name__, func.__doc__, func
-        return wrapper
-
-
-def _generator_in_mode(mode, func):
-    """A generator function whose every step (send, throw, close) runs inside ``mode()``;
-    between steps, the caller's grad mode holds (as PyTorch does)."""
-    def wrapper(*args, **kwargs):
-        steps = func(*args, **kwargs)
-        step, arg = steps.send, None
-        while True:
-            with mode():
-                try:
-                    value = step(arg)
-                except StopIteration as stop:
-                    return stop.value
-            try:
-                step, arg = steps.send, (yield value)
-            except BaseException as error:  # throw() and close() go on to the inner generator
-                step, arg = steps.throw, error
-
-    wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = func.__name__, func.__doc__, func
-    return wrapper
-
-
-class no_grad(_SetGradMode):
-    """``with no_grad():`` or ``@no_grad()``: operations inside record no graph."""
-
-    enabled = False
-
-
-class enable_grad(_SetGradMode):
-    """``with enable_grad():`` or ``@enable_grad()``: recording on, even inside no_grad."""
-
-    enabled = True
+from minigen.grad_mode import _GradMode, _grad_mode, enable_grad, is_grad_enabled, no_grad  # noqa: F401
 
 
 # ------------------------------------------------------------------ the tensor
@@ -100,10 +32,11 @@ class Tensor:
 
     Create tensors with ``minigen.tensor``, ``zeros``, ``randn`` ... rather than by hand.
     ``data`` is the NumPy or CuPy array; ``grad`` a Tensor filled by ``backward()``;
-    ``grad_fn`` the Function node that produced it (None for leaves).
+    ``grad_fn`` the Function node that produced it (None for leaves). Tensors that share
+    storage (views, ``detach()``) share one version counter, ``_version``.
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "__weakref__")
+    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_counter", "_base", "__weakref__")
     __array_ufunc__ = None  # NumPy then defers to our reflected operators (ndarray + Tensor)
     __hash__ = object.__hash__  # == is elementwise, so hash by identity
 
@@ -118,6 +51,8 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._requires_grad = False
+        self._counter = [0]  # the version of the storage, shared by the tensors that view it
+        self._base = None  # the tensor this one is a view of (in-place writes to views are refused)
         if requires_grad:
             self.requires_grad = True
 
@@ -137,6 +72,11 @@ class Tensor:
     @property
     def device(self):
         return backend.device_of(self.data)
+
+    @property
+    def _version(self):
+        """How many in-place writes the storage has seen (PyTorch's ``x._version``)."""
+        return self._counter[0]
 
     def size(self, dim=None):
         """The shape, or the length of dimension ``dim``."""
@@ -177,12 +117,19 @@ class Tensor:
 
     # --- conversions
     def detach(self):
-        """A new leaf sharing this tensor's data, cut from the graph."""
-        return Tensor(self.data)
+        """A new leaf sharing this tensor's data (and its version counter), cut from the graph."""
+        out = Tensor(self.data)
+        out._counter = self._counter
+        return out
 
     def numpy(self):
-        """A NumPy array on the host (a copy when the tensor lives on a GPU)."""
-        return backend.to_host(self.data)
+        """The values as a NumPy array on the host: a read-only view on the CPU (write into
+        ``.numpy().copy()``, or use in-place ops, which autograd tracks), a copy from a GPU."""
+        if not isinstance(self.data, np.ndarray):
+            return backend.to_host(self.data)
+        view = self.data.view()
+        view.flags.writeable = False
+        return view
 
     def item(self):
         if self.data.size != 1:
@@ -190,7 +137,7 @@ class Tensor:
         return self.data.item()
 
     def tolist(self):
-        return self.numpy().tolist()
+        return backend.to_host(self.data).tolist()
 
     def __bool__(self):
         if self.data.size != 1:
@@ -204,7 +151,7 @@ class Tensor:
         return int(self.item())
 
     def __repr__(self):
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        body = np.array2string(backend.to_host(self.data), separator=", ", prefix="tensor(")
         extras = []
         if self.data.dtype != np.float32:
             extras.append(f"dtype={self.data.dtype}")
@@ -217,35 +164,20 @@ class Tensor:
         return "tensor(" + ", ".join([body] + extras) + ")"
 
     # --- differentiation
-    def backward(self, grad=None, create_graph=False):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``; then free the graph.
 
-        ``grad`` is the gradient flowing into ``self`` (required unless ``self`` has one
-        element). With ``create_graph=True`` the gradient computation is recorded too,
+        ``gradient`` flows into ``self`` (required unless ``self`` has one element).
+        ``retain_graph=True`` keeps what the nodes saved, for a second backward through
+        them; ``create_graph=True`` (which implies it) records the gradient computation,
         so the ``.grad`` tensors can be differentiated again.
         """
         if not self._requires_grad:
             raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn "
                                "(did you compute it under no_grad, or from tensors without requires_grad=True?)")
-        if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(f"backward(): grad can be implied only for a tensor with one element, "
-                                   f"got shape {self.shape}; pass grad= of that shape")
-            grad = Tensor(backend.array_module(self.data).ones_like(self.data))
-        run_backward([self], [_as_grad(grad, self, "backward")], create_graph)
-
-
-def _as_grad(grad, output, where):
-    """Validate a user-given gradient for ``output`` and return it as a Tensor."""
-    if not isinstance(grad, Tensor):
-        grad = Tensor(backend.to_device(np.asarray(grad, dtype=output.dtype), output.device))
-    if grad.shape != output.shape:
-        raise RuntimeError(f"{where}: gradient has shape {grad.shape} but the output has shape {output.shape}")
-    if grad.data.dtype != output.data.dtype:
-        if grad.dtype.kind != output.dtype.kind:
-            raise TypeError(f"{where}: gradient has dtype {grad.dtype} but the output has dtype {output.dtype}")
-        grad = grad.to(output.dtype)  # a float64 gradient for a float32 output: float32, as PyTorch
-    return grad
+        seed = _implied_grad(self, "backward") if gradient is None else _as_grad(gradient, self, "backward")
+        retain = create_graph if retain_graph is None else retain_graph
+        run_backward([self], [seed], retain, create_graph)
 
 
 # ------------------------------------------------------------------ the function node
@@ -259,12 +191,18 @@ class Function:
         def backward(self, gy):             # gy: Tensor, d(loss)/d(output)
             return gx, gy_                  # Tensors (or None), one per input
 
-    The recorded node keeps ``inputs`` (the Tensors) and a weak reference to its
+    The recorded node keeps ``inputs`` (the Tensors), ``edges`` (where each input's
+    gradient goes: its node, the leaf itself, or None), and a weak reference to its
     output (``self.output()``), so a graph lives exactly as long as its outputs.
+    A backward that does not read its inputs' values (only their shapes) sets
+    ``reads_inputs = False``; one that reads its output sets ``reads_output = True``:
+    those are the values whose versions backward checks.
     """
 
     inputs = ()
-    needs_input_grad = ()
+    edges = ()
+    reads_inputs = True
+    reads_output = False
 
     def forward(self, *arrays, **params):
         raise NotImplementedError
@@ -272,44 +210,86 @@ class Function:
     def backward(self, gy):
         raise NotImplementedError
 
+    @property
+    def needs_input_grad(self):
+        return tuple(edge is not None for edge in self.edges)
+
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on Tensors ``inputs`` and record it when a gradient will be needed."""
-        fn = cls()
-        arrays = [x.data for x in inputs]
+        fn, arrays = cls(), [x.data for x in inputs]
         try:
-            if isinstance(arrays[0], np.ndarray):
-                for array in arrays:
-                    if not isinstance(array, np.ndarray):
-                        _device_mismatch(cls, inputs)
+            if _on_host(arrays):
                 out = Tensor(fn.forward(*arrays, **params))
             else:
-                if len({x.device for x in inputs}) > 1:
-                    _device_mismatch(cls, inputs)
-                with backend.device_scope(inputs[0].device):
+                with backend.device_scope(_one_device(cls, inputs)):
                     out = Tensor(fn.forward(*arrays, **params))
         except (IndexError, ValueError, TypeError) as error:  # say which op, and on what
-            kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(error, k))
-            described = ", ".join(f"{tuple(x.shape)} {x.dtype}" for x in inputs)
-            raise kind(f"{cls.__name__}: {error} (inputs: {described})") from error
-        if _GradMode.enabled:
-            needs = tuple(x._requires_grad for x in inputs)
-            if True in needs:
-                fn.inputs = inputs
-                fn.needs_input_grad = needs
-                fn.output = weakref.ref(out)
-                out.grad_fn = fn
-                out._requires_grad = True
+            raise _named(cls, inputs, error) from error
+        if out.data.base is not None:
+            _share_storage(out, inputs)
+        if _GradMode.enabled and out.data.dtype.kind in "fc" and any(x._requires_grad for x in inputs):
+            _record(fn, inputs, out)
         return out
 
 
-def _device_mismatch(cls, inputs):
-    devices = ", ".join(x.device for x in inputs)
-    raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, got tensors on {devices}; "
-                       "move them with .to(device)")
+def _record(fn, inputs, out):
+    """Make ``fn`` the node of ``out``: remember its inputs, their edges and versions."""
+    fn.inputs = inputs
+    fn.edges = tuple(x.grad_fn or (x if x._requires_grad else None) for x in inputs)
+    fn.versions = tuple(x._counter[0] for x in inputs) + (out._counter[0],)
+    fn.output = weakref.ref(out)
+    out.grad_fn = fn
+    out._requires_grad = True
+
+
+def _share_storage(out, inputs):
+    """An output that is a view of an input's array shares that input's version counter."""
+    base = out.data.base
+    for x in inputs:
+        if x.data is base or x.data.base is base:
+            out._counter, out._base = x._counter, x
+            return
 
 
 # ------------------------------------------------------------------ the backward engine
+def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None):
+    """Propagate ``grad_outputs`` from ``outputs`` back through the graph.
+
+    With ``inputs=None`` the gradients are accumulated into the leaves' ``.grad``;
+    otherwise they are returned, one per tensor of ``inputs`` (None where unreached).
+    Gradients are summed per edge as they arrive (a tensor used twice gets both
+    contributions) and each node's backward runs once, when its gradient is complete.
+    Unless ``retain_graph``, the nodes that ran free what they saved at the end of the pass
+    (not one by one: an output that a later node reads stays alive through its consumer).
+    """
+    pending = _Pending(create_graph, grad_outputs)  # node or leaf -> d(loss)/d(it), summed as it arrives
+    for y, gy in zip(outputs, grad_outputs):
+        with backend.device_scope(gy.device):
+            pending.add(y.grad_fn or y, gy)
+    wanted = {x.grad_fn for x in inputs or () if x.grad_fn is not None}
+    captured, ran = {}, []
+    with _grad_mode(create_graph):  # record the backward only if asked
+        for fn in topological_order({y.grad_fn for y in outputs if y.grad_fn is not None}):
+            gy = pending.pop(fn)
+            if gy is None:
+                continue
+            if fn in wanted:
+                captured[fn] = gy
+            with backend.device_scope(gy.device):  # a node's backward runs where its gradient lives
+                for edge, gx in zip(fn.edges, _call_backward(fn, gy)):
+                    pending.add(edge, gx)
+            ran.append(fn)
+        for fn in ran if not retain_graph else ():
+            _release(fn)
+        if inputs is not None:
+            return [pending.hand_out(captured.get(x.grad_fn) if x.grad_fn else pending.pop(x)) for x in inputs]
+        fresh = [(leaf, g if leaf.grad is not None else pending.hand_out(g)) for leaf, g in pending.leaves()]
+    for leaf, g in fresh:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+    return None
+
+
 def topological_order(roots):
     """The Function nodes reachable from ``roots``, each once, every node before its inputs' nodes.
 
@@ -328,65 +308,170 @@ def topological_order(roots):
             continue
         seen.add(fn)
         stack.append((fn, True))
-        for x in fn.inputs:
-            if x.grad_fn is not None and x.grad_fn not in seen:
-                stack.append((x.grad_fn, False))
+        for edge in fn.edges:
+            if isinstance(edge, Function) and edge not in seen:
+                stack.append((edge, False))
     order.reverse()
     return order
 
 
-def run_backward(outputs, grad_outputs, create_graph, inputs=None):
-    """Propagate ``grad_outputs`` from ``outputs`` back through the graph.
+def _call_backward(fn, gy):
+    """``fn.backward(gy)``, after checking that what it reads is still there and unchanged;
+    one checked gradient per input, None where none is needed."""
+    if fn.inputs is None:
+        raise RuntimeError(_FREED)
+    _check_versions(fn)
+    gxs = fn.backward(gy)
+    if type(gxs) is not tuple or len(gxs) != len(fn.inputs):
+        gxs = _one_per_input(fn, gxs)
+    return [None if edge is None or gx is None else _checked_grad(fn, i, gx)
+            for i, (edge, gx) in enumerate(zip(fn.edges, gxs))]
 
-    With ``inputs=None`` the gradients are accumulated into the leaves' ``.grad``;
-    otherwise they are returned, one per tensor of ``inputs`` (None where unreached).
-    Node gradients are summed as they arrive (a tensor used twice gets both
-    contributions) and each node's backward runs once, when its gradient is complete.
+
+def _release(fn):
+    """Free what ``fn`` saved (inputs, output, arrays kept by forward); keep its edges."""
+    edges = fn.edges
+    vars(fn).clear()
+    fn.edges, fn.inputs = edges, None
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned, not accumulated.
+
+    outputs, inputs: a Tensor or a sequence of Tensors. grad_outputs: gradients flowing
+    into the outputs (default ones, for outputs with one element). Returns a tuple with one
+    Tensor per input; an input that the outputs do not depend on raises, or gives None
+    with ``allow_unused=True``. ``create_graph=True`` records the computation so that the
+    result can be differentiated again (gradient penalties, Hessian-vector products); the
+    graph is freed unless ``retain_graph`` (default: ``create_graph``).
     """
-    node_grads = {}  # Function -> d(loss)/d(its output)
-    leaf_grads = {}  # id(leaf) -> (leaf, d(loss)/d(leaf))
-    for y, gy in zip(outputs, grad_outputs):
-        _add_grad(node_grads, leaf_grads, y, gy)
-    wanted = {x.grad_fn for x in inputs if x.grad_fn is not None} if inputs is not None else ()
-    captured = {}
-    recording, _GradMode.enabled = _GradMode.enabled, create_graph  # record the backward only if asked
-    try:
-        for fn in topological_order({y.grad_fn for y in outputs if y.grad_fn is not None}):
-            gy = node_grads.pop(fn, None)
-            if gy is None:
-                continue
-            if fn in wanted:
-                captured[fn] = gy
-            gxs = fn.backward(gy)
-            if type(gxs) is not tuple or len(gxs) != len(fn.inputs):
-                gxs = _one_per_input(fn, gxs)
-            for i, (x, gx, needed) in enumerate(zip(fn.inputs, gxs, fn.needs_input_grad)):
-                if needed and gx is not None:
-                    _add_grad(node_grads, leaf_grads, x, _checked_grad(fn, i, x, gx))
-        handed_out = {id(gy.data) for gy in grad_outputs}  # arrays that someone else may still hold
-        if inputs is not None:
-            found = [captured.get(x.grad_fn) if x.grad_fn is not None else leaf_grads.get(id(x), (None, None))[1]
-                     for x in inputs]
-            return [g if g is None else _owned(g, handed_out) for g in found]
-        fresh = [(leaf, g if leaf.grad is not None else _owned(g, handed_out)) for leaf, g in leaf_grads.values()]
-    finally:
-        _GradMode.enabled = recording
-    for leaf, g in fresh:
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
-    return None
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    for k, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or not x._requires_grad:
+            raise RuntimeError(f"grad: input {k} does not require grad; call .requires_grad_() on it first")
+    for y in outputs:
+        if not y._requires_grad:
+            raise RuntimeError("grad: an output does not require grad (computed under no_grad or from constants?)")
+    seeds = [_implied_grad(y, "grad") if gy is None else _as_grad(gy, y, "grad") for y, gy in zip(outputs, grad_outputs)]
+    retain = create_graph if retain_graph is None else retain_graph
+    result = run_backward(outputs, seeds, retain, create_graph, inputs=inputs)
+    for k, g in enumerate(result):
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {k} (shape {inputs[k].shape}) is not part of the graph of the "
+                               "outputs; pass allow_unused=True to get None for it")
+    return tuple(result)
 
 
-def _owned(g, handed_out):
-    """``g``, or a copy (recorded under create_graph) when its array may be shared: a view (the
-    read-only broadcast that Sum's backward returns), a caller's grad_outputs array, or one
-    already handed out (in x + y, Add gives both the same gy). So each gradient owns its array."""
-    if g.data.base is not None or id(g.data) in handed_out:
-        g = Clone.apply(g)
-    handed_out.add(id(g.data))
-    return g
+# ------------------------------------------------------------------ in-place writes
+def write_inplace(x, op, *args):
+    """``x`` overwritten with ``op(x, *args)`` in its own storage (``x += y``, ``x.mul_(2)``...).
+
+    Without a graph to record this is a write and a version bump. With one, ``op`` runs on
+    ``old``, a tensor that takes over x's place in the graph, and x becomes the output of
+    op's node, so later uses of x see the new values and their gradients flow through op.
+    """
+    recording = _GradMode.enabled and (x._requires_grad or any(_requires_grad(a) for a in args))
+    _check_inplace(x, recording)
+    if not recording:
+        with _grad_mode(False):
+            _overwrite(x, _fitted(x, op(x, *args)))
+        return x
+    old = Tensor(x.data)  # x as it was, in x's place in the graph
+    old.grad_fn, old._requires_grad, old._counter = x.grad_fn, x._requires_grad, x._counter
+    new = op(old, *args)
+    node, new = new.grad_fn, _fitted(x, new)
+    if node.reads_inputs:  # op's backward reads x as it was: keep a copy
+        old.data, old._counter = x.data.copy(), [x._counter[0]]
+    if x.grad_fn is not None:
+        x.grad_fn.output = weakref.ref(old)
+    _overwrite(x, new)
+    x.grad_fn, x._requires_grad, new.grad_fn.output = new.grad_fn, True, weakref.ref(x)
+    new.grad_fn.versions = new.grad_fn.versions[:-1] + (x._counter[0],)
+    return x
+
+
+def _fitted(x, new):
+    """``new`` in x's dtype, once checked that it fits into x (shape, a cast PyTorch allows)."""
+    if new.shape != x.shape:
+        raise RuntimeError(f"in-place operation: the result has shape {new.shape}, "
+                           f"which does not fit the tensor written to, of shape {x.shape}")
+    if not _can_cast(new.dtype, x.dtype):
+        raise RuntimeError(f"in-place operation: result type {new.dtype} can't be cast to the "
+                           f"desired output type {x.dtype}")
+    return new if new.dtype == x.dtype else new.to(x.dtype)
+
+
+def _overwrite(x, new):
+    """Write the values of Tensor ``new`` into ``x``'s storage and bump its version."""
+    with backend.device_scope(x.device):
+        x.data[...] = new.data
+    x._counter[0] += 1
+
+
+def mark_written(tensor):
+    """Bump the version of ``tensor``'s storage after its ``data`` was written in place by
+    hand (optimizer steps, ``load_state_dict``, initializers), so stale graphs refuse."""
+    tensor._counter[0] += 1
+
+
+# ------------------------------------------------------------------ conversions of values
+def as_tensor_like(value, like, dtype=None):
+    """``value`` (Tensor, Python number, array or list) as a Tensor on ``like``'s device, cast to
+    ``dtype`` when one is given (a Tensor by a recorded cast, so gradients flow back through it)."""
+    if isinstance(value, Tensor):
+        return value if dtype is None or value.dtype == dtype else value.to(dtype)
+    if isinstance(value, (bool, int, float)) or backend.is_array(value) or isinstance(value, (list, tuple, np.generic)):
+        array = value if backend.is_array(value) else np.asarray(value)
+    else:
+        raise TypeError(f"expected a Tensor, a number or an array, got {type(value).__name__}")
+    if dtype is not None:
+        array = array.astype(dtype, copy=False)
+    return Tensor(backend.to_device(array, like.device))
+
+
+# ------------------------------------------------------------------ the engine's bookkeeping
+class _Pending:
+    """The gradients on their way: one sum per edge (a node, or a leaf tensor)."""
+
+    def __init__(self, create_graph, grad_outputs):
+        self.sums, self.create_graph = {}, create_graph
+        self.handed_out = {id(g.data) for g in grad_outputs}  # arrays that the caller may still hold
+
+    def add(self, edge, g):
+        if edge is None or g is None:
+            return
+        previous = self.sums.get(edge)
+        if previous is None:
+            self.sums[edge] = g
+        else:  # a + b, recorded only when the backward itself is being recorded
+            self.sums[edge] = previous + g if self.create_graph else Tensor(previous.data + g.data)
+
+    def pop(self, edge):
+        return self.sums.pop(edge, None)
+
+    def leaves(self):
+        return [(edge, g) for edge, g in self.sums.items() if isinstance(edge, Tensor)]
+
+    def hand_out(self, g):
+        """``g``, or a copy (recorded under create_graph) when its array may be shared: a view
+        (the read-only broadcast that Sum's backward returns), a caller's grad_outputs array,
+        or one already handed out (in x + y, Add gives both the same gy). So each gradient
+        owns its array."""
+        if g is not None:
+            if g.data.base is not None or id(g.data) in self.handed_out:
+                g = Clone.apply(g)
+            self.handed_out.add(id(g.data))
+        return g
 
 
 class Clone(Function):
+    reads_inputs = False
+
     def forward(self, x):
         return x.copy()
 
@@ -394,19 +479,98 @@ class Clone(Function):
         return gy  # the identity map
 
 
-def _add_grad(node_grads, leaf_grads, x, gx):
-    """Sum gradient ``gx`` into the slot of tensor ``x`` (its node, or the leaf itself)."""
-    if x.grad_fn is not None:
-        previous = node_grads.get(x.grad_fn)
-        node_grads[x.grad_fn] = gx if previous is None else _sum(previous, gx)
-    elif x._requires_grad:
-        previous = leaf_grads.get(id(x))
-        leaf_grads[id(x)] = (x, gx if previous is None else _sum(previous[1], gx))
+# ------------------------------------------------------------------ checks and messages
+_FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
+          "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
+          "or minigen.grad(). Specify retain_graph=True if you need to backward through the graph a second time.")
 
 
-def _sum(a, b):
-    """a + b, recorded only when the backward itself is being recorded."""
-    return a + b if _GradMode.enabled else Tensor(a.data + b.data)
+def _check_versions(fn):
+    """Refuse a backward whose saved input or output was overwritten in place since."""
+    saved = [(f"input {k}", x, v) for k, (x, v) in enumerate(zip(fn.inputs, fn.versions))] if fn.reads_inputs else []
+    if fn.reads_output and fn.output() is not None:
+        saved.append(("the output", fn.output(), fn.versions[-1]))
+    for role, t, version in saved:
+        if t._counter[0] != version:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: a {t.dtype} tensor of shape {tuple(t.shape)}, {role} of {type(fn).__name__}, "
+                f"is at version {t._counter[0]}; expected version {version} instead. Hint: compute the "
+                "value again after the in-place change (an optimizer step is one), or write x = x + ... "
+                "instead of x += ...")
+
+
+def _check_inplace(x, recording):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"in-place operation: expected a Tensor, got {type(x).__name__}")
+    if recording and x.grad_fn is None and x._requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation. "
+                           "Update it inside `with minigen.no_grad():` (as an optimizer does)")
+    if recording and x._base is not None:
+        raise RuntimeError("minigen does not differentiate in-place writes into a view (PyTorch rewrites "
+                           "the base tensor's history here): write base[index] = value on the tensor "
+                           "itself, or .clone() the view first")
+
+
+def _can_cast(source, target):
+    """PyTorch's rule for in-place results: no complex into real, no float into int, only bool into bool."""
+    s, t = source.kind, target.kind
+    return not ((s == "c" and t != "c") or (s == "f" and t in "biu") or (s != "b" and t == "b"))
+
+
+def _requires_grad(value):
+    return isinstance(value, Tensor) and value._requires_grad
+
+
+def _one_device(cls, inputs):
+    """The one device of ``inputs``; a RuntimeError naming the op when they are on several."""
+    device = inputs[0].device
+    for x in inputs[1:]:
+        if x.device != device:
+            devices = ", ".join(x.device for x in inputs)
+            raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, got tensors on {devices}; "
+                               "move them with .to(device)")
+    return device
+
+
+def _on_host(arrays):
+    for array in arrays:
+        if not isinstance(array, np.ndarray):
+            return False
+    return True
+
+
+def _named(cls, inputs, error):
+    """The error of a forward, of the same kind, with the op and its inputs named."""
+    kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(error, k))
+    described = ", ".join(f"{tuple(x.shape)} {x.dtype}" for x in inputs)
+    return kind(f"{cls.__name__}: {error} (inputs: {described})")
+
+
+def _implied_grad(output, where):
+    """The implied gradient d(output)/d(output) = 1, for outputs with one element, on their device."""
+    if output.data.size != 1:
+        given = "gradient" if where == "backward" else "grad_outputs"
+        raise RuntimeError(f"{where}: grad can be implied only for a tensor with one element, got shape "
+                           f"{output.shape}; pass {given}= of that shape")
+    with backend.device_scope(output.device):
+        return Tensor(backend.array_module(output.data).ones_like(output.data))
+
+
+def _as_grad(grad, output, where):
+    """Validate a user-given gradient for ``output`` (Tensor, NumPy or CuPy array, list) as a Tensor."""
+    if not isinstance(grad, Tensor):
+        array = grad if backend.is_array(grad) else np.asarray(grad, dtype=output.dtype)
+        grad = Tensor(backend.to_device(array, output.device))
+    if grad.device != output.device:
+        raise RuntimeError(f"{where}: gradient is on {grad.device} but the output is on {output.device}")
+    if grad.shape != output.shape:
+        raise RuntimeError(f"{where}: gradient has shape {grad.shape} but the output has shape {output.shape}")
+    if grad.data.dtype != output.data.dtype:
+        if grad.dtype.kind != output.dtype.kind:
+            raise TypeError(f"{where}: gradient has dtype {grad.dtype} but the output has dtype {output.dtype}")
+        grad = grad.to(output.dtype)  # a float64 gradient for a float32 output: float32, as PyTorch
+    return grad
 
 
 def _one_per_input(fn, gxs):
@@ -423,8 +587,9 @@ def _one_per_input(fn, gxs):
     return gxs
 
 
-def _checked_grad(fn, i, x, gx):
+def _checked_grad(fn, i, gx):
     """A backward must return one gradient of its input's shape; cast to the input's dtype."""
+    x = fn.inputs[i]
     if not isinstance(gx, Tensor):
         raise TypeError(f"{type(fn).__name__}.backward returned a {type(gx).__name__} for input {i}; "
                         "expected a Tensor (write the backward with Tensor ops) or None")
@@ -435,58 +600,3 @@ def _checked_grad(fn, i, x, gx):
     if gx.data.dtype != x.data.dtype:
         gx = gx.to(x.dtype)
     return gx
-
-
-def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=False):
-    """Gradients of ``outputs`` with respect to ``inputs``, returned, not accumulated.
-
-    outputs, inputs: a Tensor or a sequence of Tensors. grad_outputs: gradients flowing
-    into the outputs (default ones, for outputs with one element). Returns a tuple with one
-    Tensor per input; an input that the outputs do not depend on raises, or gives None
-    with ``allow_unused=True``. ``create_graph=True`` records the computation so that the
-    result can be differentiated again (gradient penalties, Hessian-vector products).
-    """
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs]
-    if len(grad_outputs) != len(outputs):
-        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
-    for k, x in enumerate(inputs):
-        if not isinstance(x, Tensor) or not x._requires_grad:
-            raise RuntimeError(f"grad: input {k} does not require grad; call .requires_grad_() on it first")
-    grads = []
-    for y, gy in zip(outputs, grad_outputs):
-        if not y._requires_grad:
-            raise RuntimeError("grad: an output does not require grad (computed under no_grad or from constants?)")
-        if gy is None:
-            if y.data.size != 1:
-                raise RuntimeError(f"grad: grad_outputs can be implied only for outputs with one element, "
-                                   f"got shape {y.shape}")
-            gy = Tensor(backend.array_module(y.data).ones_like(y.data))
-        grads.append(_as_grad(gy, y, "grad"))
-    result = run_backward(outputs, grads, create_graph, inputs=inputs)
-    for k, g in enumerate(result):
-        if g is None and not allow_unused:
-            raise RuntimeError(f"grad: input {k} (shape {inputs[k].shape}) is not part of the graph of the "
-                               "outputs; pass allow_unused=True to get None for it")
-    return tuple(result)
-
-
-def as_tensor_like(value, like):
-    """``value`` (Tensor, Python scalar, array or list) as a Tensor on ``like``'s device.
-
-    Python scalars are *weak*, as in NumPy 2: ``float32 tensor * 2.0`` stays float32,
-    while an int tensor times 2.5 becomes float64. Arrays keep their own dtype.
-    """
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, (bool, int, float)):
-        array = np.asarray(value, dtype=np.result_type(like.dtype, value))
-    elif backend.is_array(value) or isinstance(value, (list, tuple, np.generic)):
-        array = np.asarray(value) if not backend.is_array(value) else value
-    else:
-        raise TypeError(f"expected a Tensor, a number or an array, got {type(value).__name__}")
-    return Tensor(backend.to_device(array, like.device))

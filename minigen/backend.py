@@ -60,6 +60,13 @@ def cuda_device_count():
     return _cuda_count
 
 
+def _why_no_cuda():
+    if _cupy is None:
+        return "CuPy is not installed: `pip install minigen[cuda12]` or `[cuda13]` on a machine with a GPU"
+    return (f"CuPy {getattr(_cupy, '__version__', '')} is installed, but it finds no usable GPU: "
+            "no NVIDIA driver, no device, or CUDA_VISIBLE_DEVICES hides them")
+
+
 def cuda_is_available():
     """True when CuPy is installed and sees at least one GPU."""
     return cuda_device_count() > 0
@@ -83,9 +90,7 @@ def canonical_device(device):
         return "cpu"
     index = int(index or 0)
     if not cuda_is_available():
-        raise RuntimeError(
-            f"device {device!r} requested but CUDA is not available "
-            "(install CuPy with `pip install minigen[cuda12]` or `[cuda13]` on a machine with a GPU)")
+        raise RuntimeError(f"device {device!r} requested but CUDA is not available ({_why_no_cuda()})")
     if index >= cuda_device_count():
         raise RuntimeError(f"device {device!r} requested but only {cuda_device_count()} CUDA device(s) exist")
     return f"cuda:{index}"
@@ -118,19 +123,36 @@ def device_scope(device):
     """Context that makes ``device`` CuPy's current GPU (nothing to do on the CPU)."""
     if device == "cpu":
         return contextlib.nullcontext()
-    return _cupy.cuda.Device(int(device.split(":")[1]))
+    return _cupy.cuda.Device(int(device.partition(":")[2] or 0))  # "cuda" is "cuda:0"
 
 
 def to_device(array, device):
-    """Copy an array to ``device`` (a canonical device string); no copy if it is already there."""
+    """Copy an array to ``device`` ("cpu", "cuda", "cuda:N"); no copy if it is already there."""
     if isinstance(array, np.generic):  # a NumPy scalar, e.g. from a 0-d draw
         array = np.asarray(array)
     if device == "cpu":
         return array if isinstance(array, np.ndarray) else _cupy.asnumpy(array)
+    device = canonical_device(device)
     if device_of(array) == device:
         return array
     with device_scope(device):
         return _cupy.asarray(array)
+
+
+def synchronize(device):
+    """Wait until the work queued on ``device`` has finished (nothing to wait for on the CPU)."""
+    if canonical_device(device) != "cpu":
+        with device_scope(device):
+            _cupy.cuda.Device().synchronize()
+
+
+def device_name(device):
+    """A readable name of ``device``: "cpu", or the GPU's name as CUDA reports it."""
+    device = canonical_device(device)
+    if device == "cpu":
+        return "cpu"
+    name = _cupy.cuda.runtime.getDeviceProperties(int(device.split(":")[1]))["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)
 
 
 def to_host(array):

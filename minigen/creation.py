@@ -1,7 +1,7 @@
 """Making tensors: from data (``tensor``), filled (``zeros``, ``full``, ``eye``...), random (``randn``...).
 
-Defaults follow PyTorch: Python floats give float32, Python ints int64, NumPy arrays
-keep their dtype; ``device="cpu"`` unless said otherwise.
+Defaults follow PyTorch: Python floats give the default dtype (float32, see
+``minigen.set_default_dtype``), Python ints int64, NumPy arrays keep their dtype; ``device="cpu"`` unless said otherwise.
 """
 import math
 
@@ -9,10 +9,11 @@ import numpy as np
 
 from minigen import backend
 from minigen.autograd import Tensor
+from minigen.dtypes import get_default_dtype
 from minigen.ops.shape import _shape_arg
 
 float16, float32, float64 = np.float16, np.float32, np.float64
-int32, int64, bool_ = np.int32, np.int64, np.bool_
+uint8, int8, int16, int32, int64, bool_ = np.uint8, np.int8, np.int16, np.int32, np.int64, np.bool_
 
 
 def _dtype(dtype, default):
@@ -47,7 +48,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
             raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} (NumPy sees dtype "
                             f"{array.dtype}); give numbers, nested lists of numbers or an array")
         if array.dtype == np.float64 and dtype is None and not isinstance(data, np.generic):
-            array = array.astype(np.float32)  # Python floats become the default float32
+            array = array.astype(get_default_dtype())  # Python floats become the default dtype
     device = backend.canonical_device(device)
     dtype = _dtype(dtype, array.dtype)
     with backend.device_scope(device):
@@ -58,7 +59,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
 def _filled(fill, size, dtype, device, requires_grad, op):
     device = backend.canonical_device(device)
     with backend.device_scope(device):
-        array = backend.array_module(device).full(_size(size, op), fill, dtype=_dtype(dtype, np.float32))
+        array = backend.array_module(device).full(_size(size, op), fill, dtype=_dtype(dtype, get_default_dtype()))
     return Tensor(array, requires_grad=requires_grad)
 
 
@@ -75,7 +76,7 @@ def full(size, fill_value, dtype=None, device="cpu", requires_grad=False):
     NumPy scalars count as the Python numbers they hold)."""
     if dtype is None:
         dtype = np.bool_ if isinstance(fill_value, (bool, np.bool_)) else \
-            np.int64 if isinstance(fill_value, (int, np.integer)) else np.float32
+            np.int64 if isinstance(fill_value, (int, np.integer)) else get_default_dtype()
     return _filled(fill_value, (size,) if isinstance(size, (int, np.integer)) else size, dtype, device,
                    requires_grad, "full")
 
@@ -86,7 +87,7 @@ def arange(start, end=None, step=1, dtype=None, device="cpu", requires_grad=Fals
     if step == 0:
         raise ValueError("arange: step must not be zero")
     integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-    dtype = _dtype(dtype, np.int64 if integral else np.float32)
+    dtype = _dtype(dtype, np.int64 if integral else get_default_dtype())
     if dtype.kind in "iu":
         array = np.arange(start, end, step, dtype=dtype)
     else:  # in float64, then cast: a float32 step drifts (1000 + 0.1 k ends 0.24 low at k = 9999)
@@ -99,19 +100,19 @@ def eye(n, m=None, dtype=None, device="cpu", requires_grad=False):
     """The n x m (default n x n) identity matrix."""
     device = backend.canonical_device(device)
     with backend.device_scope(device):
-        array = backend.array_module(device).eye(n, m, dtype=_dtype(dtype, np.float32))
+        array = backend.array_module(device).eye(n, m, dtype=_dtype(dtype, get_default_dtype()))
     return Tensor(array, requires_grad=requires_grad)
 
 
 def randn(*size, dtype=None, device="cpu", requires_grad=False):
     """Standard normal samples from minigen's seeded stream (same numbers on every device)."""
-    array = backend.random_normal(_size(size, "randn"), _dtype(dtype, np.float32), backend.canonical_device(device))
+    array = backend.random_normal(_size(size, "randn"), _dtype(dtype, get_default_dtype()), backend.canonical_device(device))
     return Tensor(array, requires_grad=requires_grad)
 
 
 def rand(*size, dtype=None, device="cpu", requires_grad=False):
     """Uniform samples on [0, 1) from minigen's seeded stream (same numbers on every device)."""
-    array = backend.random_uniform(_size(size, "rand"), _dtype(dtype, np.float32), backend.canonical_device(device))
+    array = backend.random_uniform(_size(size, "rand"), _dtype(dtype, get_default_dtype()), backend.canonical_device(device))
     return Tensor(array, requires_grad=requires_grad)
 
 

@@ -10,7 +10,7 @@ from op_specs import SPECS
 
 PACKAGE = pathlib.Path(minigen.__file__).parent
 # The order of layers: a module may import only from its own layer or those before it.
-LAYERS = ["backend", "autograd", "ops", "creation", "gradcheck", "progress", "serialization", "data", "nn", "optim",
+LAYERS = ["backend", "dtypes", "grad_mode", "autograd", "ops", "creation", "gradcheck", "progress", "serialization", "data", "nn", "optim",
           "models", "exercises"]
 
 
@@ -32,6 +32,12 @@ def test_every_differentiable_op_has_a_spec():
     assert not missing, f"ops without an entry in tests/op_specs.py: {sorted(missing)}"
 
 
+def test_every_inplace_op_has_a_spec():
+    covered = {spec.name for spec in SPECS if spec.differentiable}
+    missing = set(minigen.ops.INPLACE) - covered
+    assert not missing, f"in-place ops without an entry in tests/op_specs_inplace.py: {sorted(missing)}"
+
+
 def test_every_op_without_gradient_has_a_forward_spec():
     covered = {spec.name for spec in SPECS if not spec.differentiable}
     missing = set(minigen.ops.NOT_DIFFERENTIABLE) - covered
@@ -39,10 +45,10 @@ def test_every_op_without_gradient_has_a_forward_spec():
 
 
 def test_every_public_function_of_the_op_modules_is_listed():
-    listed = set(minigen.ops.DIFFERENTIABLE) | set(minigen.ops.NOT_DIFFERENTIABLE)
+    listed = set(minigen.ops.DIFFERENTIABLE) | set(minigen.ops.NOT_DIFFERENTIABLE) | set(minigen.ops.INPLACE)
     helpers = {"normalize_dim", "broadcast_shape", "output_size", "as_pair"}  # shape arithmetic, not ops
     for module in (minigen.ops.elementwise, minigen.ops.reduce, minigen.ops.shape, minigen.ops.linalg,
-                   minigen.ops.conv):
+                   minigen.ops.conv, minigen.ops.inplace):
         public = {name for name, obj in vars(module).items()
                   if inspect.isfunction(obj) and obj.__module__ == module.__name__ and not name.startswith("_")}
         unlisted = public - listed - helpers

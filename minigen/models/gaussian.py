@@ -107,7 +107,8 @@ class GaussianClassifier:
         xp = backend.array_module(covariances)
         try:
             chol = xp.linalg.cholesky(covariances)
-            if bool(xp.isfinite(chol).all()):  # CuPy may give nan where NumPy raises
+            diagonal = xp.diagonal(chol, axis1=-2, axis2=-1)
+            if bool(xp.isfinite(chol).all() & (diagonal > 0).all()):  # cuSOLVER may give nan or a partial factor
                 return chol
         except np.linalg.LinAlgError:
             pass

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from minigen import backend
-from minigen.autograd import Tensor
+from minigen.autograd import Tensor, mark_written
 from minigen.creation import rand
 from minigen.ops import (
     abs, broadcast_to, leaky_relu, log, log_softmax, mean, permute, relu, reshape, sigmoid, softmax, softplus,
@@ -83,9 +83,11 @@ def _batch_norm_training(x, running_mean, running_var, weight, bias, momentum, e
     count = x.data.size // channels
     if running_mean is not None:
         running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * batch_mean.reshape(-1)
+        mark_written(running_mean)
     if running_var is not None:
         unbiased = batch_var.reshape(-1) * (count / (count - 1))
         running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+        mark_written(running_var)
     weight = weight if weight is not None else Tensor(xp.ones(channels, dtype=x.dtype))
     bias = bias if bias is not None else Tensor(xp.zeros(channels, dtype=x.dtype))
     return BatchNorm.apply(x, weight, bias, centered=centered, batch_var=batch_var, eps=eps)

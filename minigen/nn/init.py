@@ -12,7 +12,7 @@ The scaled ones keep the variance of activations steady from layer to layer:
 """
 import math
 
-from minigen import backend
+from minigen.autograd import no_grad
 
 
 # ------------------------------------------------------------------ gains and fans
@@ -59,22 +59,20 @@ def _fan(tensor, mode):
 # ------------------------------------------------------------------ plain fills
 def uniform_(tensor, a=0.0, b=1.0):
     """Fill with samples of U(a, b)."""
-    u = backend.random_uniform(tensor.shape, tensor.dtype, tensor.device)
-    tensor.data[...] = a + (b - a) * u
-    return tensor
+    with no_grad():
+        return tensor.uniform_(a, b)
 
 
 def normal_(tensor, mean=0.0, std=1.0):
     """Fill with samples of N(mean, std^2)."""
-    z = backend.random_normal(tensor.shape, tensor.dtype, tensor.device)
-    tensor.data[...] = mean + std * z
-    return tensor
+    with no_grad():
+        return tensor.normal_(mean, std)
 
 
 def constant_(tensor, val):
     """Fill with the value ``val``."""
-    tensor.data[...] = val
-    return tensor
+    with no_grad():
+        return tensor.fill_(val)
 
 
 def zeros_(tensor):

@@ -14,7 +14,7 @@ import collections.abc
 import numpy as np
 
 from minigen import backend
-from minigen.autograd import Tensor
+from minigen.autograd import Tensor, no_grad
 from minigen.nn.utils import zero_grads
 
 
@@ -297,7 +297,8 @@ class Module:
             raise RuntimeError(f"load_state_dict for {type(self).__name__}:\n  " + "\n  ".join(problems))
         for name, value in values.items():
             tensor = own[name]
-            tensor.data[...] = backend.to_device(value, tensor.device)
+            with no_grad():
+                tensor.copy_(Tensor(value))
         return IncompatibleKeys(missing, unexpected)
 
     # --- printing

@@ -47,7 +47,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{self!r}: expected input of shape {shapes}, got shape {tuple(x.shape)}")
         momentum = self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked += 1
             if momentum is None:  # a cumulative average: the k-th batch gets weight 1/k
                 momentum = 1.0 / int(self.num_batches_tracked.item())
         use_batch_stats = self.training or self.running_mean is None

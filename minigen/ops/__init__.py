@@ -4,6 +4,8 @@ import numpy as np
 from minigen import backend
 from minigen.autograd import Tensor
 from minigen.ops.conv import avg_pool2d, col2im, conv2d, conv_transpose2d, im2col, max_pool2d
+from minigen.ops.inplace import (
+    add_, clamp_, copy_, div_, fill_, mul_, normal_, setitem, sub_, uniform_, zero_)
 from minigen.ops.elementwise import (
     Cast, ToDevice, abs, add, clamp, cos, div, eq, exp, ge, gt, le, leaky_relu, log, log1p, lt, maximum,
     minimum, mul, ne, neg, pow, relu, sigmoid, sin, softplus, sqrt, sub, tanh, where)
@@ -22,6 +24,8 @@ DIFFERENTIABLE = (
     "reshape", "transpose", "permute", "squeeze", "unsqueeze", "flatten", "broadcast_to", "expand", "sum_to",
     "getitem", "index_scatter", "cat", "stack", "split", "pad", "flip", "matmul", "dot", "to",
     "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "im2col", "col2im")
+# In-place ops (minigen/ops/inplace.py): each has an entry in tests/op_specs.py too.
+INPLACE = ("add_", "sub_", "mul_", "div_", "clamp_", "fill_", "zero_", "copy_", "uniform_", "normal_", "setitem")
 # Ops without a gradient (integer or boolean results).
 NOT_DIFFERENTIABLE = ("argmax", "argmin", "eq", "ne", "lt", "le", "gt", "ge")
 
@@ -64,7 +68,11 @@ def _attach_to_tensor():
         setattr(Tensor, f"__r{name}__", _reflected(op))
     for name, op in {"eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge}.items():
         setattr(Tensor, f"__{name}__", op)
-    Tensor.__neg__, Tensor.__abs__, Tensor.__getitem__ = neg, abs, getitem
+    Tensor.__neg__, Tensor.__abs__, Tensor.__getitem__, Tensor.__setitem__ = neg, abs, getitem, setitem
+    for name, op in {"iadd": add_, "isub": sub_, "imul": mul_, "itruediv": div_}.items():
+        setattr(Tensor, f"__{name}__", op)
+    for op in (add_, sub_, mul_, div_, clamp_, fill_, zero_, copy_, uniform_, normal_):
+        setattr(Tensor, op.__name__, op)
     methods = (add, sub, mul, div, pow, neg, exp, log, log1p, sqrt, abs, sin, cos, tanh, sigmoid, relu, clamp,
                maximum, minimum, sum, mean, var, max, min, amax, amin, prod, logsumexp, argmax, argmin, softmax,
                log_softmax, reshape, transpose, permute, squeeze, unsqueeze, flatten, expand, broadcast_to,

@@ -43,6 +43,8 @@ def output_size(size, kernel, stride, dilation):
 # geometry = (kernel, stride, dilation, grid): grid (Ho, Wo) is the number of kernel positions,
 # usually all that fit, fewer for conv_transpose2d's output_padding with dilation > stride.
 class Im2Col(Function):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, x, geometry):
         self.image_shape, self.geometry = x.shape, geometry
         xp = backend.array_module(x)
@@ -60,6 +62,8 @@ class Im2Col(Function):
 
 
 class Col2Im(Function):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, cols, image_shape, geometry):
         self.geometry = geometry
         xp = backend.array_module(cols)

@@ -3,18 +3,28 @@
 Binary ops broadcast like NumPy; their backward sums each gradient back to its
 operand's shape with ``sum_to`` (the adjoint of broadcasting).
 """
-from minigen import backend
+import numpy as np
+
+from minigen import backend, dtypes
 from minigen.autograd import Function, Tensor, as_tensor_like
 from minigen.ops.shape import sum_to
 
 
 def _pair(x, y):
-    """Both operands as Tensors on one device (a scalar or array takes the other's device)."""
-    if isinstance(x, Tensor):
-        return x, as_tensor_like(y, x)
-    if isinstance(y, Tensor):
-        return as_tensor_like(x, y), y
-    raise TypeError(f"expected at least one Tensor, got {type(x).__name__} and {type(y).__name__}")
+    """Both operands as Tensors of one dtype (PyTorch's promotion, minigen.dtypes) on one device
+    (a number or array takes the other's device)."""
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        raise TypeError(f"expected at least one Tensor, got {type(x).__name__} and {type(y).__name__}")
+    if type(x) is type(y) and x.dtype == y.dtype:
+        return x, y
+    dtype = dtypes.result_type(*(v if isinstance(v, (Tensor, bool, int, float)) else np.asarray(v) for v in (x, y)))
+    like = x if isinstance(x, Tensor) else y
+    return as_tensor_like(x, like, dtype), as_tensor_like(y, like, dtype)
+
+
+def _floating(x):
+    """x, cast to the default dtype when it holds integers or booleans (exp, /, sqrt of an int)."""
+    return x if x.dtype.kind in "fc" else x.to(dtypes.get_default_dtype())
 
 
 def _const(array):
@@ -24,6 +34,8 @@ def _const(array):
 
 # ------------------------------------------------------------------ arithmetic
 class Add(Function):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, x, y):
         return x + y
 
@@ -33,6 +45,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, x, y):
         return x - y
 
@@ -61,6 +75,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, x):
         return -x
 
@@ -81,7 +97,9 @@ def mul(x, y):
 
 
 def div(x, y):
-    return Div.apply(*_pair(x, y))
+    """x / y, true division: integers divide into the default dtype, as in PyTorch."""
+    x, y = _pair(x, y)
+    return Div.apply(_floating(x), _floating(y))
 
 
 def neg(x):
@@ -103,6 +121,8 @@ class PowScalar(Function):
 
 
 class Pow(Function):
+    reads_output = True
+
     def forward(self, x, y):
         return x ** y
 
@@ -126,11 +146,13 @@ def _pow_grad_x(gy, x, y):
 def pow(x, exponent):
     """x ** exponent; a Python number as exponent is a constant (PowScalar)."""
     if isinstance(exponent, (int, float)) and isinstance(x, Tensor):
-        return PowScalar.apply(x, exponent=exponent)
+        return PowScalar.apply(_floating(x) if isinstance(exponent, float) else x, exponent=exponent)
     return Pow.apply(*_pair(x, exponent))
 
 
 class Exp(Function):
+    reads_inputs, reads_output = False, True  # backward reads its output, not its input
+
     def forward(self, x):
         return backend.array_module(x).exp(x)
 
@@ -157,6 +179,8 @@ class Log1p(Function):
 
 
 class Sqrt(Function):
+    reads_inputs, reads_output = False, True  # backward reads its output, not its input
+
     def forward(self, x):
         return backend.array_module(x).sqrt(x)
 
@@ -174,19 +198,19 @@ class Abs(Function):
 
 
 def exp(x):
-    return Exp.apply(x)
+    return Exp.apply(_floating(x))
 
 
 def log(x):
-    return Log.apply(x)
+    return Log.apply(_floating(x))
 
 
 def log1p(x):
-    return Log1p.apply(x)
+    return Log1p.apply(_floating(x))
 
 
 def sqrt(x):
-    return Sqrt.apply(x)
+    return Sqrt.apply(_floating(x))
 
 
 def abs(x):
@@ -213,6 +237,8 @@ class Cos(Function):
 
 
 class Tanh(Function):
+    reads_inputs, reads_output = False, True  # backward reads its output, not its input
+
     def forward(self, x):
         return backend.array_module(x).tanh(x)
 
@@ -222,19 +248,21 @@ class Tanh(Function):
 
 
 def sin(x):
-    return Sin.apply(x)
+    return Sin.apply(_floating(x))
 
 
 def cos(x):
-    return Cos.apply(x)
+    return Cos.apply(_floating(x))
 
 
 def tanh(x):
-    return Tanh.apply(x)
+    return Tanh.apply(_floating(x))
 
 
 # ------------------------------------------------------------------ activations
 class Sigmoid(Function):
+    reads_inputs, reads_output = False, True  # backward reads its output, not its input
+
     def forward(self, x):
         xp = backend.array_module(x)
         e = xp.exp(-xp.abs(x))  # e^-|x| never overflows
@@ -256,6 +284,8 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    reads_inputs = False  # backward needs only the slopes it saved
+
     def forward(self, x, negative_slope):
         one = x.dtype.type(1)
         self.slope = (x > 0) * (one - negative_slope) + x.dtype.type(negative_slope)  # 1 or negative_slope
@@ -293,7 +323,7 @@ class Clamp(Function):
 
 
 def sigmoid(x):
-    return Sigmoid.apply(x)
+    return Sigmoid.apply(_floating(x))
 
 
 def relu(x):
@@ -376,6 +406,8 @@ def where(condition, x, y):
 
 # ------------------------------------------------------------------ conversions
 class Cast(Function):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, x, dtype):
         self.in_dtype = x.dtype
         return x.astype(dtype)
@@ -385,6 +417,8 @@ class Cast(Function):
 
 
 class ToDevice(Function):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, x, device):
         self.in_device = backend.device_of(x)
         return backend.to_device(x, device)
@@ -394,11 +428,18 @@ class ToDevice(Function):
 
 
 # ------------------------------------------------------------------ comparisons (no gradient)
+class Compare(Function):
+    """x < y and the like: a boolean result, so never recorded (no gradient)."""
+
+    def forward(self, x, y, name):
+        return getattr(x, name)(y)
+
+
 def _compare(name):
     def compare(x, y):
         x, y = _pair(x, y)
         try:
-            return Tensor(getattr(x.data, name)(y.data))
+            return Compare.apply(x, y, name=name)
         except ValueError:
             raise ValueError(f"{compare.__name__}: shapes {x.shape} and {y.shape} do not broadcast") from None
 

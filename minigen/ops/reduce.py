@@ -51,6 +51,8 @@ class Reduction(Function):
 
 # ------------------------------------------------------------------ sums and moments
 class Sum(Reduction):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, x, axes, keepdims):
         self.reduce_setup(x, axes, keepdims)
         return x.sum(axis=axes, keepdims=keepdims)
@@ -60,6 +62,8 @@ class Sum(Reduction):
 
 
 class Mean(Reduction):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, x, axes, keepdims):
         self.reduce_setup(x, axes, keepdims)
         return x.mean(axis=axes, keepdims=keepdims)
@@ -96,6 +100,8 @@ def var(x, dim=None, keepdim=False, *, correction=1, axis=None, keepdims=None):
 
 # ------------------------------------------------------------------ extremes
 class Amax(Reduction):
+    reads_output = True
+
     pick = "max"
 
     def forward(self, x, axes, keepdims):
@@ -204,6 +210,8 @@ def prod(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 # ------------------------------------------------------------------ log-sum-exp and softmax
 class LogSumExp(Reduction):
+    reads_output = True
+
     def forward(self, x, axes, keepdims):
         self.reduce_setup(x, axes, keepdims)
         xp = backend.array_module(x)
@@ -223,6 +231,8 @@ def logsumexp(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 
 class Softmax(Function):
+    reads_inputs, reads_output = False, True  # backward reads its output, not its input
+
     def forward(self, x, dim):
         self.dim = dim
         e = backend.array_module(x).exp(x - x.max(axis=dim, keepdims=True))
@@ -234,6 +244,8 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    reads_inputs, reads_output = False, True  # backward reads its output, not its input
+
     def forward(self, x, dim):
         self.dim = dim
         xp = backend.array_module(x)

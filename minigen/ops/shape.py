@@ -42,6 +42,8 @@ def broadcast_shape(a, b, op):
 
 # ------------------------------------------------------------------ reshape
 class Reshape(Function):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, x, shape):
         self.in_shape = x.shape
         return x.reshape(shape)
@@ -57,6 +59,8 @@ class Reshape(Function):
 class SameLayout(Function):
     """The values of x laid out in memory as ``like`` is (NumPy's order "K"): the identity map.
     Elementwise ops between arrays of different layouts run several times slower."""
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, x, like):
         out = backend.array_module(x).empty_like(like, dtype=x.dtype)
         out[...] = x
@@ -104,6 +108,8 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 # ------------------------------------------------------------------ permute
 class Permute(Function):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, x, dims):
         self.dims = dims
         return x.transpose(dims)
@@ -131,6 +137,8 @@ def transpose(x, dim0=-2, dim1=-1):
 
 # ------------------------------------------------------------------ broadcasting
 class BroadcastTo(Function):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, x, shape):
         self.in_shape = x.shape
         return backend.array_module(x).broadcast_to(x, shape)
@@ -140,6 +148,8 @@ class BroadcastTo(Function):
 
 
 class SumTo(Function):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, x, shape):
         self.in_shape = x.shape
         lead = x.ndim - len(shape)
@@ -185,6 +195,8 @@ def sum_to(x, shape):
 
 # ------------------------------------------------------------------ indexing
 class GetItem(Function):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, x, index):
         self.in_shape, self.index = x.shape, index
         return x[index]
@@ -194,6 +206,8 @@ class GetItem(Function):
 
 
 class IndexScatter(Function):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, values, index, shape):
         self.index = index
         out = backend.array_module(values).zeros_like(values, shape=shape)  # in the layout of values
@@ -244,6 +258,8 @@ def index_scatter(values, index, shape):
 
 # ------------------------------------------------------------------ joining and splitting
 class Cat(Function):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, *xs, dim):
         self.dim, self.sizes = dim, [x.shape[dim] for x in xs]
         return backend.array_module(xs[0]).concatenate(xs, axis=dim)
@@ -298,6 +314,8 @@ def split(x, split_size_or_sections, dim=0):
 
 # ------------------------------------------------------------------ padding and flipping
 class Pad(Function):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, x, widths, value):
         self.inner = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
         shape = tuple(before + n + after for (before, after), n in zip(widths, x.shape))
@@ -322,6 +340,8 @@ def pad(x, pad, value=0.0):
 
 
 class Flip(Function):
+    reads_inputs = False  # backward needs only shapes
+
     def forward(self, x, dims):
         self.dims = dims
         return backend.array_module(x).flip(x, dims)

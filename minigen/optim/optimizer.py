@@ -14,7 +14,7 @@ a subclass with ``__init__`` (its defaults), ``check`` (its options) and ``updat
 import numbers
 
 from minigen import backend
-from minigen.autograd import Tensor, enable_grad, no_grad
+from minigen.autograd import Tensor, enable_grad, mark_written, no_grad
 from minigen.nn.utils import zero_grads
 
 
@@ -124,6 +124,7 @@ class Optimizer:
                         continue
                     with backend.device_scope(p.device):
                         self.update(p.data, p.grad.data, self.state.setdefault(p, {}), group)
+                    mark_written(p)  # graphs that saved p's old values now refuse to backward
         return loss
 
     # ------------------------------------------------------------------ checkpoints
