@@ -3,8 +3,6 @@
 Binary ops broadcast like NumPy; their backward sums each gradient back to its
 operand's shape with ``sum_to`` (the adjoint of broadcasting).
 """
-import numpy as np
-
 from minigen import backend, dtypes
 from minigen.autograd import Function, Tensor, as_tensor_like
 from minigen.ops.shape import sum_to
@@ -17,8 +15,9 @@ def _pair(x, y):
         raise TypeError(f"expected at least one Tensor, got {type(x).__name__} and {type(y).__name__}")
     if type(x) is type(y) and x.dtype == y.dtype:
         return x, y
-    dtype = dtypes.result_type(*(v if isinstance(v, (Tensor, bool, int, float)) else np.asarray(v) for v in (x, y)))
     like = x if isinstance(x, Tensor) else y
+    x, y = (v if isinstance(v, (Tensor, bool, int, float)) else as_tensor_like(v, like) for v in (x, y))
+    dtype = dtypes.result_type(x, y)
     return as_tensor_like(x, like, dtype), as_tensor_like(y, like, dtype)
 
 
