@@ -7,8 +7,8 @@
 from minigen.autograd import Function, Tensor, enable_grad, grad, is_grad_enabled, no_grad
 from minigen.backend import cuda_is_available, get_rng_state, manual_seed, set_rng_state
 from minigen.creation import (
-    arange, bool_, eye, float16, float32, float64, full, full_like, int32, int64, ones, ones_like, rand, rand_like,
-    randn, randn_like, tensor, zeros, zeros_like)
+    arange, bool_, empty, eye, float16, float32, float64, from_numpy, full, full_like, int32, int64, linspace, ones,
+    ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from minigen.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigen.ops import *  # noqa: F401,F403  (add, mul, exp, sum, matmul, softmax, ...)
 from minigen.ops import DIFFERENTIABLE, NOT_DIFFERENTIABLE

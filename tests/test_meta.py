@@ -42,7 +42,7 @@ def test_every_public_function_of_the_op_modules_is_listed():
     listed = set(minigen.ops.DIFFERENTIABLE) | set(minigen.ops.NOT_DIFFERENTIABLE)
     helpers = {"normalize_dim", "broadcast_shape", "output_size", "as_pair"}  # shape arithmetic, not ops
     for module in (minigen.ops.elementwise, minigen.ops.reduce, minigen.ops.shape, minigen.ops.linalg,
-                   minigen.ops.conv):
+                   minigen.ops.conv, minigen.ops.discrete, minigen.ops.indexing):
         public = {name for name, obj in vars(module).items()
                   if inspect.isfunction(obj) and obj.__module__ == module.__name__ and not name.startswith("_")}
         unlisted = public - listed - helpers
