@@ -215,6 +215,13 @@ def test_gather_and_scatter_add_by_hand():
         x.gather(1, mg.tensor([[2, 0], [0, 0]]))
 
 
+def test_index_select_refuses_negative_and_too_large_indices():
+    with pytest.raises(IndexError, match="out of range"):
+        mg.zeros(3).index_select(0, mg.tensor([-1]))
+    with pytest.raises(IndexError, match="out of range"):
+        mg.zeros(3).index_select(0, mg.tensor([3]))
+
+
 def test_masked_fill_keeps_the_dtype_and_needs_a_mask_that_broadcasts_to_x():
     x = mg.tensor([[1, 2], [3, 4]])
     assert x.masked_fill(mg.tensor([True, False]), 9).tolist() == [[9, 2], [9, 4]]

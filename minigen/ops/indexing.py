@@ -92,6 +92,8 @@ def index_select(x, dim, index):
     dim = normalize_dim(dim, x.ndim, "index_select")
     if not isinstance(index, Tensor) or index.dtype.kind not in "iu" or index.ndim > 1:
         raise TypeError(f"index_select: index must be a 1-d integer tensor, got {index!r}")
+    if index.numel() and (int(index.data.min()) < 0 or int(index.data.max()) >= x.shape[dim]):
+        raise IndexError(f"index_select: index out of range for dim {dim} of size {x.shape[dim]}")
     return getitem(x, (slice(None),) * dim + (reshape(index, -1),))
 
 
