@@ -1,4 +1,5 @@
-"""Making tensors: from data (``tensor``), filled (``zeros``, ``full``, ``eye``...), random (``randn``...).
+"""Making tensors: from data (``tensor``, ``from_numpy``), filled (``zeros``, ``full``, ``eye``, ``linspace``...),
+random (``randn``, ``randint``, ``randperm``...).
 
 Defaults follow PyTorch: Python floats give the default dtype (float32, see
 ``minigen.set_default_dtype``), Python ints int64, NumPy arrays keep their dtype; ``device="cpu"`` unless said otherwise.
@@ -56,11 +57,27 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     return Tensor(array, requires_grad=requires_grad)
 
 
+def from_numpy(array):
+    """A tensor that shares memory with the NumPy ``array`` (writes to one show in the other), as PyTorch."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"from_numpy: can't convert an array of dtype {array.dtype}; numbers and booleans only")
+    return Tensor(array)
+
+
 def _filled(fill, size, dtype, device, requires_grad, op):
+    """A tensor of ``size`` filled with ``fill`` (None: left as it comes, ``empty``)."""
     device = backend.canonical_device(device)
+    xp, size, dtype = backend.array_module(device), _size(size, op), _dtype(dtype, get_default_dtype())
     with backend.device_scope(device):
-        array = backend.array_module(device).full(_size(size, op), fill, dtype=_dtype(dtype, get_default_dtype()))
+        array = xp.empty(size, dtype=dtype) if fill is None else xp.full(size, fill, dtype=dtype)
     return Tensor(array, requires_grad=requires_grad)
+
+
+def empty(*size, dtype=None, device="cpu", requires_grad=False):
+    """A tensor of ``size`` whose values are whatever the memory held (fill it before reading)."""
+    return _filled(None, size, dtype, device, requires_grad, "empty")
 
 
 def zeros(*size, dtype=None, device="cpu", requires_grad=False):
@@ -96,6 +113,14 @@ def arange(start, end=None, step=1, dtype=None, device="cpu", requires_grad=Fals
     return tensor(array, device=device, requires_grad=requires_grad)
 
 
+def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False):
+    """``steps`` evenly spaced values from start to end, both included (the default dtype unless ``dtype``)."""
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 0:
+        raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
+    array = np.linspace(start, end, int(steps)).astype(_dtype(dtype, get_default_dtype()))  # in float64, then cast
+    return tensor(array, device=device, requires_grad=requires_grad)
+
+
 def eye(n, m=None, dtype=None, device="cpu", requires_grad=False):
     """The n x m (default n x n) identity matrix."""
     device = backend.canonical_device(device)
@@ -114,6 +139,29 @@ def rand(*size, dtype=None, device="cpu", requires_grad=False):
     """Uniform samples on [0, 1) from minigen's seeded stream (same numbers on every device)."""
     array = backend.random_uniform(_size(size, "rand"), _dtype(dtype, get_default_dtype()), backend.canonical_device(device))
     return Tensor(array, requires_grad=requires_grad)
+
+
+def randint(*args, size=None, dtype=None, device="cpu", requires_grad=False):
+    """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``
+    (PyTorch's overloads), int64 by default, from minigen's seeded stream."""
+    if size is None and args:
+        *args, size = args
+    if len(args) not in (1, 2) or size is None:
+        raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
+    low, high = (0, *args) if len(args) == 1 else args
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (low, high)) or low >= high:
+        raise ValueError(f"randint: expected ints with low < high, got low={low!r}, high={high!r}")
+    size = _size((size,) if isinstance(size, (int, np.integer)) else size, "randint")
+    array = backend.host_rng().integers(low, high, size).astype(_dtype(dtype, np.int64))
+    return tensor(array, device=device, requires_grad=requires_grad)
+
+
+def randperm(n, dtype=None, device="cpu", requires_grad=False):
+    """A random permutation of 0 .. n-1 (int64 by default), from minigen's seeded stream."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
+    array = backend.host_rng().permutation(int(n)).astype(_dtype(dtype, np.int64))
+    return tensor(array, device=device, requires_grad=requires_grad)
 
 
 def _like(make):

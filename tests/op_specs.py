@@ -568,3 +568,4 @@ def _col2im(draw):
 import op_specs_nn  # noqa: F401,E402  (the functional ops of minigen.nn register themselves here)
 import op_specs_vae  # noqa: F401,E402
 import op_specs_inplace  # noqa: F401,E402
+import op_specs_tensor  # noqa: F401,E402

@@ -48,7 +48,7 @@ def test_every_public_function_of_the_op_modules_is_listed():
     listed = set(minigen.ops.DIFFERENTIABLE) | set(minigen.ops.NOT_DIFFERENTIABLE) | set(minigen.ops.INPLACE)
     helpers = {"normalize_dim", "broadcast_shape", "output_size", "as_pair"}  # shape arithmetic, not ops
     for module in (minigen.ops.elementwise, minigen.ops.reduce, minigen.ops.shape, minigen.ops.linalg,
-                   minigen.ops.conv, minigen.ops.inplace):
+                   minigen.ops.conv, minigen.ops.discrete, minigen.ops.indexing, minigen.ops.inplace):
         public = {name for name, obj in vars(module).items()
                   if inspect.isfunction(obj) and obj.__module__ == module.__name__ and not name.startswith("_")}
         unlisted = public - listed - helpers

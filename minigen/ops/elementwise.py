@@ -3,6 +3,8 @@
 Binary ops broadcast like NumPy; their backward sums each gradient back to its
 operand's shape with ``sum_to`` (the adjoint of broadcasting).
 """
+import math
+
 from minigen import backend, dtypes
 from minigen.autograd import Function, Tensor, as_tensor_like
 from minigen.ops.shape import sum_to
@@ -177,6 +179,24 @@ class Log1p(Function):
         return gy / (1 + x)  # d ln(1+x)/dx = 1/(1+x)
 
 
+class LogBase(Function):
+    def forward(self, x, base):
+        self.base = base
+        return getattr(backend.array_module(x), f"log{base}")(x)
+
+    def backward(self, gy):
+        x, = self.inputs
+        return gy / (x * math.log(self.base))  # d log_b(x)/dx = 1/(x ln b)
+
+
+class Expm1(Function):
+    def forward(self, x):
+        return backend.array_module(x).expm1(x)
+
+    def backward(self, gy):
+        return gy * (self.output() + 1)  # d(e^x - 1)/dx = e^x
+
+
 class Sqrt(Function):
     reads_inputs, reads_output = False, True  # backward reads its output, not its input
 
@@ -208,8 +228,35 @@ def log1p(x):
     return Log1p.apply(_floating(x))
 
 
+def log2(x):
+    return LogBase.apply(x, base=2)
+
+
+def log10(x):
+    return LogBase.apply(x, base=10)
+
+
+def expm1(x):
+    """e^x - 1, exact also for tiny x (where exp(x) - 1 loses every digit)."""
+    return Expm1.apply(x)
+
+
 def sqrt(x):
     return Sqrt.apply(_floating(x))
+
+
+def square(x):
+    return pow(x, 2)
+
+
+def rsqrt(x):
+    """1 / sqrt(x)."""
+    return pow(x, -0.5)
+
+
+def reciprocal(x):
+    """1 / x (a float tensor for an integer x, as PyTorch)."""
+    return div(1.0, x)
 
 
 def abs(x):
@@ -395,12 +442,28 @@ def minimum(x, y):
 
 
 def where(condition, x, y):
-    """Elements of x where ``condition`` holds, of y elsewhere (broadcasting all three)."""
+    """Elements of x where ``condition`` holds, of y elsewhere (broadcasting all three).
+    x and y may both be Python numbers: then the result has PyTorch's default dtype for them
+    (float32 if either is a float, else int64, or bool for two bools) on condition's device."""
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor) and isinstance(condition, Tensor):
+        x, y = _scalars_like(x, y, condition)
     x, y = _pair(x, y)
     condition = as_tensor_like(condition, x)
     if condition.dtype != bool:
         raise TypeError(f"where: condition must be a boolean tensor, got dtype {condition.dtype}")
     return Where.apply(condition, x, y)
+
+
+def _scalars_like(x, y, condition):
+    """Two Python numbers as 0-d Tensors of PyTorch's default dtype, on condition's device."""
+    numbers = (x, y)
+    if not all(isinstance(v, (bool, int, float)) for v in numbers):
+        raise TypeError(f"where: x and y must be Tensors or numbers, got {type(x).__name__} and {type(y).__name__}")
+    dtype = "float32" if any(isinstance(v, float) for v in numbers) else \
+        "bool" if all(isinstance(v, bool) for v in numbers) else "int64"
+    xp = backend.array_module(condition.data)
+    with backend.device_scope(condition.device):
+        return tuple(Tensor(xp.asarray(v, dtype=dtype)) for v in numbers)
 
 
 # ------------------------------------------------------------------ conversions

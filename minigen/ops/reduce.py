@@ -1,4 +1,5 @@
-"""Reductions (sum, mean, var, max, min, prod, logsumexp), argmax/argmin, softmax, log_softmax.
+"""Reductions (sum, mean, var, std, norm, max, min, prod, logsumexp, all, any), argmax/argmin,
+cumsum, softmax, log_softmax.
 
 Every reduction takes ``dim`` (PyTorch) or ``axis`` (NumPy): an int, a tuple, or None
 for all dims, and ``keepdim``/``keepdims``. Its backward broadcasts the gradient back
@@ -9,7 +10,7 @@ import math
 
 from minigen import backend
 from minigen.autograd import Function, Tensor
-from minigen.ops.elementwise import exp
+from minigen.ops.elementwise import abs, exp, where
 from minigen.ops.shape import Reshape, broadcast_to, flip, normalize_dim, pad, permute, reshape, unsqueeze
 
 MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
@@ -98,6 +99,83 @@ def var(x, dim=None, keepdim=False, *, correction=1, axis=None, keepdims=None):
     return Var.apply(x, axes=_axes(x, dim, axis, "var"), keepdims=_keep(keepdim, keepdims), correction=correction)
 
 
+class Std(Var):
+    def forward(self, x, axes, keepdims, correction):
+        return backend.array_module(x).sqrt(super().forward(x, axes, keepdims, correction))
+
+    def backward(self, gy):
+        x, = self.inputs
+        std = self.output()
+        zero = Tensor(std.data == 0)
+        centered = x - mean(x, self.axes, keepdim=True)
+        scale = where(zero, 0.0, gy / where(zero, 1.0, std)) / (self.n - self.correction)
+        return self.broadcast_back(scale) * centered  # d std/dx_i = (x_i - mean)/((n - c) std), 0 where std = 0
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """Standard deviation, PyTorch's signature: ``std(dim, unbiased, keepdim)`` or ``correction=``
+    (default 1, Bessel's; ``unbiased=False`` is correction 0); ``std(True)`` means unbiased=True.
+    The gradient where the deviation is 0 is 0 (PyTorch's choice, not nan)."""
+    if isinstance(dim, bool):  # PyTorch's overload std(unbiased)
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError("std: give unbiased or correction, not both")
+    if correction is None:
+        correction = 1 if unbiased is None else int(bool(unbiased))
+    return Std.apply(x, axes=_axes(x, dim, axis, "std"), keepdims=_keep(keepdim, keepdims), correction=correction)
+
+
+# ------------------------------------------------------------------ norms
+class Norm(Reduction):
+    def forward(self, x, axes, keepdims, p):
+        self.reduce_setup(x, axes, keepdims)
+        self.p = p
+        xp = backend.array_module(x)
+        magnitude = xp.abs(x)
+        if p == float("inf") or p == -float("inf"):
+            return (magnitude.max if p > 0 else magnitude.min)(axis=axes, keepdims=keepdims)
+        if p == 0:
+            return (x != 0).sum(axis=axes, keepdims=keepdims).astype(x.dtype)
+        if p == 1:
+            return magnitude.sum(axis=axes, keepdims=keepdims)
+        if p == 2:
+            return xp.sqrt((x * x).sum(axis=axes, keepdims=keepdims))
+        return (magnitude ** p).sum(axis=axes, keepdims=keepdims) ** (1 / p)
+
+    def backward(self, gy):
+        x, = self.inputs
+        norm = self.broadcast_back(self.output())
+        direction = Tensor(backend.array_module(x.data).sign(x.data))
+        if self.p == 0:
+            return self.broadcast_back(gy) * 0  # a count of nonzeros is flat
+        if self.p in (float("inf"), -float("inf")):
+            winners = abs(x).data == norm.data
+            share = winners / winners.sum(axis=self.axes, keepdims=True)  # ties split the gradient evenly
+            return self.broadcast_back(gy) * direction * Tensor(share.astype(gy.dtype))
+        zero = Tensor((x.data == 0) | (norm.data == 0))
+        ratio = where(zero, 1.0, abs(x)) / where(zero, 1.0, norm)  # |x_i| / ||x||, finite at zeros
+        slope = where(zero, 0.0, direction * ratio ** (self.p - 1))  # d||x||_p/dx_i = sign(x_i) (|x_i|/||x||)^(p-1)
+        return self.broadcast_back(gy) * slope
+
+
+def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+    """The vector p-norm (sum |x_i|^p)^(1/p) over ``dim`` (all dims by default), PyTorch's
+    ``torch.norm``: p a number (inf and -inf are max and min |x_i|, 0 counts nonzeros) or
+    'fro' (= 2). The gradient where the norm or x_i is 0 is 0 (PyTorch's subgradient).
+    Raises NotImplementedError for 'nuc' (a matrix norm)."""
+    if p == "fro":
+        p = 2
+    elif isinstance(p, str) or isinstance(p, bool) or not isinstance(p, (int, float)):
+        if p == "nuc":
+            raise NotImplementedError("norm: the nuclear norm p='nuc' is not implemented")
+        raise ValueError(f"norm: p must be a number or 'fro', got {p!r}")
+    if dtype is not None:
+        x = x.to(dtype)
+    if x.dtype.kind != "f":
+        raise TypeError(f"norm: expected a floating point tensor, got dtype {x.dtype}")
+    return Norm.apply(x, axes=_axes(x, dim, None, "norm"), keepdims=bool(keepdim), p=float(p))
+
+
 # ------------------------------------------------------------------ extremes
 class Amax(Reduction):
     reads_output = True
@@ -159,6 +237,16 @@ def argmin(x, dim=None, keepdim=False):
     return Tensor(x.data.argmin(axis=axis, keepdims=keepdim and dim is not None))
 
 
+def all(x, dim=None, keepdim=False):
+    """True where every element over ``dim`` (an int, a tuple, or None for all) is nonzero; no gradient."""
+    return Tensor(x.data.all(axis=_axes(x, dim, None, "all"), keepdims=bool(keepdim)))
+
+
+def any(x, dim=None, keepdim=False):
+    """True where some element over ``dim`` (an int, a tuple, or None for all) is nonzero; no gradient."""
+    return Tensor(x.data.any(axis=_axes(x, dim, None, "any"), keepdims=bool(keepdim)))
+
+
 # ------------------------------------------------------------------ products
 class Prod(Reduction):
     def forward(self, x, axes, keepdims):
@@ -206,6 +294,26 @@ def _others_in_last_dim(g):
 def prod(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Product over ``dim``; its gradient is exact also at and near zeros."""
     return Prod.apply(x, axes=_axes(x, dim, axis, "prod"), keepdims=_keep(keepdim, keepdims))
+
+
+# ------------------------------------------------------------------ running sums
+class Cumsum(Function):
+    def forward(self, x, dim):
+        self.dim = dim
+        return x.cumsum(axis=dim) if x.ndim else x.copy()
+
+    def backward(self, gy):
+        return flip(cumsum(flip(gy, self.dim), self.dim), self.dim)  # d(sum_{j<=i} x_j)/dx_j = 1 for i >= j
+
+
+def cumsum(x, dim, *, dtype=None):
+    """Running sums along ``dim``: out_i = x_0 + ... + x_i. Integer and boolean inputs give int64
+    (as PyTorch); ``dtype`` casts first."""
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x.dtype.kind in "biu":
+        x = x.to("int64")
+    return Cumsum.apply(x, dim=normalize_dim(dim, x.ndim, "cumsum"))
 
 
 # ------------------------------------------------------------------ log-sum-exp and softmax

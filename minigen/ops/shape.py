@@ -1,15 +1,16 @@
-"""Shape ops: reshape, permute, broadcasting, indexing, joining, padding, flipping.
+"""Shape ops: reshape, permute, broadcasting, indexing, joining, repeating, padding, flipping.
 
 All of them are linear, so each backward is the adjoint op:
 reshape <-> reshape back, permute <-> inverse permute, broadcast_to <-> sum_to,
-x[index] <-> index_scatter, pad <-> slice, cat <-> slices, flip <-> flip.
+x[index] <-> index_scatter, pad <-> slice, cat <-> slices, repeat <-> sum of the copies,
+flip <-> flip, clone <-> identity.
 """
 import math
 
 import numpy as np
 
 from minigen import backend
-from minigen.autograd import Function, Tensor
+from minigen.autograd import Clone, Function, Tensor
 
 
 # ------------------------------------------------------------------ dims and shapes
@@ -81,19 +82,29 @@ def reshape(x, *shape):
 
 
 def squeeze(x, dim=None):
-    """Drop dimensions of size 1 (all of them, or just ``dim`` if it has size 1)."""
+    """Drop dimensions of size 1: all of them, or those of ``dim`` (an int or a tuple) that have size 1."""
     if dim is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    dim = normalize_dim(dim, x.ndim, "squeeze")
-    if x.ndim == 0 or x.shape[dim] != 1:
+    dims = {normalize_dim(d, x.ndim, "squeeze") for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+    if x.ndim == 0 or all(x.shape[d] != 1 for d in dims):
         return x
-    return reshape(x, x.shape[:dim] + x.shape[dim + 1:])
+    return reshape(x, tuple(n for d, n in enumerate(x.shape) if d not in dims or n != 1))
 
 
 def unsqueeze(x, dim):
     """Insert a dimension of size 1 at ``dim`` (in [-ndim-1, ndim])."""
     dim = normalize_dim(dim, x.ndim + 1, "unsqueeze")
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def clone(x):
+    """A copy of x with its own memory (C order), in the graph: its gradient passes through unchanged."""
+    return Clone.apply(x)
+
+
+def contiguous(x):
+    """x itself if its memory is in C order, else a copy that is (``clone``)."""
+    return x if x.data.flags.c_contiguous else clone(x)
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -125,6 +136,13 @@ def permute(x, *dims):
             sorted(d % x.ndim for d in dims) != list(range(x.ndim)):
         raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} dims of a tensor of shape {x.shape}")
     return Permute.apply(x, dims=tuple(d % x.ndim for d in dims))
+
+
+def t(x):
+    """The transpose of a matrix; a 0-d or 1-d tensor comes back as it is. RuntimeError above 2 dims."""
+    if x.ndim > 2:
+        raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, got shape {x.shape}; use transpose or mT")
+    return transpose(x, 0, -1) if x.ndim == 2 else x
 
 
 def transpose(x, dim0=-2, dim1=-1):
@@ -310,6 +328,45 @@ def split(x, split_size_or_sections, dim=0):
     starts = np.cumsum([0] + sizes)
     lead = (slice(None),) * dim
     return tuple(GetItem.apply(x, index=lead + (slice(int(a), int(b)),)) for a, b in zip(starts[:-1], starts[1:]))
+
+
+def chunk(x, chunks, dim=0):
+    """x cut along ``dim`` into at most ``chunks`` pieces of ceil(n / chunks) (the last may be smaller)."""
+    if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool) or chunks <= 0:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    n = x.shape[normalize_dim(dim, x.ndim, "chunk")] if x.ndim else 0
+    return split(x, max(math.ceil(n / chunks), 1), dim)
+
+
+def unbind(x, dim=0):
+    """The slices of x along ``dim``, that dim removed: a tuple of x.shape[dim] tensors."""
+    dim = normalize_dim(dim, x.ndim, "unbind")
+    if x.ndim == 0:
+        raise IndexError("unbind: a 0-d tensor has no dimension to unbind")
+    return tuple(GetItem.apply(x, index=(slice(None),) * dim + (i,)) for i in range(x.shape[dim]))
+
+
+# ------------------------------------------------------------------ repeating
+class Repeat(Function):
+    def forward(self, x, repeats):
+        self.in_shape, self.repeats = x.shape, repeats
+        self.sizes = (1,) * (len(repeats) - x.ndim) + x.shape  # x's shape with the new leading dims
+        return backend.array_module(x).tile(x.reshape(self.sizes), repeats)
+
+    def backward(self, gy):
+        copies = reshape(gy, tuple(m for r, n in zip(self.repeats, self.sizes) for m in (r, n)))  # (r0, n0, r1, ...)
+        summed = sum_to(copies, tuple(m for n in self.sizes for m in (1, n)))  # each copy's gradient adds up
+        return reshape(summed, self.in_shape)
+
+
+def repeat(x, *sizes):
+    """x tiled ``sizes[i]`` times along dim i (PyTorch's ``repeat``, NumPy's ``tile``); ``sizes`` may
+    have more entries than x has dims (new leading dims) but not fewer."""
+    sizes = _shape_arg(sizes, "repeat")
+    if len(sizes) < x.ndim or any(n < 0 for n in sizes):
+        raise ValueError(f"repeat: expected at least {x.ndim} non-negative sizes for a tensor of shape "
+                         f"{x.shape}, got {sizes}")
+    return Repeat.apply(x, repeats=sizes)
 
 
 # ------------------------------------------------------------------ padding and flipping
