@@ -15,9 +15,10 @@ class Adam(Optimizer):
         p = p - lr * m_hat / (sqrt(v_hat) + eps)
 
     ``amsgrad=True`` uses the running maximum of v in v_hat (Reddi et al. 2018).
-    ``decoupled_weight_decay=True`` is AdamW; ``maximize=True`` climbs: g is the gradient of -f. State per parameter: ``"step"`` (t, an int),
-    ``"exp_avg"`` (m), ``"exp_avg_sq"`` (v) and, with amsgrad, ``"max_exp_avg_sq"``.
-    Raises TypeError for an option that is not a number (maximize: not a bool), ValueError for a negative lr, eps
+    ``decoupled_weight_decay=True`` is AdamW; ``maximize=True`` climbs: g is the gradient of -f.
+    State per parameter: ``"step"`` (t, an int), ``"exp_avg"`` (m), ``"exp_avg_sq"`` (v) and,
+    with amsgrad, ``"max_exp_avg_sq"``. Raises TypeError for an option that is not a number
+    (maximize: not a bool), ValueError for a negative lr, eps
     or weight_decay and betas that are not a pair in [0, 1).
     """
 
