@@ -1,4 +1,4 @@
-"""Saving and loading checkpoints: ``save(obj, path)`` and ``load(path, device="cpu")``.
+"""Saving and loading checkpoints: ``save(obj, path)`` and ``load(path, map_location="cpu")``.
 
 A checkpoint is ONE ``.npz`` file written by NumPy, never a pickle, so loading a file
 from someone else cannot run their code:
@@ -14,7 +14,7 @@ from someone else cannot run their code:
 
 What comes back from ``load``:
 
-- Tensors as plain tensors on ``device`` (``requires_grad=False``, no graph; an
+- Tensors as plain tensors on the device asked for (``requires_grad=False``, no graph; an
   ``nn.Parameter`` comes back as a Tensor, ``load_state_dict`` copies it in place);
 - NumPy and CuPy arrays as NumPy arrays, NumPy scalars as NumPy scalars;
 - any dict (OrderedDict included) as a plain dict, in the order it was saved.
@@ -79,6 +79,10 @@ def _encode(obj, where, arrays):
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
         return {kind: [_encode(item, f"{where}[{i}]", arrays) for i, item in enumerate(obj)]}
+    if callable(getattr(obj, "state_dict", None)):  # a Module, an optimizer, a scheduler
+        raise TypeError(f"save: cannot store a whole {type(obj).__name__} object (at {where}): save its "
+                        f"state_dict() instead, as in minigen.save(model.state_dict(), path), and load it with "
+                        f"model.load_state_dict(minigen.load(path)) into one built by the same code")
     raise TypeError(f"save: cannot store object of type {type(obj).__name__} at {where}")
 
 
@@ -131,15 +135,19 @@ class CheckpointError(ValueError):
     """A file that ``load`` cannot read: truncated, corrupt, or not written by ``save``."""
 
 
-def load(path, device="cpu"):
-    """Read a file written by ``save``; tensors are put on ``device``.
+def load(path, map_location=None, *, device=None):
+    """Read a file written by ``save``; tensors are put on ``map_location`` (PyTorch's name) or ``device``.
 
+    map_location / device: "cpu" (when neither is given), "cuda" or "cuda:N". A checkpoint
+    does not record where its tensors lived, so PyTorch's dict and function forms of
+    map_location, which map old devices to new ones, have nothing to map.
     Returns the saved structure (see the module docstring for what comes back as what).
-    Raises RuntimeError for a CUDA device this machine lacks, FileNotFoundError for a
+    Raises ValueError when both are given, NotImplementedError for a dict or function
+    map_location, RuntimeError for a CUDA device this machine lacks, FileNotFoundError for a
     missing file, and CheckpointError (a ValueError) naming the file when it is
     truncated, corrupt, not an ``.npz`` file, or an ``.npz`` file that ``save`` did not write.
     """
-    device = backend.canonical_device(device)
+    device = backend.canonical_device(_device_of(map_location, device))
     path = os.fspath(path)
     with open(path, "rb") as file:
         if file.read(4) != ZIP_SIGNATURE:
@@ -152,6 +160,19 @@ def load(path, device="cpu"):
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, TypeError, ValueError) as error:
         raise CheckpointError(f"load: {path!r} is not a readable minigen checkpoint (truncated or corrupt?): "
                               f"{type(error).__name__}: {error}") from error
+
+
+def _device_of(map_location, device):
+    """The one device string that ``map_location`` or ``device`` names."""
+    if map_location is not None and device is not None:
+        raise ValueError(f"load: give map_location or device, not both (got map_location={map_location!r}, "
+                         f"device={device!r})")
+    if isinstance(map_location, dict) or callable(map_location):
+        kind = "a dict" if isinstance(map_location, dict) else "a function"
+        raise NotImplementedError(f"load: map_location as {kind} is not supported: a minigen checkpoint does not "
+                                  "record the devices its tensors were saved from; pass the device to load onto, "
+                                  "map_location='cpu' or 'cuda:N'")
+    return device if map_location is None else map_location
 
 
 def _read_header(npz, path):

@@ -536,3 +536,42 @@ def test_containers_hold_modules_only():
     for container in (nn.Sequential(nn.ReLU()), nn.ModuleList([nn.ReLU()])):
         with pytest.raises(TypeError, match="can only hold Modules, got int"):
             container[0] = 5
+
+
+# ------------------------------------------------------------------ get_submodule
+def nested():
+    model = nn.Module()
+    model.encoder = nn.Sequential(nn.Linear(2, 3), nn.Tanh())
+    model.head = nn.Linear(3, 1)
+    return model
+
+
+def test_get_submodule_follows_a_dotted_path():
+    model = nested()
+    assert model.get_submodule("encoder.0") is model.encoder[0]
+    assert model.get_submodule("head") is model.head and model.get_submodule("") is model
+
+
+def test_get_submodule_names_the_missing_part_as_pytorch_does():
+    with pytest.raises(AttributeError, match="^Sequential has no attribute `5`$"):
+        nested().get_submodule("encoder.5")
+
+
+def test_get_submodule_refuses_a_path_to_a_parameter():
+    with pytest.raises(AttributeError, match="^`weight` is not an nn.Module$"):
+        nested().get_submodule("head.weight")
+
+
+def test_get_submodule_messages_match_torch():
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.Module()
+    theirs.encoder = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh())
+    theirs.head = torch.nn.Linear(3, 1)
+    for target in ("encoder.5", "head.weight", "decoder", "encoder.0.bias"):
+        assert submodule_error(nested(), target) == submodule_error(theirs, target)
+
+
+def submodule_error(module, target):
+    with pytest.raises(AttributeError) as error:
+        module.get_submodule(target)
+    return str(error.value)

@@ -171,6 +171,37 @@ def test_rmsprop_momentum_accumulates_the_scaled_steps():
     np.testing.assert_allclose(p.numpy(), [p1 - 0.1 * b2], rtol=1e-14)
 
 
+def test_adagrad_two_steps():
+    p = param([2.0])
+    optimizer = optim.Adagrad([p], lr=0.1, eps=1e-3)
+    step(optimizer, half_square(p))
+    s1 = 2.0 ** 2  # the sum of squared gradients starts at 0
+    p1 = 2.0 - 0.1 * 2.0 / (math.sqrt(s1) + 1e-3)
+    step(optimizer, half_square(p))
+    s2 = s1 + p1 ** 2
+    np.testing.assert_allclose(p.numpy(), [p1 - 0.1 * p1 / (math.sqrt(s2) + 1e-3)], rtol=1e-14)
+
+
+def test_adagrad_lr_decay_initial_accumulator_and_weight_decay():
+    p = param([2.0])
+    optimizer = optim.Adagrad([p], lr=0.1, lr_decay=0.5, weight_decay=0.25, initial_accumulator_value=3.0, eps=0.0)
+    step(optimizer, half_square(p))
+    g1 = 2.0 + 0.25 * 2.0
+    s1 = 3.0 + g1 ** 2
+    p1 = 2.0 - 0.1 * g1 / math.sqrt(s1)  # lr_1 = lr / (1 + 0 * lr_decay)
+    step(optimizer, half_square(p))
+    g2 = p1 + 0.25 * p1
+    s2 = s1 + g2 ** 2
+    np.testing.assert_allclose(p.numpy(), [p1 - 0.1 / (1 + 0.5) * g2 / math.sqrt(s2)], rtol=1e-14)
+    assert optimizer.state[p]["step"] == 2
+
+
+def test_sgd_maximize_steps_up_the_gradient():
+    p = param([2.0, -1.0])
+    step(optim.SGD([p], lr=0.1, maximize=True), half_square(p))
+    np.testing.assert_allclose(p.numpy(), [2.0 + 0.1 * 2.0, -1.0 - 0.1 * 1.0], rtol=1e-15)
+
+
 # ------------------------------------------------------------------ what every step keeps
 ALL = [
     (optim.SGD, dict(lr=0.05)),
@@ -178,8 +209,10 @@ ALL = [
     (optim.Adam, dict(lr=0.05, amsgrad=True)),
     (optim.AdamW, dict(lr=0.05)),
     (optim.RMSprop, dict(lr=0.01, centered=True, momentum=0.5)),
+    (optim.Adagrad, dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)),
+    (optim.Adam, dict(lr=0.05, maximize=True)),
 ]
-IDS = ["sgd", "sgd-nesterov", "adam-amsgrad", "adamw", "rmsprop-centered-momentum"]
+IDS = ["sgd", "sgd-nesterov", "adam-amsgrad", "adamw", "rmsprop-centered-momentum", "adagrad", "adam-maximize"]
 
 
 @pytest.mark.parametrize("make, options", ALL, ids=IDS)
@@ -193,6 +226,20 @@ def test_step_updates_in_place_keeping_dtype_and_device(make, options, device):
     for value in optimizer.state[p].values():
         if minigen.backend.is_array(value):
             assert value.dtype == np.float32 and minigen.backend.device_of(value) == p.device
+
+
+@pytest.mark.parametrize("make, options", ALL, ids=IDS)
+def test_maximize_f_takes_the_same_steps_as_minimizing_minus_f(make, options):
+    rng = np.random.default_rng(5)
+    W0, c0 = rng.standard_normal((3, 2)), rng.standard_normal(2)
+    up, down = [param(W0), param(c0)], [param(W0), param(c0)]
+    climber = make(up, **{**options, "maximize": True})
+    descender = make(down, **{**options, "maximize": False})
+    for _ in range(5):
+        step(climber, lambda: wiggly_loss(minigen, *up))
+        step(descender, lambda: -wiggly_loss(minigen, *down))
+    for a, b in zip(up, down):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 @pytest.mark.parametrize("make, options", ALL, ids=IDS)
@@ -237,8 +284,9 @@ OPTIMIZERS_THAT_CONVERGE = [
     (optim.Adam, dict(lr=0.05)),
     (optim.AdamW, dict(lr=0.05)),  # the default weight_decay=1e-2 barely moves the optimum
     (optim.RMSprop, dict(lr=0.01)),
+    (optim.Adagrad, dict(lr=0.5)),
 ]
-CONVERGE_IDS = ["sgd-momentum", "adam", "adamw", "rmsprop"]
+CONVERGE_IDS = ["sgd-momentum", "adam", "adamw", "rmsprop", "adagrad"]
 
 
 @pytest.mark.parametrize("make, options", OPTIMIZERS_THAT_CONVERGE, ids=CONVERGE_IDS)
@@ -285,6 +333,14 @@ TORCH_CASES = {
     "rmsprop": ("RMSprop", dict(lr=0.01)),
     "rmsprop-centered": ("RMSprop", dict(lr=0.01, centered=True, weight_decay=0.01)),
     "rmsprop-momentum": ("RMSprop", dict(lr=0.01, momentum=0.7, alpha=0.9)),
+    "adagrad": ("Adagrad", dict(lr=0.1)),
+    "adagrad-all-options": ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.5,
+                                            eps=1e-6)),
+    "sgd-maximize": ("SGD", dict(lr=0.01, momentum=0.9, weight_decay=0.1, maximize=True)),
+    "adam-maximize": ("Adam", dict(lr=0.01, weight_decay=0.1, amsgrad=True, maximize=True)),
+    "adamw-maximize": ("AdamW", dict(lr=0.01, maximize=True)),
+    "rmsprop-maximize": ("RMSprop", dict(lr=0.001, centered=True, momentum=0.5, maximize=True)),
+    "adagrad-maximize": ("Adagrad", dict(lr=0.01, weight_decay=0.1, maximize=True)),
 }
 
 
@@ -296,7 +352,7 @@ def wiggly_loss(lib, W, c):
 
 
 @pytest.mark.parametrize("case", TORCH_CASES)
-def test_trajectory_matches_torch(case):
+def test_trajectory_matches_torch_across_a_checkpoint(case, tmp_path):
     torch = pytest.importorskip("torch")
     name, options = TORCH_CASES[case]
     rng = np.random.default_rng(3)
@@ -305,11 +361,20 @@ def test_trajectory_matches_torch(case):
     theirs = [torch.tensor(W0, requires_grad=True), torch.tensor(c0, requires_grad=True)]
     our_optimizer = getattr(optim, name)(ours, **options)
     their_optimizer = getattr(torch.optim, name)(theirs, **options)
-    for _ in range(20):
-        step(our_optimizer, lambda: wiggly_loss(minigen, *ours))
-        step(their_optimizer, lambda: wiggly_loss(torch, *theirs))
+    sign = -1 if options.get("maximize") else 1  # maximize -wiggly_loss, which is bounded above
+    for k in range(60):
+        if k == 30:  # both continue in fresh optimizers from a checkpoint (ours through a file)
+            minigen.save(our_optimizer.state_dict(), tmp_path / "optimizer.npz")
+            our_optimizer = getattr(optim, name)(ours, lr=123.0)
+            our_optimizer.load_state_dict(minigen.load(tmp_path / "optimizer.npz"))
+            saved = their_optimizer.state_dict()
+            their_optimizer = getattr(torch.optim, name)(theirs, lr=123.0)
+            their_optimizer.load_state_dict(saved)
+        step(our_optimizer, lambda: sign * wiggly_loss(minigen, *ours))
+        step(their_optimizer, lambda: sign * wiggly_loss(torch, *theirs))
         for mine, reference in zip(ours, theirs):
-            np.testing.assert_allclose(mine.numpy(), reference.detach().numpy(), rtol=1e-10)
+            assert np.isfinite(mine.numpy()).all()
+            np.testing.assert_allclose(mine.numpy(), reference.detach().numpy(), rtol=1e-7)
 
 
 # ------------------------------------------------------------------ parameter groups and zero_grad
@@ -458,6 +523,8 @@ def test_empty_parameter_list_is_refused():
     (optim.Adam, "lr", -0.1), (optim.Adam, "eps", -1e-8), (optim.Adam, "weight_decay", -1.0),
     (optim.AdamW, "lr", -0.1), (optim.RMSprop, "lr", -0.1), (optim.RMSprop, "alpha", -0.9),
     (optim.RMSprop, "eps", -1e-8), (optim.RMSprop, "momentum", -0.1), (optim.RMSprop, "weight_decay", -0.1),
+    (optim.Adagrad, "lr", -0.1), (optim.Adagrad, "lr_decay", -0.5), (optim.Adagrad, "weight_decay", -0.1),
+    (optim.Adagrad, "initial_accumulator_value", -1.0), (optim.Adagrad, "eps", -1e-10),
 ])
 def test_negative_options_are_refused_with_their_value(make, option, value):
     with pytest.raises(ValueError, match=f"{option} must be >= 0, got {value}"):
@@ -475,6 +542,12 @@ def test_betas_outside_zero_one_are_refused(betas, bad):
 def test_an_option_that_is_not_a_number_is_named(make, option):
     with pytest.raises(TypeError, match=f"{make.__name__}: {option} must be a number, got None \\(NoneType\\)"):
         make([param([1.0])], **{option: None})
+
+
+@pytest.mark.parametrize("make", [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad])
+def test_maximize_that_is_not_a_bool_is_refused(make):
+    with pytest.raises(TypeError, match=f"{make.__name__}: maximize must be True or False, got 'yes' \\(str\\)"):
+        make([param([1.0])], maximize="yes")
 
 
 @pytest.mark.parametrize("betas", [(0.9,), (0.9, 0.99, 0.999), 0.9])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import minigen
-from minigen import serialization
+from minigen import nn, serialization
 from minigen.serialization import CheckpointError, load, save
 
 
@@ -78,6 +78,41 @@ def test_loading_onto_cuda_without_cuda_raises_runtime_error(tmp_path):
     save({"w": minigen.ones(2)}, tmp_path / "w.npz")
     with pytest.raises(RuntimeError, match="CUDA is not available"):
         load(tmp_path / "w.npz", device="cuda")
+
+
+def test_map_location_puts_tensors_on_the_device_as_in_pytorch(tmp_path, device):
+    save({"w": minigen.ones(2)}, tmp_path / "w.npz")
+    for loaded in (load(tmp_path / "w.npz", map_location=device), load(tmp_path / "w.npz", device)):
+        assert loaded["w"].device == minigen.tensor(0.0, device=device).device
+
+
+def test_map_location_and_device_together_are_refused(tmp_path):
+    save({"w": minigen.ones(2)}, tmp_path / "w.npz")
+    with pytest.raises(ValueError, match="give map_location or device, not both"):
+        load(tmp_path / "w.npz", map_location="cpu", device="cpu")
+
+
+@pytest.mark.parametrize("map_location, kind", [({"cuda:0": "cpu"}, "a dict"),
+                                                (lambda storage, location: storage, "a function")])
+def test_map_location_as_a_dict_or_function_is_not_implemented(tmp_path, map_location, kind):
+    save({"w": minigen.ones(2)}, tmp_path / "w.npz")
+    with pytest.raises(NotImplementedError, match=f"map_location as {kind} is not supported.*map_location='cpu'"):
+        load(tmp_path / "w.npz", map_location=map_location)
+
+
+@pytest.mark.parametrize("obj, where", [(nn.Linear(2, 3), "obj"), ({"model": nn.Sequential(nn.Linear(2, 3))},
+                                                                  r"obj\['model'\]")])
+def test_saving_a_whole_module_says_to_save_its_state_dict(tmp_path, obj, where):
+    with pytest.raises(TypeError, match=rf"cannot store a whole \w+ object \(at {where}\): save its state_dict\(\) "
+                                        r"instead, as in minigen.save\(model.state_dict\(\), path\)"):
+        save(obj, tmp_path / "model.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_optimizers_state_dict_is_what_to_save_not_the_optimizer(tmp_path):
+    optimizer = minigen.optim.SGD(nn.Linear(2, 3).parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="cannot store a whole SGD object"):
+        save(optimizer, tmp_path / "optimizer.npz")
 
 
 def test_load_puts_tensors_on_the_device(tmp_path, device):

@@ -156,6 +156,21 @@ class Module:
         for _, child in self.named_children():
             yield child
 
+    def get_submodule(self, target):
+        """The module at dotted path ``target`` ("encoder.0" is ``self.encoder[0]``; "" is self).
+
+        Raises AttributeError, with PyTorch's messages, for a name that is missing
+        (``Sequential has no attribute `5```) or names something that is not a Module.
+        """
+        module = self
+        for name in target.split(".") if target else []:
+            if not hasattr(module, name):
+                raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+            module = getattr(module, name)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{name}` is not an nn.Module")
+        return module
+
     def _named_members(self, registry, prefix, recurse):
         """(dotted name, tensor) from ``registry`` of every module; shared tensors listed once."""
         seen = set()

@@ -7,9 +7,10 @@
         optimizer.step()
 """
 from minigen.optim import lr_scheduler
+from minigen.optim.adagrad import Adagrad
 from minigen.optim.adam import Adam, AdamW
 from minigen.optim.optimizer import Optimizer
 from minigen.optim.rmsprop import RMSprop
 from minigen.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]

@@ -1,10 +1,10 @@
 """Adam (Kingma & Ba 2015) and AdamW, its decoupled weight decay (Loshchilov & Hutter 2019)."""
 from minigen import backend
-from minigen.optim.optimizer import Optimizer, check_beta, check_nonnegative
+from minigen.optim.optimizer import Optimizer, check_beta, check_bool, check_nonnegative
 
 
 class Adam(Optimizer):
-    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)``.
+    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False)``.
 
     Per step t = 1, 2, ..., with gradient g of a parameter p (Kingma & Ba 2015, Alg. 1)::
 
@@ -15,15 +15,16 @@ class Adam(Optimizer):
         p = p - lr * m_hat / (sqrt(v_hat) + eps)
 
     ``amsgrad=True`` uses the running maximum of v in v_hat (Reddi et al. 2018).
-    ``decoupled_weight_decay=True`` is AdamW. State per parameter: ``"step"`` (t, an int),
-    ``"exp_avg"`` (m), ``"exp_avg_sq"`` (v) and, with amsgrad, ``"max_exp_avg_sq"``.
-    Raises TypeError for an option that is not a number, ValueError for a negative lr, eps
+    ``decoupled_weight_decay=True`` is AdamW; ``maximize=True`` climbs: g is the gradient of -f.
+    State per parameter: ``"step"`` (t, an int), ``"exp_avg"`` (m), ``"exp_avg_sq"`` (v) and,
+    with amsgrad, ``"max_exp_avg_sq"``. Raises TypeError for an option that is not a number
+    (maximize: not a bool), ValueError for a negative lr, eps
     or weight_decay and betas that are not a pair in [0, 1).
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 decoupled_weight_decay=False):
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                 maximize=False, decoupled_weight_decay=False):
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
@@ -31,6 +32,7 @@ class Adam(Optimizer):
         owner = type(self).__name__
         for name in ("lr", "eps", "weight_decay"):
             check_nonnegative(owner, name, options[name])
+        check_bool(owner, "maximize", options["maximize"])
         betas = options["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}")
@@ -59,12 +61,14 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False)``.
+    """``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+    maximize=False)``.
 
     Adam whose weight decay shrinks the parameter directly, ``p = p - lr * weight_decay * p``,
     instead of adding ``weight_decay * p`` to the gradient (Loshchilov & Hutter 2019, Alg. 2):
     the decay is then not rescaled by 1 / sqrt(v_hat).
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True)

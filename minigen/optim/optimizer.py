@@ -8,10 +8,13 @@ arrays on the parameter's device.
 
 ``step()`` walks every parameter that has a gradient and calls the subclass's
 ``update(param, grad, state, group)`` on raw arrays: one equation per line, applied in
-place to ``param``, so the Tensor a model holds stays the same object. A new optimizer is
-a subclass with ``__init__`` (its defaults), ``check`` (its options) and ``update``.
+place to ``param``, so the Tensor a model holds stays the same object. A group with
+``maximize=True`` hands ``update`` the gradient of -f, so the same lines climb f. A new
+optimizer is a subclass with ``__init__`` (its defaults), ``check`` (its options) and ``update``.
 """
 import numbers
+
+import numpy as np
 
 from minigen import backend
 from minigen.autograd import Tensor, enable_grad, mark_written, no_grad
@@ -29,6 +32,12 @@ def check_nonnegative(owner, name, value):
     check_number(owner, name, value)
     if not value >= 0:
         raise ValueError(f"{owner}: {name} must be >= 0, got {value!r}")
+
+
+def check_bool(owner, name, value):
+    """Raise TypeError unless option ``name`` is True or False (a NumPy bool too)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner}: {name} must be True or False, got {value!r} ({type(value).__name__})")
 
 
 def check_beta(owner, name, value):
@@ -111,7 +120,7 @@ class Optimizer:
         """Update every parameter that has a ``.grad``; parameters without one are skipped.
 
         closure: optional function that recomputes and returns the loss (gradients on);
-        its result is returned.
+        its result is returned. A group with ``maximize=True`` ascends: its update gets -grad.
         """
         loss = None
         if closure is not None:
@@ -123,7 +132,8 @@ class Optimizer:
                     if p.grad is None:
                         continue
                     with backend.device_scope(p.device):
-                        self.update(p.data, p.grad.data, self.state.setdefault(p, {}), group)
+                        grad = -p.grad.data if group.get("maximize", False) else p.grad.data  # max f = min -f
+                        self.update(p.data, grad, self.state.setdefault(p, {}), group)
                     mark_written(p)  # graphs that saved p's old values now refuse to backward
         return loss
 

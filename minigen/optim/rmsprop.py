@@ -1,10 +1,11 @@
 """RMSprop: divide the gradient by a running root mean square of its recent values (as ``torch.optim.RMSprop``)."""
 from minigen import backend
-from minigen.optim.optimizer import Optimizer, check_nonnegative
+from minigen.optim.optimizer import Optimizer, check_bool, check_nonnegative
 
 
 class RMSprop(Optimizer):
-    """``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False)``.
+    """``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
+    maximize=False)``.
 
     Per step, with gradient g of a parameter p (Hinton, Neural Networks lecture 6e)::
 
@@ -13,18 +14,23 @@ class RMSprop(Optimizer):
         denom = sqrt(v) + eps,  or, centered,  sqrt(v - m**2) + eps  with  m = alpha * m + (1 - alpha) * g
         p = p - lr * g / denom,  or, with momentum,  b = momentum * b + g / denom;  p = p - lr * b
 
+    ``maximize=True`` climbs the objective instead: g is the gradient of -f (PyTorch also
+    takes it positionally, after capturable and foreach; here it is keyword-only).
     State per parameter: ``"step"``, ``"square_avg"`` (v), ``"grad_avg"`` (m, centered) and
     ``"momentum_buffer"`` (b, momentum > 0). Raises ValueError for a negative lr, alpha,
-    eps, weight_decay or momentum.
+    eps, weight_decay or momentum, TypeError for a maximize that is not a bool.
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
-        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered)
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
+                 maximize=False):
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered,
+                        maximize=maximize)
         super().__init__(params, defaults)
 
     def check(self, options):
         for name in ("lr", "alpha", "eps", "weight_decay", "momentum"):
             check_nonnegative("RMSprop", name, options[name])
+        check_bool("RMSprop", "maximize", options["maximize"])
 
     def update(self, p, g, state, group):
         xp = backend.array_module(p)

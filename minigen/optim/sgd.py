@@ -1,9 +1,9 @@
 """Stochastic gradient descent, with momentum and Nesterov momentum (as ``torch.optim.SGD``)."""
-from minigen.optim.optimizer import Optimizer, check_nonnegative
+from minigen.optim.optimizer import Optimizer, check_bool, check_nonnegative
 
 
 class SGD(Optimizer):
-    """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)``.
+    """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False)``.
 
     Per step, with gradient g of a parameter p::
 
@@ -12,18 +12,21 @@ class SGD(Optimizer):
         g = g + momentum * b  (nesterov)   or   g = b   (momentum != 0)
         p = p - lr * g
 
+    ``maximize=True`` climbs the objective instead: g is the gradient of -f.
     State per parameter: ``"momentum_buffer"`` (b), when momentum != 0.
     Raises ValueError for a negative lr, momentum or weight_decay, and for nesterov
-    without momentum or with dampening.
+    without momentum or with dampening; TypeError for a maximize that is not a bool.
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+                        maximize=maximize)
         super().__init__(params, defaults)
 
     def check(self, options):
         for name in ("lr", "momentum", "weight_decay"):
             check_nonnegative("SGD", name, options[name])
+        check_bool("SGD", "maximize", options["maximize"])
         if options["nesterov"] and (options["momentum"] <= 0 or options["dampening"] != 0):
             raise ValueError(f"SGD: nesterov momentum needs momentum > 0 and dampening 0, got "
                              f"momentum={options['momentum']!r}, dampening={options['dampening']!r}")
