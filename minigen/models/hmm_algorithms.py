@@ -135,7 +135,7 @@ def log_likelihood_scan(startprob, transmat, B_obs, n_chunks=256, allow_zero=Fal
             P = (P.reshape(-1, k) @ transmat).reshape(n_chunks, k, k)
             P *= b[n][:, None, :]
             row_sums = P @ ones  # a product: 10x faster than a sum over the short last axis
-            if not bool(_RESCALE_BELOW < row_sums.min()) or bool(row_sums.max() > 1 / _RESCALE_BELOW):
+            if _rows_left_range(row_sums):
                 log_scale += xp.log(row_sums)  # -inf: no path from that start state survives
                 P *= (1 / xp.where(row_sums > 0, row_sums, 1))[:, :, None]  # each row back to sum 1
         log_alpha = safe_log(startprob * B_obs[0])
@@ -153,6 +153,15 @@ def log_likelihood_scan(startprob, transmat, B_obs, n_chunks=256, allow_zero=Fal
         raise ValueError("the sequence has probability zero (an observation no reachable state can emit); "
                          'the log variant (implementation="log") returns -inf instead')
     return total
+
+
+def _rows_left_range(row_sums):
+    """True when a row sum has left [1e-20, 1e20], so the rows need rescaling. On a GPU always
+    True: reading the answer back to the host would stall the device at every step, and the
+    rescaling pass costs less than that wait (docs/gpu.md)."""
+    if not isinstance(row_sums, np.ndarray):
+        return True
+    return not _RESCALE_BELOW < row_sums.min() or row_sums.max() > 1 / _RESCALE_BELOW
 
 
 def backward_scaled(transmat, B_obs, c, mask):
