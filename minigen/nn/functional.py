@@ -188,8 +188,8 @@ def binary_cross_entropy(input, target, *, reduction="mean"):
     clamped at -100 as PyTorch does. For logits, binary_cross_entropy_with_logits is stabler."""
     _check_reduction(reduction, "binary_cross_entropy")
     _check_same_shape(input, target, "binary_cross_entropy")
-    if ((input.data < 0) | (input.data > 1)).any():
-        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1] "
+    if not ((input.data >= 0) & (input.data <= 1)).all():  # NaN fails both, as in PyTorch's check
+        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1], not NaN "
                          "(apply sigmoid first, or use binary_cross_entropy_with_logits)")
     return _reduce(-(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input)), reduction)
 
@@ -263,7 +263,11 @@ def _weighted_nll(log_probs, target, weight, ignore_index, reduction, op):
     target = Tensor(xp.where(keep, target.data, 0))  # any class where ignored: its weight is 0
     weights = keep.astype(log_probs.dtype) if w is None else w[target.data] * keep  # w[t_n], 0 where ignored
     loss = -_pick(log_probs, target) * Tensor(weights)
-    return sum(loss) / Tensor(weights.sum()) if reduction == "mean" else _reduce(loss, reduction)
+    if reduction != "mean":
+        return _reduce(loss, reduction)
+    total = weights.sum()
+    # nothing counts (every target ignored): PyTorch's 0/0 = nan, yet a zero gradient, so a step changes nothing
+    return sum(loss) / Tensor(total) if total else sum(loss) + float("nan")
 
 
 def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean"):

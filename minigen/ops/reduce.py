@@ -21,9 +21,9 @@ def _axes(x, dim, axis, op):
         if dim is not None:
             raise TypeError(f"{op}: give dim or axis, not both")
         dim = axis
-    if dim is None:
+    dims = () if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:  # None, and as in PyTorch an empty tuple too: every dim
         return tuple(range(x.ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
     axes = tuple(sorted({normalize_dim(d, x.ndim, op) for d in dims}))
     if len(axes) != len(dims):
         raise ValueError(f"{op}: dim {dim} names a dimension twice")
@@ -143,14 +143,20 @@ def min(x, dim=None, keepdim=False):
 
 def argmax(x, dim=None, keepdim=False):
     """Index of the largest value (over the flattened tensor when dim is None); no gradient."""
-    axis = None if dim is None else normalize_dim(dim, x.ndim, "argmax")
-    return Tensor(x.data.argmax(axis=axis, keepdims=keepdim and dim is not None))
+    return _arg(x, dim, keepdim, "argmax")
 
 
 def argmin(x, dim=None, keepdim=False):
     """Index of the smallest value (over the flattened tensor when dim is None); no gradient."""
-    axis = None if dim is None else normalize_dim(dim, x.ndim, "argmin")
-    return Tensor(x.data.argmin(axis=axis, keepdims=keepdim and dim is not None))
+    return _arg(x, dim, keepdim, "argmin")
+
+
+def _arg(x, dim, keepdim, op):
+    """x.data.argmax/argmin; with keepdim and no dim, shaped (1,) * ndim as PyTorch's flat index."""
+    if dim is None:
+        index = getattr(x.data, op)()
+        return Tensor(index.reshape((1,) * x.ndim) if keepdim else index)
+    return Tensor(getattr(x.data, op)(axis=normalize_dim(dim, x.ndim, op), keepdims=keepdim))
 
 
 # ------------------------------------------------------------------ products

@@ -286,7 +286,7 @@ def split(x, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, (int, np.integer)):
         if split_size_or_sections <= 0:
             raise ValueError(f"split: split size must be positive, got {split_size_or_sections}")
-        sizes = [min(split_size_or_sections, n - start) for start in range(0, n, split_size_or_sections)]
+        sizes = [min(split_size_or_sections, n - start) for start in range(0, n, split_size_or_sections)] or [0]
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != n or min(sizes, default=0) < 0:
