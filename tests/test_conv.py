@@ -27,7 +27,7 @@ GEOMETRIES = [  # (input size, kernel, stride, padding, dilation, output_padding
 def test_conv_transpose_is_the_adjoint_of_conv(size, kernel, stride, padding, dilation, output_padding):
     x, w = t(2, 3, *size), t(4, 3, *kernel)
     y = t(*mg.conv2d(x, w, None, stride, padding, dilation).shape)
-    back = mg.conv_transpose2d(y, w, None, stride, padding, output_padding, dilation)
+    back = mg.conv_transpose2d(y, w, None, stride, padding, output_padding, 1, dilation)
     assert back.shape == x.shape
     assert inner(mg.conv2d(x, w, None, stride, padding, dilation), y) == pytest.approx(inner(x, back), rel=1e-12)
 
@@ -63,7 +63,7 @@ def test_gradient_penalty_through_a_conv_critic_is_twice_differentiable():
 
 def test_errors_name_the_shapes():
     with pytest.raises(ValueError, match=r"conv2d: input has 3 channels \(shape \(1, 3, 8, 8\)\) but the weight "
-                                         r"of shape \(4, 2, 3, 3\) expects 2"):
+                                         r"of shape \(4, 2, 3, 3\) with groups=1 expects 2"):
         mg.conv2d(mg.randn(1, 3, 8, 8), mg.randn(4, 2, 3, 3))
     with pytest.raises(ValueError, match=r"conv2d: input of spatial size \(2, 2\) with padding \(0, 0\) is smaller "
                                          r"than the kernel \(3, 3\)"):
@@ -125,7 +125,7 @@ class TestAgainstPyTorch:
     @pytest.mark.parametrize("stride, padding, output_padding, dilation", [(2, 1, 0, 1), (2, 1, 1, 1), ((2, 3), (1, 0), (1, 2), 1),
                                                                            (1, 0, 1, 2)])
     def test_conv_transpose2d(self, stride, padding, output_padding, dilation):
-        self._compare(lambda x, w, b: mg.conv_transpose2d(x, w, b, stride, padding, output_padding, dilation),
+        self._compare(lambda x, w, b: mg.conv_transpose2d(x, w, b, stride, padding, output_padding, 1, dilation),
                       lambda x, w, b: self.F.conv_transpose2d(x, w, b, stride, padding, output_padding, 1, dilation),
                       (2, 3, 5, 4), (3, 2, 4, 3), (2,))
 

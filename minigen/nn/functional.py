@@ -14,13 +14,13 @@ from minigen import backend
 from minigen.autograd import Tensor
 from minigen.creation import rand
 from minigen.ops import (
-    abs, broadcast_to, leaky_relu, log, log_softmax, mean, permute, relu, reshape, sigmoid, softmax, softplus,
+    abs, broadcast_to, leaky_relu, log, log_softmax, mean, pad, permute, relu, reshape, sigmoid, softmax, softplus,
     sqrt, sum, tanh, where)
 from minigen.ops.batchnorm import BatchNorm
 from minigen.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d
 
 __all__ = [
-    "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropout", "upsample",
+    "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropout", "upsample", "pad",
     "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax",
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy"]
 

@@ -5,6 +5,7 @@ operand's shape with ``sum_to`` (the adjoint of broadcasting).
 """
 from minigen import backend
 from minigen.autograd import Function, Tensor, as_tensor_like
+from minigen.ops.options import unsupported
 from minigen.ops.shape import sum_to
 
 
@@ -68,20 +69,20 @@ class Neg(Function):
         return -gy
 
 
-def add(x, y):
-    return Add.apply(*_pair(x, y))
+def add(input, other):
+    return Add.apply(*_pair(input, other))
 
 
-def sub(x, y):
-    return Sub.apply(*_pair(x, y))
+def sub(input, other):
+    return Sub.apply(*_pair(input, other))
 
 
-def mul(x, y):
-    return Mul.apply(*_pair(x, y))
+def mul(input, other):
+    return Mul.apply(*_pair(input, other))
 
 
-def div(x, y):
-    return Div.apply(*_pair(x, y))
+def div(input, other):
+    return Div.apply(*_pair(input, other))
 
 
 def neg(x):
@@ -307,8 +308,10 @@ def leaky_relu(x, negative_slope=0.01):
     return LeakyReLU.apply(x, negative_slope=negative_slope)
 
 
-def softplus(x, beta=1.0):
-    """ln(1 + exp(beta x)) / beta, computed without overflow."""
+def softplus(x, beta=1.0, threshold=20.0):
+    """ln(1 + exp(beta x)) / beta, computed without overflow. Exact everywhere: PyTorch's switch
+    to x above ``threshold`` is not implemented (NotImplementedError for another threshold)."""
+    unsupported("softplus", threshold=(threshold, 20.0))
     return Softplus.apply(x, beta=beta)
 
 
@@ -357,17 +360,17 @@ class Where(Function):
         return None, sum_to(where(condition, gy, zero), x.shape), sum_to(where(condition, zero, gy), y.shape)
 
 
-def maximum(x, y):
-    return Maximum.apply(*_pair(x, y))
+def maximum(input, other):
+    return Maximum.apply(*_pair(input, other))
 
 
-def minimum(x, y):
-    return Minimum.apply(*_pair(x, y))
+def minimum(input, other):
+    return Minimum.apply(*_pair(input, other))
 
 
-def where(condition, x, y):
-    """Elements of x where ``condition`` holds, of y elsewhere (broadcasting all three)."""
-    x, y = _pair(x, y)
+def where(condition, input, other):
+    """Elements of input where ``condition`` holds, of other elsewhere (broadcasting all three)."""
+    x, y = _pair(input, other)
     condition = as_tensor_like(condition, x)
     if condition.dtype != bool:
         raise TypeError(f"where: condition must be a boolean tensor, got dtype {condition.dtype}")
@@ -395,8 +398,8 @@ class ToDevice(Function):
 
 # ------------------------------------------------------------------ comparisons (no gradient)
 def _compare(name):
-    def compare(x, y):
-        x, y = _pair(x, y)
+    def compare(input, other):
+        x, y = _pair(input, other)
         try:
             return Tensor(getattr(x.data, name)(y.data))
         except ValueError:

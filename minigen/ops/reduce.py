@@ -7,9 +7,11 @@ over the reduced dims (``broadcast_back``) and multiplies by the local derivativ
 import collections
 import math
 
+import numpy as np
+
 from minigen import backend
 from minigen.autograd import Function, Tensor
-from minigen.ops.elementwise import exp
+from minigen.ops.elementwise import Cast, exp
 from minigen.ops.shape import Reshape, broadcast_to, flip, normalize_dim, pad, permute, reshape, unsqueeze
 
 MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
@@ -89,8 +91,10 @@ def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return Mean.apply(x, axes=_axes(x, dim, axis, "mean"), keepdims=_keep(keepdim, keepdims))
 
 
-def var(x, dim=None, keepdim=False, *, correction=1, axis=None, keepdims=None):
-    """Variance with Bessel's correction by default (PyTorch); ``correction=0`` is NumPy's."""
+def var(x, dim=None, unbiased=True, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """Variance, sum (x - mean)^2 / (n - correction). PyTorch's two ways to say the correction:
+    ``unbiased`` (True: Bessel's 1, the default; False: 0, NumPy's) or ``correction``, which wins."""
+    correction = int(unbiased) if correction is None else correction
     return Var.apply(x, axes=_axes(x, dim, axis, "var"), keepdims=_keep(keepdim, keepdims), correction=correction)
 
 
@@ -250,11 +254,16 @@ class LogSoftmax(Function):
         return gy - exp(self.output()) * sum(gy, self.dim, keepdim=True)  # d/dx_j = delta_ij - softmax_j
 
 
-def softmax(x, dim=-1):
-    """exp(x) / sum exp(x) along ``dim``, stable (the max is subtracted first)."""
-    return Softmax.apply(x, dim=normalize_dim(dim, x.ndim, "softmax"))
+def softmax(x, dim=-1, dtype=None):
+    """exp(x) / sum exp(x) along ``dim``, stable (the max is subtracted first); x cast to
+    ``dtype`` first when given."""
+    return Softmax.apply(_cast(x, dtype), dim=normalize_dim(dim, x.ndim, "softmax"))
 
 
-def log_softmax(x, dim=-1):
-    """x - logsumexp(x) along ``dim``, stable."""
-    return LogSoftmax.apply(x, dim=normalize_dim(dim, x.ndim, "log_softmax"))
+def log_softmax(x, dim=-1, dtype=None):
+    """x - logsumexp(x) along ``dim``, stable; x cast to ``dtype`` first when given."""
+    return LogSoftmax.apply(_cast(x, dtype), dim=normalize_dim(dim, x.ndim, "log_softmax"))
+
+
+def _cast(x, dtype):
+    return x if dtype is None or np.dtype(dtype) == x.dtype else Cast.apply(x, dtype=np.dtype(dtype))
