@@ -33,9 +33,9 @@ FUNCTIONAL = ["linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d"
               "cross_entropy"]
 FUNCTIONAL_SCHEMAS = {"conv2d": "conv2d", "conv_transpose2d": "conv_transpose2d.input", "avg_pool2d": "avg_pool2d",
                       "softplus": "softplus", "softmax": "softmax.int", "log_softmax": "log_softmax.int",
-                      "linear": "linear", "l1_loss": "l1_loss"}
+                      "linear": "linear"}
 LAYERS = ["Linear", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout",
-          "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softplus", "Flatten", "Unflatten", "Upsample", "Embedding",
+          "ReLU", "LeakyReLU", "Softplus", "Flatten", "Unflatten", "Upsample", "Embedding",
           "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "CrossEntropyLoss", "Sequential",
           "ModuleList"]
 MODULE_METHODS = ["register_parameter", "register_buffer", "add_module", "named_modules", "modules",
@@ -48,7 +48,9 @@ OPTIM = ["SGD", "Adam", "AdamW", "RMSprop"]
 SCHEDULERS = ["LambdaLR", "StepLR", "ExponentialLR", "CosineAnnealingLR"]
 UTILS = ["clip_grad_norm_", "clip_grad_value_"]
 TENSOR_NAMES = ("x", "input", "self", "tensor")
-DOCUMENTED = {"tensor": [["data"]]}  # torch.tensor(data, *, dtype=None, ...): neither a signature nor a schema
+DOCUMENTED = {  # PyTorch's documented signatures where Python has none and the native schema differs
+    "tensor": [["data"]],  # torch.tensor(data, *, dtype=None, ...)
+    "max_pool2d": [["input", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"]]}
 
 
 def _positional(parameters, first_is_tensor):
@@ -80,7 +82,7 @@ def _of_schema(name):
         if overload and schema.overload_name != overload:
             continue
         names = [a.name for a in schema.arguments if not a.kwarg_only]
-        overloads.append(["input" if n in TENSOR_NAMES else n for n in names])
+        overloads.append(["input" if (k == 0 and n in TENSOR_NAMES) or n == "self" else n for k, n in enumerate(names)])
     return overloads
 
 
@@ -96,7 +98,8 @@ def _cases():
     yield from ((f"minigen.{n}", getattr(mg, n), _of_torch(n)) for n in TOP_LEVEL)
     yield from ((f"minigen.{n}", getattr(mg, n), _of_schema(n)) for n in SCHEMAS)
     for n in FUNCTIONAL:
-        theirs = _of_schema(FUNCTIONAL_SCHEMAS[n]) if n in FUNCTIONAL_SCHEMAS else [_of_callable(getattr(TF, n))]
+        theirs = (_of_schema(FUNCTIONAL_SCHEMAS[n]) if n in FUNCTIONAL_SCHEMAS else DOCUMENTED.get(n)
+                  or [_of_callable(getattr(TF, n))])
         yield f"F.{n}", getattr(F, n), theirs
     yield from ((f"nn.{n}", getattr(nn, n), [_of_callable(getattr(torch.nn, n), False)]) for n in LAYERS)
     yield from ((f"Module.{n}", getattr(nn.Module, n), [_of_callable(getattr(torch.nn.Module, n))])

@@ -22,6 +22,7 @@ a batch of its own, and one batched matmul does the g products.
 """
 from minigen import backend
 from minigen.autograd import Function
+from minigen.ops.options import unsupported
 from minigen.ops.reduce import amax, mean
 from minigen.ops.shape import pad, permute, reshape, transpose
 
@@ -219,28 +220,34 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
 
 
 # ------------------------------------------------------------------ pooling
-def _pool(x, kernel_size, stride, padding, fill, reduce, op):
+def _pool(x, kernel_size, stride, padding, dilation, fill, reduce, op):
     kernel = as_pair(kernel_size, "kernel_size", op)
     stride = kernel if stride is None else as_pair(stride, "stride", op)
-    padding = as_pair(padding, "padding", op)
+    padding, dilation = as_pair(padding, "padding", op), as_pair(dilation, "dilation", op)
     _check_image(x, op)
     if any(2 * p > k for p, k in zip(padding, kernel)):
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
-    _check_fits(x.shape[2:], kernel, stride, (1, 1), op, padding)
+    _check_fits(x.shape[2:], kernel, stride, dilation, op, padding)
     n, c, _, _ = x.shape
     x = _padded_batch_last(x, tuple((p, p) for p in padding), value=fill)
-    ho, wo = output_size(x.shape[2], kernel[0], stride[0], 1), output_size(x.shape[3], kernel[1], stride[1], 1)
-    cols = Im2Col.apply(x, geometry=(kernel, stride, (1, 1), (ho, wo)))            # (C kH kW, Ho Wo N)
+    ho, wo = (output_size(x.shape[2 + i], kernel[i], stride[i], dilation[i]) for i in (0, 1))
+    cols = Im2Col.apply(x, geometry=(kernel, stride, dilation, (ho, wo)))         # (C kH kW, Ho Wo N)
     windows = reshape(cols, (c, kernel[0] * kernel[1], ho * wo * n))               # each channel's kH kW rows
     return permute(reshape(reduce(windows, 1), (c, ho, wo, n)), (3, 0, 1, 2))
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0):
-    """Largest value of each window (padding counts as -inf). At ties within a window the
-    gradient is split evenly (PyTorch sends it all to one element)."""
-    return _pool(x, kernel_size, stride, padding, float("-inf"), amax, "max_pool2d")
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Largest value of each (dilated) window (padding counts as -inf). At ties within a window
+    the gradient is split evenly (PyTorch sends it all to one element). ceil_mode and
+    return_indices are not implemented (NotImplementedError)."""
+    unsupported("max_pool2d", ceil_mode=(ceil_mode, False), return_indices=(return_indices, False))
+    return _pool(x, kernel_size, stride, padding, dilation, float("-inf"), amax, "max_pool2d")
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    """Mean of each window; zero padding counts in the mean (PyTorch's count_include_pad=True)."""
-    return _pool(x, kernel_size, stride, padding, 0.0, mean, "avg_pool2d")
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean of each window; zero padding counts in the mean (PyTorch's count_include_pad=True,
+    the only one implemented, as ceil_mode=False and no divisor_override)."""
+    unsupported("avg_pool2d", ceil_mode=(ceil_mode, False), count_include_pad=(count_include_pad, True),
+                divisor_override=(divisor_override, None))
+    return _pool(x, kernel_size, stride, padding, 1, 0.0, mean, "avg_pool2d")
