@@ -168,7 +168,7 @@ def _var(draw):
     shape = draw(shapes())
     dim, keepdim, correction = draw(dims(len(shape))), draw(st.booleans()), draw(st.sampled_from([0, 1]))
     assume(reduced_size(shape, dim) > correction)
-    return Case([draw(arrays(shape))], lambda x: mg.var(x, dim, keepdim, correction=correction),
+    return Case([draw(arrays(shape))], lambda x: mg.var(x, dim, keepdim=keepdim, correction=correction),
                 lambda x: np.var(x, axis=dim, ddof=correction, keepdims=keepdim),
                 {"dim": dim, "keepdim": keepdim, "correction": correction})
 
@@ -383,7 +383,7 @@ def _pad(draw):
     value = draw(st.sampled_from([0.0, 1.5]))
     pairs = [(widths[2 * k], widths[2 * k + 1]) for k in range(len(widths) // 2)]
     np_widths = [(0, 0)] * (len(shape) - len(pairs)) + pairs[::-1]
-    return Case([draw(arrays(shape))], lambda x: mg.pad(x, tuple(widths), value),
+    return Case([draw(arrays(shape))], lambda x: mg.pad(x, tuple(widths), value=value),
                 lambda x: np.pad(x, np_widths, constant_values=value), {"pad": widths, "value": value})
 
 
