@@ -33,7 +33,7 @@ def _size(size, op):
     return size
 
 
-def tensor(data, dtype=None, device=None, requires_grad=False):
+def tensor(data, *, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a Tensor).
 
     device: where it lives (default: the device of ``data`` for arrays and tensors, else "cpu").
@@ -88,7 +88,7 @@ def ones(*size, dtype=None, device="cpu", requires_grad=False):
     return _filled(1, size, dtype, device, requires_grad, "ones")
 
 
-def full(size, fill_value, dtype=None, device="cpu", requires_grad=False):
+def full(size, fill_value, *, dtype=None, device="cpu", requires_grad=False):
     """A tensor of ``size`` filled with ``fill_value`` (dtype from the value: float32, int64 or bool;
     NumPy scalars count as the Python numbers they hold)."""
     if dtype is None:
@@ -98,7 +98,7 @@ def full(size, fill_value, dtype=None, device="cpu", requires_grad=False):
                    requires_grad, "full")
 
 
-def arange(start, end=None, step=1, dtype=None, device="cpu", requires_grad=False):
+def arange(start, end=None, step=1, *, dtype=None, device="cpu", requires_grad=False):
     """Values start + k step (start default 0) up to, not including, end."""
     start, end = (0, start) if end is None else (start, end)
     if step == 0:
@@ -113,7 +113,7 @@ def arange(start, end=None, step=1, dtype=None, device="cpu", requires_grad=Fals
     return tensor(array, device=device, requires_grad=requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False):
+def linspace(start, end, steps, *, dtype=None, device="cpu", requires_grad=False):
     """``steps`` evenly spaced values from start to end, both included (the default dtype unless ``dtype``)."""
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 0:
         raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
@@ -121,7 +121,7 @@ def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False):
     return tensor(array, device=device, requires_grad=requires_grad)
 
 
-def eye(n, m=None, dtype=None, device="cpu", requires_grad=False):
+def eye(n, m=None, *, dtype=None, device="cpu", requires_grad=False):
     """The n x m (default n x n) identity matrix."""
     device = backend.canonical_device(device)
     with backend.device_scope(device):
@@ -165,18 +165,18 @@ def randperm(n, dtype=None, device="cpu", requires_grad=False):
 
 
 def _like(make):
-    def like(x, dtype=None, device=None, requires_grad=False):
-        return make(*x.shape, dtype=x.dtype if dtype is None else dtype,
-                    device=x.device if device is None else device, requires_grad=requires_grad)
+    def like(input, *, dtype=None, device=None, requires_grad=False):
+        return make(*input.shape, dtype=input.dtype if dtype is None else dtype,
+                    device=input.device if device is None else device, requires_grad=requires_grad)
 
     like.__name__ = f"{make.__name__}_like"
-    like.__doc__ = f"``{make.__name__}`` with the shape, dtype and device of ``x`` (unless given)."
+    like.__doc__ = f"``{make.__name__}`` with the shape, dtype and device of ``input`` (unless given)."
     return like
 
 
 zeros_like, ones_like, randn_like, rand_like = (_like(make) for make in (zeros, ones, randn, rand))
 
 
-def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
-    return full(x.shape, fill_value, dtype=x.dtype if dtype is None else dtype,
-                device=x.device if device is None else device, requires_grad=requires_grad)
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
+    return full(input.shape, fill_value, dtype=input.dtype if dtype is None else dtype,
+                device=input.device if device is None else device, requires_grad=requires_grad)

@@ -1,4 +1,4 @@
-"""Saving and loading checkpoints: ``save(obj, path)`` and ``load(path, map_location="cpu")``.
+"""Saving and loading checkpoints: ``save(obj, f)`` and ``load(f, map_location="cpu")``, f a path.
 
 A checkpoint is ONE ``.npz`` file written by NumPy, never a pickle, so loading a file
 from someone else cannot run their code:
@@ -30,6 +30,8 @@ import numpy as np
 
 from minigen import backend
 from minigen.autograd import Tensor
+from minigen.ops.options import unsupported
+from minigen.ops.options import unsupported
 
 MARKER = "__minigen__"
 FORMAT, VERSION = "minigen", 1
@@ -37,25 +39,27 @@ ZIP_SIGNATURE = b"PK\x03\x04"  # the first bytes of every .npz file
 
 
 # ------------------------------------------------------------------ save
-def save(obj, path):
-    """Write ``obj`` to ``path`` as one ``.npz`` file, atomically.
+def save(obj, f, pickle_module=None, pickle_protocol=None):
+    """Write ``obj`` to the path ``f`` as one ``.npz`` file, atomically (never a pickle: PyTorch's
+    pickle_module and pickle_protocol are refused with NotImplementedError).
 
     obj: nested dicts (str or int keys), lists and tuples of Tensors, NumPy/CuPy arrays,
     NumPy scalars, int, float, bool, str and None -- a state_dict, an optimizer's state,
-    a whole checkpoint. The file is written next to ``path`` under a temporary name,
+    a whole checkpoint. The file is written next to ``f`` under a temporary name,
     flushed to disk, then renamed: an interrupted save never leaves a half-written file
-    at ``path``, and an existing file there stays untouched when saving fails (and keeps
+    at ``f``, and an existing file there stays untouched when saving fails (and keeps
     its permission bits when it is replaced).
 
     Raises TypeError naming the place of the first object it cannot store
     (``save: cannot store object of type set at obj['foo'][2]``), and OSError (its
-    subclass for the errno: FileNotFoundError, PermissionError...) naming ``path``.
+    subclass for the errno: FileNotFoundError, PermissionError...) naming ``f``.
     """
+    unsupported("save", pickle_module=(pickle_module, None), pickle_protocol=(pickle_protocol, None))
     arrays = {}
     tree = _encode(obj, "obj", arrays)
     header = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree})
     arrays[MARKER] = np.frombuffer(header.encode("utf-8"), dtype=np.uint8)
-    _write_atomically(os.fspath(path), arrays)
+    _write_atomically(os.fspath(f), arrays)
 
 
 def _encode(obj, where, arrays):
@@ -135,8 +139,9 @@ class CheckpointError(ValueError):
     """A file that ``load`` cannot read: truncated, corrupt, or not written by ``save``."""
 
 
-def load(path, map_location=None, *, device=None):
-    """Read a file written by ``save``; tensors are put on ``map_location`` (PyTorch's name) or ``device``.
+def load(f, map_location=None, pickle_module=None, *, device=None):
+    """Read the file at path ``f`` written by ``save``; tensors are put on ``map_location`` (PyTorch's
+    name) or ``device`` (pickle_module: NotImplementedError, there is no pickle).
 
     map_location / device: "cpu" (when neither is given), "cuda" or "cuda:N". A checkpoint
     does not record where its tensors lived, so PyTorch's dict and function forms of
@@ -147,8 +152,8 @@ def load(path, map_location=None, *, device=None):
     missing file, and CheckpointError (a ValueError) naming the file when it is
     truncated, corrupt, not an ``.npz`` file, or an ``.npz`` file that ``save`` did not write.
     """
-    device = backend.canonical_device(_device_of(map_location, device))
-    path = os.fspath(path)
+    unsupported("load", pickle_module=(pickle_module, None))
+    device, path = backend.canonical_device(_device_of(map_location, device)), os.fspath(f)
     with open(path, "rb") as file:
         if file.read(4) != ZIP_SIGNATURE:
             raise CheckpointError(f"load: {path!r} is not an .npz file (it does not start with a zip signature)")

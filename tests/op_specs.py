@@ -168,7 +168,7 @@ def _var(draw):
     shape = draw(shapes())
     dim, keepdim, correction = draw(dims(len(shape))), draw(st.booleans()), draw(st.sampled_from([0, 1]))
     assume(reduced_size(shape, dim) > correction)
-    return Case([draw(arrays(shape))], lambda x: mg.var(x, dim, keepdim, correction=correction),
+    return Case([draw(arrays(shape))], lambda x: mg.var(x, dim, keepdim=keepdim, correction=correction),
                 lambda x: np.var(x, axis=dim, ddof=correction, keepdims=keepdim),
                 {"dim": dim, "keepdim": keepdim, "correction": correction})
 
@@ -383,7 +383,7 @@ def _pad(draw):
     value = draw(st.sampled_from([0.0, 1.5]))
     pairs = [(widths[2 * k], widths[2 * k + 1]) for k in range(len(widths) // 2)]
     np_widths = [(0, 0)] * (len(shape) - len(pairs)) + pairs[::-1]
-    return Case([draw(arrays(shape))], lambda x: mg.pad(x, tuple(widths), value),
+    return Case([draw(arrays(shape))], lambda x: mg.pad(x, tuple(widths), value=value),
                 lambda x: np.pad(x, np_widths, constant_values=value), {"pad": widths, "value": value})
 
 
@@ -435,7 +435,7 @@ def _forward_only(name, op, ref, n_inputs, elements):
             keepdim = draw(st.booleans())
             x = draw(arrays(shape, elements, unique=True))
             return Case([x], lambda x: op(x, dim, keepdim),
-                        lambda x: ref(x, axis=dim, keepdims=keepdim and dim is not None), {"dim": dim})
+                        lambda x: ref(x, axis=dim, keepdims=keepdim), {"dim": dim})  # ndim ones without dim
         sx, sy = draw(broadcast_pair()).input_shapes
         return Case([draw(arrays(sx, elements)), draw(arrays(sy, elements))], op, ref)
 
@@ -450,8 +450,10 @@ for _name, _ref in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("l
 # ------------------------------------------------------------------ convolution and pooling
 @st.composite
 def conv_geometry(draw, transposed=False):
-    """Small images, kernels, strides, paddings and dilations that give a non-empty output."""
-    n, c_in, c_out = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    """Small images, kernels, strides, paddings, dilations and groups that give a non-empty output;
+    c_in and c_out are multiples of groups."""
+    n, groups = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
     kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
@@ -459,12 +461,19 @@ def conv_geometry(draw, transposed=False):
     size = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
     if not transposed:  # the dilated kernel must fit in the padded image
         assume(all(s + 2 * p >= d * (k - 1) + 1 for s, p, d, k in zip(size, padding, dilation, kernel)))
-    return n, c_in, c_out, kernel, stride, padding, dilation, size
+    return n, c_in, c_out, kernel, stride, padding, dilation, size, groups
 
 
-def _torch_free_conv_ref(x, w, stride, padding, dilation):
-    """Direct sum over the kernel, NumPy only."""
-    x = np.pad(x, [(0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2])
+def _per_group(ref, x, w, groups, *settings):
+    """A grouped convolution as ``groups`` ungrouped ones: input channels and dim 0 of the weight
+    cut into consecutive groups, the outputs joined along the channels."""
+    pieces = zip(np.split(x, groups, axis=1), np.split(w, groups, axis=0))
+    return np.concatenate([ref(x_g, w_g, *settings) for x_g, w_g in pieces], axis=1)
+
+
+def _torch_free_conv_ref(x, w, stride, sides, dilation):
+    """Direct sum over the kernel, NumPy only; sides = ((top, bottom), (left, right)) of zero padding."""
+    x = np.pad(x, [(0, 0), (0, 0), *sides])
     (n, c, h, wd), (o, _, kh, kw) = x.shape, w.shape
     ho, wo = (h - dilation[0] * (kh - 1) - 1) // stride[0] + 1, (wd - dilation[1] * (kw - 1) - 1) // stride[1] + 1
     out = np.zeros((n, o, ho, wo))
@@ -476,13 +485,21 @@ def _torch_free_conv_ref(x, w, stride, padding, dilation):
     return out
 
 
+def _same_sides(kernel, dilation):
+    """PyTorch's padding="same": d(k - 1) zeros along each dim, the odd one after."""
+    return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel, dilation))
+
+
 @_spec("conv2d")
 def _conv2d(draw):
-    n, c_in, c_out, kernel, stride, padding, dilation, size = draw(conv_geometry())
-    x, w, b = draw(arrays((n, c_in) + size)), draw(arrays((c_out, c_in) + kernel)), draw(arrays((c_out,)))
-    return Case([x, w, b], lambda x, w, b: mg.conv2d(x, w, b, stride, padding, dilation),
-                lambda x, w, b: _torch_free_conv_ref(x, w, stride, padding, dilation) + b[:, None, None],
-                {"stride": stride, "padding": padding, "dilation": dilation})
+    n, c_in, c_out, kernel, stride, padding, dilation, size, groups = draw(conv_geometry())
+    sides = tuple((p, p) for p in padding)
+    if stride == (1, 1) and draw(st.booleans()):  # PyTorch allows "same" with stride 1 only
+        padding, sides = "same", _same_sides(kernel, dilation)
+    x, w, b = draw(arrays((n, c_in) + size)), draw(arrays((c_out, c_in // groups) + kernel)), draw(arrays((c_out,)))
+    return Case([x, w, b], lambda x, w, b: mg.conv2d(x, w, b, stride, padding, dilation, groups),
+                lambda x, w, b: _per_group(_torch_free_conv_ref, x, w, groups, stride, sides, dilation)
+                + b[:, None, None], {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups})
 
 
 def _conv_transpose_ref(x, w, stride, padding, output_padding, dilation):
@@ -502,15 +519,17 @@ def _conv_transpose_ref(x, w, stride, padding, output_padding, dilation):
 
 @_spec("conv_transpose2d")
 def _conv_transpose2d(draw):
-    n, c_in, c_out, kernel, stride, padding, dilation, size = draw(conv_geometry(transposed=True))
+    n, c_in, c_out, kernel, stride, padding, dilation, size, groups = draw(conv_geometry(transposed=True))
     output_padding = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
     out_size = [(length - 1) * s - 2 * p + d * (k - 1) + op + 1 for length, s, p, d, k, op in
                 zip(size, stride, padding, dilation, kernel, output_padding)]
     assume(min(out_size) >= 1)
-    x, w, b = draw(arrays((n, c_in) + size)), draw(arrays((c_in, c_out) + kernel)), draw(arrays((c_out,)))
-    return Case([x, w, b], lambda x, w, b: mg.conv_transpose2d(x, w, b, stride, padding, output_padding, dilation),
-                lambda x, w, b: _conv_transpose_ref(x, w, stride, padding, output_padding, dilation)
-                + b[:, None, None], {"stride": stride, "padding": padding, "output_padding": output_padding})
+    x, w, b = draw(arrays((n, c_in) + size)), draw(arrays((c_in, c_out // groups) + kernel)), draw(arrays((c_out,)))
+    return Case([x, w, b],
+                lambda x, w, b: mg.conv_transpose2d(x, w, b, stride, padding, output_padding, groups, dilation),
+                lambda x, w, b: _per_group(_conv_transpose_ref, x, w, groups, stride, padding, output_padding,
+                                           dilation) + b[:, None, None],
+                {"stride": stride, "padding": padding, "output_padding": output_padding, "groups": groups})
 
 
 def _pool_ref(x, kernel, stride, padding, fill, reduce):
@@ -540,18 +559,18 @@ _pool_spec("avg_pool2d", mg.avg_pool2d, 0.0, np.mean, reals(), False)
 
 @_spec("im2col")
 def _im2col(draw):
-    n, c, _, kernel, stride, _, dilation, size = draw(conv_geometry())
+    n, c, _, kernel, stride, _, dilation, size, _ = draw(conv_geometry())
     assume(all(s >= d * (k - 1) + 1 for s, d, k in zip(size, dilation, kernel)))
     x = draw(arrays((n, c) + size))
     w_eye = np.eye(c * kernel[0] * kernel[1]).reshape(-1, c, *kernel)  # conv with one-hot kernels = im2col
     return Case([x], lambda x: mg.im2col(x, kernel, stride, dilation),
-                lambda x: _torch_free_conv_ref(x, w_eye, stride, (0, 0), dilation).transpose(1, 2, 3, 0)
+                lambda x: _torch_free_conv_ref(x, w_eye, stride, ((0, 0), (0, 0)), dilation).transpose(1, 2, 3, 0)
                 .reshape(w_eye.shape[0], -1), {"kernel": kernel, "stride": stride, "dilation": dilation})
 
 
 @_spec("col2im")
 def _col2im(draw):
-    n, c, _, kernel, stride, _, dilation, size = draw(conv_geometry())
+    n, c, _, kernel, stride, _, dilation, size, _ = draw(conv_geometry())
     assume(all(s >= d * (k - 1) + 1 for s, d, k in zip(size, dilation, kernel)))
     shape = (n, c) + size
     ho, wo = ((s - d * (k - 1) - 1) // st_ + 1 for s, d, k, st_ in zip(size, dilation, kernel, stride))

@@ -108,7 +108,7 @@ def _upsample(draw):
         for axis, s in enumerate(scales, start=2):
             x = np.repeat(x, s, axis=axis)
         return x
-    return Case([draw(arrays(shape))], lambda x: F.upsample(x, scale), ref, {"scale_factor": scale})
+    return Case([draw(arrays(shape))], lambda x: F.upsample(x, scale_factor=scale), ref, {"scale_factor": scale})
 
 
 # ------------------------------------------------------------------ losses

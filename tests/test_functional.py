@@ -148,8 +148,8 @@ def test_pointwise_losses_name_both_shapes_when_they_differ(name):
         getattr(F, name)(mg.rand(4, 1), mg.rand(4))
 
 
-def test_reduction_is_keyword_only():
-    with pytest.raises(TypeError):
+def test_a_reduction_in_the_third_slot_is_refused_as_pytorchs_size_average():
+    with pytest.raises(NotImplementedError, match="mse_loss: size_average='sum' is not implemented"):
         F.mse_loss(mg.zeros(2), mg.zeros(2), "sum")
 
 
@@ -224,20 +224,40 @@ def test_dropout_when_not_training_returns_its_input():
 @pytest.mark.parametrize("scale", [2, 2.0, (1, 3)])
 def test_upsample_matches_pytorch_nearest(torch, scale):
     x = rng.standard_normal((2, 3, 3, 4))
-    ours = F.upsample(mg.tensor(x), scale)
+    ours = F.upsample(mg.tensor(x), scale_factor=scale)
     theirs = torch.nn.functional.interpolate(torch.tensor(x), scale_factor=scale, mode="nearest")
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
+@pytest.mark.parametrize("size", [6, (3, 8)])
+def test_upsample_to_a_size_matches_pytorch_nearest(torch, size):
+    x = rng.standard_normal((2, 3, 3, 4)) if size != 6 else rng.standard_normal((2, 3, 2, 3))
+    ours = F.upsample(mg.tensor(x), size)
+    theirs = torch.nn.functional.upsample(torch.tensor(x), size)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_upsample_takes_the_size_first_as_pytorch():
+    """F.upsample(x, (2, 4)) makes a 2 x 4 image: PyTorch's first slot is size, not scale_factor."""
+    x = mg.tensor([[[[1.0, 2.0]]]])
+    np.testing.assert_array_equal(F.upsample(x, (2, 4)).numpy(), [[[[1.0, 1.0, 2.0, 2.0]] * 2]])
+
+
 def test_upsample_gradient_sums_each_block():
     x = mg.randn(1, 1, 2, 2, requires_grad=True)
-    F.upsample(x, 3).sum().backward()
+    F.upsample(x, scale_factor=3).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.full((1, 1, 2, 2), 9.0))
 
 
+def test_upsample_names_a_mode_it_does_not_implement():
+    with pytest.raises(NotImplementedError, match="upsample: mode='bilinear' is not implemented"):
+        F.upsample(mg.randn(1, 1, 2, 2), scale_factor=2, mode="bilinear")
+
+
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(scale_factor=2, mode="bilinear"), "only mode='nearest' is implemented, got 'bilinear'"),
     (dict(scale_factor=1.5), "scale_factor must be a positive whole number or 2 of them"),
+    (dict(size=5), r"size must be 2 whole multiples of the input's spatial size \(2, 2\)"),
+    (dict(size=4, scale_factor=2), "give exactly one of size and scale_factor"),
     (dict(scale_factor=(2, 2, 2)), "scale_factor must be a positive whole number or 2 of them"),
 ])
 def test_upsample_refuses_what_it_does_not_do(kwargs, message):

@@ -77,7 +77,7 @@ def test_the_file_is_an_npz_with_a_json_header(tmp_path):
 def test_loading_onto_cuda_without_cuda_raises_runtime_error(tmp_path):
     save({"w": minigen.ones(2)}, tmp_path / "w.npz")
     with pytest.raises(RuntimeError, match="CUDA is not available"):
-        load(tmp_path / "w.npz", device="cuda")
+        load(tmp_path / "w.npz", map_location="cuda")
 
 
 def test_map_location_puts_tensors_on_the_device_as_in_pytorch(tmp_path, device):
@@ -117,7 +117,7 @@ def test_an_optimizers_state_dict_is_what_to_save_not_the_optimizer(tmp_path):
 
 def test_load_puts_tensors_on_the_device(tmp_path, device):
     save({"w": minigen.ones(2)}, tmp_path / "w.npz")
-    loaded = load(tmp_path / "w.npz", device=device)["w"]
+    loaded = load(tmp_path / "w.npz", map_location=device)["w"]
     assert loaded.device == minigen.tensor(0.0, device=device).device
 
 

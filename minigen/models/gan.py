@@ -355,7 +355,7 @@ class GANTrainer:
     def _read_checkpoint(self, path, settings):
         """The checkpoint at path, checked against settings and this trainer's nets."""
         path = os.fspath(path)
-        state = minigen.load(path, device=self.device)
+        state = minigen.load(path, map_location=self.device)
         missing = [key for key in CHECKPOINT_KEYS if not isinstance(state, dict) or key not in state]
         if missing:
             raise CheckpointError(f"load_checkpoint: {path!r} is not a GANTrainer checkpoint: it lacks "

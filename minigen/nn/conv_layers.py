@@ -7,7 +7,8 @@ from minigen.creation import zeros
 from minigen.nn import functional as F
 from minigen.nn.layers import _check_sizes, _default_init_
 from minigen.nn.module import Module, Parameter
-from minigen.ops.conv import as_pair, output_size
+from minigen.ops.conv import _conv_padding, as_pair, output_size
+from minigen.ops.options import unsupported
 
 
 def _check_image(layer, x, channels=None):
@@ -34,19 +35,26 @@ def _check_window(layer, x, kernel, stride, padding, dilation=(1, 1)):
 class _Conv(Module):
     """Weights, settings and repr shared by Conv2d and ConvTranspose2d."""
 
-    transposed = False  # the weight is (in, out, kH, kW) instead of (out, in, kH, kW)
+    transposed = False  # the weight is (in, out / groups, kH, kW) instead of (out, in / groups, kH, kW)
 
-    def __init__(self, in_channels, out_channels, bias, **settings):
+    def __init__(self, in_channels, out_channels, groups, bias, padding_mode, device, dtype, padding, **settings):
         super().__init__()
         name = type(self).__name__
-        _check_sizes(name, in_channels=in_channels, out_channels=out_channels)
-        self.in_channels, self.out_channels = in_channels, out_channels
+        _check_sizes(name, in_channels=in_channels, out_channels=out_channels, groups=groups)
+        unsupported(name, padding_mode=(padding_mode, "zeros"))
+        for channels, n in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if n % groups:
+                raise ValueError(f"{name}: {channels} must be divisible by groups, got {n} and groups={groups}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         for setting, pair in zip(settings, _pairs(name, **settings)):  # kernel_size, stride, ... as pairs
             setattr(self, setting, pair)
-        channels = (in_channels, out_channels) if self.transposed else (out_channels, in_channels)
+        _conv_padding(padding, self.kernel_size, self.stride, self.dilation, name)  # raises for a wrong one
+        self.padding = padding if isinstance(padding, str) else as_pair(padding, "padding", name)
+        channels = (in_channels, out_channels // groups) if self.transposed else (out_channels, in_channels // groups)
         self.weight = Parameter(zeros(*channels, *self.kernel_size))
         self.register_parameter("bias", Parameter(zeros(out_channels)) if bias else None)
         _default_init_(self.weight, self.bias)
+        self.to(device=device, dtype=dtype)
 
     def extra_repr(self):
         """PyTorch's text: settings at their defaults are left out."""
@@ -57,6 +65,8 @@ class _Conv(Module):
             text += f", dilation={self.dilation}"
         if getattr(self, "output_padding", (0, 0)) != (0, 0):
             text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
         return text
@@ -66,40 +76,47 @@ class Conv2d(_Conv):
     """2-D convolution: x (N, in_channels, H, W) -> (N, out_channels, Ho, Wo),
     Ho = floor((H + 2 padding - dilation (kH - 1) - 1) / stride) + 1.
 
-    weight: (out_channels, in_channels, kH, kW); bias: (out_channels,) or None. Both start
-    uniform on [-1/sqrt(fan_in), 1/sqrt(fan_in)], fan_in = in_channels kH kW (PyTorch's default).
-    kernel_size, stride, padding, dilation: an int or a pair (height, width).
+    weight: (out_channels, in_channels / groups, kH, kW); bias: (out_channels,) or None. Both start
+    uniform on [-1/sqrt(fan_in), 1/sqrt(fan_in)], fan_in = in_channels / groups kH kW (PyTorch's default).
+    kernel_size, stride, dilation: an int or a pair (height, width); padding: the same, or "valid"
+    (none) or "same" (Ho, Wo = H, W; stride 1 only). groups: channels split into that many groups
+    that never meet. padding_mode: "zeros" only; device and dtype as ``to``.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, bias=True):
-        super().__init__(in_channels, out_channels, bias, kernel_size=kernel_size, stride=stride, padding=padding,
-                         dilation=dilation)
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, groups, bias, padding_mode, device, dtype, padding,
+                         kernel_size=kernel_size, stride=stride, dilation=dilation)
 
     def forward(self, x):
         _check_image(self, x, self.in_channels)
-        _check_window(self, x, self.kernel_size, self.stride, self.padding, self.dilation)
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+        if self.padding != "same":  # "same" keeps the size
+            padding = (0, 0) if self.padding == "valid" else self.padding
+            _check_window(self, x, self.kernel_size, self.stride, padding, self.dilation)
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_Conv):
     """The transpose (adjoint) of Conv2d, an upsampling layer: x (N, in_channels, H, W) ->
     (N, out_channels, Ho, Wo), Ho = (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1.
 
-    weight: (in_channels, out_channels, kH, kW), as PyTorch's; bias: (out_channels,) or None.
-    Initialized as PyTorch does, which counts fan_in = out_channels kH kW for this shape.
+    weight: (in_channels, out_channels / groups, kH, kW), as PyTorch's; bias: (out_channels,) or None.
+    Initialized as PyTorch does, which counts fan_in = out_channels / groups kH kW for this shape.
     """
 
     transposed = True
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, bias=True,
-                 dilation=1):
-        super().__init__(in_channels, out_channels, bias, kernel_size=kernel_size, stride=stride, padding=padding,
-                         output_padding=output_padding, dilation=dilation)
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        if isinstance(padding, str):
+            raise ValueError(f"ConvTranspose2d: padding must be an int or a pair of ints, got {padding!r}")
+        super().__init__(in_channels, out_channels, groups, bias, padding_mode, device, dtype, padding,
+                         kernel_size=kernel_size, stride=stride, output_padding=output_padding, dilation=dilation)
 
     def forward(self, x):
         _check_image(self, x, self.in_channels)
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-                                  self.dilation)
+                                  self.groups, self.dilation)
 
 
 class _Pool2d(Module):
@@ -107,12 +124,14 @@ class _Pool2d(Module):
 
     function = None
 
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, **options):
         super().__init__()
+        unsupported(type(self).__name__, **options)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
-        self.padding = padding
-        self._window = _pairs(type(self).__name__, kernel_size=kernel_size, stride=self.stride, padding=padding)
+        self.padding, self.dilation = padding, dilation
+        self._window = _pairs(type(self).__name__, kernel_size=kernel_size, stride=self.stride, padding=padding,
+                              dilation=dilation)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -120,16 +139,29 @@ class _Pool2d(Module):
     def forward(self, x):
         _check_image(self, x)
         _check_window(self, x, *self._window)
-        return self.function(x, self.kernel_size, self.stride, self.padding)
+        return self.pool(x)
 
 
 class MaxPool2d(_Pool2d):
-    """The largest value of each kernel_size window: (N, C, H, W) -> (N, C, Ho, Wo)."""
+    """The largest value of each kernel_size window (dilated by ``dilation``): (N, C, H, W) -> (N, C, Ho, Wo).
+    return_indices and ceil_mode are not implemented (NotImplementedError)."""
 
-    function = staticmethod(F.max_pool2d)
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        super().__init__(kernel_size, stride, padding, dilation, return_indices=(return_indices, False),
+                         ceil_mode=(ceil_mode, False))
+
+    def pool(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
 
 
 class AvgPool2d(_Pool2d):
-    """The mean of each kernel_size window (zero padding counts in the mean, as PyTorch's default)."""
+    """The mean of each kernel_size window (zero padding counts in the mean, as PyTorch's default;
+    ceil_mode, count_include_pad=False and divisor_override are not implemented)."""
 
-    function = staticmethod(F.avg_pool2d)
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        super().__init__(kernel_size, stride, padding, ceil_mode=(ceil_mode, False),
+                         count_include_pad=(count_include_pad, True), divisor_override=(divisor_override, None))
+
+    def pool(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)

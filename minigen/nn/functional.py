@@ -3,8 +3,9 @@
 Everything here is composed from minigen's differentiable ops, so gradients of every
 order come for free (a gradient penalty through batch_norm or cross_entropy just works).
 
-Losses take ``reduction="mean" | "sum" | "none"`` (keyword) and check that input and
-target fit together, naming both shapes when they do not.
+Losses take ``reduction="mean" | "sum" | "none"`` (in PyTorch's slot, after the deprecated
+size_average and reduce, which must stay None) and check that input and target fit together,
+naming both shapes when they do not.
 """
 import math
 
@@ -13,14 +14,16 @@ import numpy as np
 from minigen import backend
 from minigen.autograd import Tensor, mark_written
 from minigen.creation import rand
+from minigen import ops
 from minigen.ops import (
-    abs, broadcast_to, leaky_relu, log, log_softmax, mean, permute, relu, reshape, sigmoid, softmax, softplus,
-    sqrt, sum, tanh, where)
+    abs, broadcast_to, log, log_softmax, mean, pad, permute, reshape, sigmoid, softmax, softplus, sqrt, sum, tanh,
+    where)
 from minigen.ops.batchnorm import BatchNorm
 from minigen.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d
+from minigen.ops.options import unsupported
 
 __all__ = [
-    "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropout", "upsample",
+    "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropout", "upsample", "pad",
     "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax",
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy"]
 
@@ -98,11 +101,24 @@ def _check_probability(p, op):
         raise ValueError(f"{op}: p must be a probability in [0, 1], got {p!r}")
 
 
-def dropout(x, p=0.5, training=True):
+def relu(input, inplace=False):
+    """max(x, 0) (torch.nn.functional.relu; inplace=True is not implemented)."""
+    unsupported("relu", inplace=(inplace, False))
+    return ops.relu(input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x for x > 0, negative_slope x otherwise (inplace=True is not implemented)."""
+    unsupported("leaky_relu", inplace=(inplace, False))
+    return ops.leaky_relu(input, negative_slope)
+
+
+def dropout(x, p=0.5, training=True, inplace=False):
     """Inverted dropout: each element is zeroed with probability p and the others are scaled by
     1 / (1 - p), so the expected output is x. The identity when not training. The mask comes
-    from minigen's seeded stream (the same on every device)."""
+    from minigen's seeded stream (the same on every device). inplace=True is not implemented."""
     _check_probability(p, "dropout")
+    unsupported("dropout", inplace=(inplace, False))
     if not training or p == 0:
         return x
     if p == 1:
@@ -111,36 +127,53 @@ def dropout(x, p=0.5, training=True):
     return x * (keep.to(x.dtype) / (1 - p))
 
 
-def upsample(x, scale_factor, mode="nearest"):
-    """Nearest-neighbour upsampling by integer factors: each value of x (N, C, *spatial)
-    becomes a block of scale_factor copies along each spatial dim.
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Nearest-neighbour upsampling by integer factors: each value of input (N, C, *spatial)
+    becomes a block of copies, scale_factor along each spatial dim.
 
-    Built from reshape and broadcast_to, so its gradient sums each block (the adjoint).
-    scale_factor: a whole number (2 or 2.0), or one per spatial dim.
+    Give one of ``size`` (the output's spatial size, a whole multiple of the input's) and
+    ``scale_factor`` (a whole number such as 2 or 2.0, or one per spatial dim). Built from
+    reshape and broadcast_to, so its gradient sums each block (the adjoint). Other modes
+    and align_corners raise NotImplementedError.
     """
-    if mode != "nearest":
-        raise ValueError(f"upsample: only mode='nearest' is implemented, got {mode!r}")
-    if x.ndim < 3:
-        raise ValueError(f"upsample: expected input of shape (N, C, *spatial), got shape {tuple(x.shape)}")
-    spatial = x.shape[2:]
+    unsupported("upsample", mode=(mode, "nearest"), align_corners=(align_corners, None))
+    if input.ndim < 3:
+        raise ValueError(f"upsample: expected input of shape (N, C, *spatial), got shape {tuple(input.shape)}")
+    spatial = input.shape[2:]
+    scales = _upsample_scales(spatial, size, scale_factor, tuple(input.shape))
+    lead = input.shape[:2]
+    gaps = lead + tuple(d for n in spatial for d in (n, 1))                      # (N, C, H, 1, W, 1)
+    blocks = lead + tuple(d for n, s in zip(spatial, scales) for d in (n, s))   # (N, C, H, s, W, s)
+    return reshape(broadcast_to(reshape(input, gaps), blocks), lead + tuple(n * s for n, s in zip(spatial, scales)))
+
+
+def _upsample_scales(spatial, size, scale_factor, shape):
+    """The whole scale of each spatial dim, from ``size`` or ``scale_factor`` (exactly one given)."""
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"upsample: give exactly one of size and scale_factor, got size={size!r}, "
+                         f"scale_factor={scale_factor!r}")
+    if size is not None:
+        sizes = tuple(size) if isinstance(size, (tuple, list)) else (size,) * len(spatial)
+        if len(sizes) != len(spatial) or any(not isinstance(s, int) or s < n or s % n for s, n in zip(sizes, spatial)):
+            raise ValueError(f"upsample: size must be {len(spatial)} whole multiples of the input's spatial size "
+                             f"{spatial} (only integer scales are implemented), got {size!r}")
+        return tuple(s // n for s, n in zip(sizes, spatial))
     scales = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * len(spatial)
     whole = [isinstance(s, (int, float)) and not isinstance(s, bool) and s >= 1 and float(s).is_integer()
              for s in scales]
     if len(scales) != len(spatial) or not all(whole):
         raise ValueError(f"upsample: scale_factor must be a positive whole number or {len(spatial)} of them for "
-                         f"input of shape {tuple(x.shape)} (only integer scales are implemented), got {scale_factor!r}")
-    scales = tuple(int(s) for s in scales)
-    lead = x.shape[:2]
-    gaps = lead + tuple(d for n in spatial for d in (n, 1))                      # (N, C, H, 1, W, 1)
-    blocks = lead + tuple(d for n, s in zip(spatial, scales) for d in (n, s))   # (N, C, H, s, W, s)
-    return reshape(broadcast_to(reshape(x, gaps), blocks), lead + tuple(n * s for n, s in zip(spatial, scales)))
+                         f"input of shape {shape} (only integer scales are implemented), got {scale_factor!r}")
+    return tuple(int(s) for s in scales)
 
 
 # ------------------------------------------------------------------ losses: shared checks
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_reduction(reduction, op):
+def _check_reduction(reduction, op, size_average=None, reduce=None):
+    """``reduction`` one of REDUCTIONS; PyTorch's deprecated size_average and reduce left at None."""
+    unsupported(op, size_average=(size_average, None), reduce=(reduce, None))
     if reduction not in REDUCTIONS:
         raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
@@ -160,16 +193,18 @@ def _check_same_shape(input, target, op):
 
 
 # ------------------------------------------------------------------ regression losses
-def mse_loss(input, target, *, reduction="mean"):
-    """(input - target)^2, elementwise, then reduced."""
-    _check_reduction(reduction, "mse_loss")
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """(input - target)^2, elementwise, then reduced (weight: NotImplementedError)."""
+    _check_reduction(reduction, "mse_loss", size_average, reduce)
+    unsupported("mse_loss", weight=(weight, None))
     _check_same_shape(input, target, "mse_loss")
     return _reduce((input - target) ** 2, reduction)
 
 
-def l1_loss(input, target, *, reduction="mean"):
-    """|input - target|, elementwise, then reduced."""
-    _check_reduction(reduction, "l1_loss")
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """|input - target|, elementwise, then reduced (weight: NotImplementedError)."""
+    _check_reduction(reduction, "l1_loss", size_average, reduce)
+    unsupported("l1_loss", weight=(weight, None))
     _check_same_shape(input, target, "l1_loss")
     return _reduce(abs(input - target), reduction)
 
@@ -185,27 +220,33 @@ def _clamped_log(p):
     return where(above, log(where(above, p, 1.0)), _LOG_FLOOR)
 
 
-def binary_cross_entropy(input, target, *, reduction="mean"):
-    """-(y ln p + (1 - y) ln(1 - p)) for probabilities p = input in [0, 1], each log
-    clamped at -100 as PyTorch does. For logits, binary_cross_entropy_with_logits is stabler."""
-    _check_reduction(reduction, "binary_cross_entropy")
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-w (y ln p + (1 - y) ln(1 - p)) for probabilities p = input in [0, 1], each log
+    clamped at -100 as PyTorch does; w = weight (broadcast to input) or 1.
+    For logits, binary_cross_entropy_with_logits is stabler."""
+    _check_reduction(reduction, "binary_cross_entropy", size_average, reduce)
     _check_same_shape(input, target, "binary_cross_entropy")
-    if ((input.data < 0) | (input.data > 1)).any():
-        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1] "
+    if not ((input.data >= 0) & (input.data <= 1)).all():  # NaN fails both, as in PyTorch's check
+        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1], not NaN "
                          "(apply sigmoid first, or use binary_cross_entropy_with_logits)")
-    return _reduce(-(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input)), reduction)
+    loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
+    return _reduce(loss if weight is None else loss * weight, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, *, reduction="mean"):
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
     """BCE of sigmoid(x) for logits x = input, without forming sigmoid:
 
         -(y ln sigma(x) + (1 - y) ln(1 - sigma(x))) = softplus(x) - x y
                                                     = max(x, 0) - x y + ln(1 + e^-|x|)
     softplus computes the last form, so |x| = 1000 is fine; its derivative is sigma(x) - y.
+    weight (broadcast to input) multiplies each term; pos_weight is not implemented.
     """
-    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    _check_reduction(reduction, "binary_cross_entropy_with_logits", size_average, reduce)
+    unsupported("binary_cross_entropy_with_logits", pos_weight=(pos_weight, None))
     _check_same_shape(input, target, "binary_cross_entropy_with_logits")
-    return _reduce(softplus(input) - input * target, reduction)
+    loss = softplus(input) - input * target
+    return _reduce(loss if weight is None else loss * weight, reduction)
 
 
 # ------------------------------------------------------------------ multi-class classification
@@ -248,14 +289,14 @@ def _class_weights(weight, input, op):
     return w.astype(input.dtype, copy=False)
 
 
-def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """-w[t] input[n, t] with t = target[n], for log-probabilities input (N, C) or (N, C, d1, ...)
     and class indices target (N,) or (N, d1, ...); w = weight (C,), or 1 for every class.
 
     As PyTorch: a position whose target is ``ignore_index`` counts 0, and "mean" divides the
     sum by the weights of the positions that count, sum_n w[t_n] (their number, unweighted).
     """
-    _check_reduction(reduction, "nll_loss")
+    _check_reduction(reduction, "nll_loss", size_average, reduce)
     return _weighted_nll(input, target, weight, ignore_index, reduction, "nll_loss")
 
 
@@ -265,17 +306,24 @@ def _weighted_nll(log_probs, target, weight, ignore_index, reduction, op):
     target = Tensor(xp.where(keep, target.data, 0))  # any class where ignored: its weight is 0
     weights = keep.astype(log_probs.dtype) if w is None else w[target.data] * keep  # w[t_n], 0 where ignored
     loss = -_pick(log_probs, target) * Tensor(weights)
-    return sum(loss) / Tensor(weights.sum()) if reduction == "mean" else _reduce(loss, reduction)
+    if reduction != "mean":
+        return _reduce(loss, reduction)
+    total = weights.sum()
+    # nothing counts (every target ignored): PyTorch's 0/0 = nan, yet a zero gradient, so a step changes nothing
+    return sum(loss) / Tensor(total) if total else sum(loss) + float("nan")
 
 
-def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
     """-w[t] log softmax(input)[t]: input holds logits (N, C) or (N, C, d1, ...), classes on dim 1.
 
     target: class indices (N,) or (N, d1, ...) (then weight and ignore_index as nll_loss), or
     class probabilities of input's shape (then the loss is -sum_c w_c target_c log
     softmax(input)_c, and "mean" divides by the number of positions, as PyTorch).
+    label_smoothing is not implemented (NotImplementedError unless 0).
     """
-    _check_reduction(reduction, "cross_entropy")
+    _check_reduction(reduction, "cross_entropy", size_average, reduce)
+    unsupported("cross_entropy", label_smoothing=(label_smoothing, 0.0))
     if input.ndim < 2:
         raise ValueError(f"cross_entropy: expected input of shape (N, C, ...), got shape {tuple(input.shape)}")
     if target.dtype.kind != "f":

@@ -13,6 +13,7 @@ The scaled ones keep the variance of activations steady from layer to layer:
 import math
 
 from minigen.autograd import no_grad
+from minigen.ops.options import unsupported
 
 
 # ------------------------------------------------------------------ gains and fans
@@ -57,14 +58,16 @@ def _fan(tensor, mode):
 
 
 # ------------------------------------------------------------------ plain fills
-def uniform_(tensor, a=0.0, b=1.0):
-    """Fill with samples of U(a, b)."""
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fill with samples of U(a, b), from minigen's seeded stream (a generator: NotImplementedError)."""
+    unsupported("uniform_", generator=(generator, None))
     with no_grad():
         return tensor.uniform_(a, b)
 
 
-def normal_(tensor, mean=0.0, std=1.0):
-    """Fill with samples of N(mean, std^2)."""
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Fill with samples of N(mean, std^2), from minigen's seeded stream (a generator: NotImplementedError)."""
+    unsupported("normal_", generator=(generator, None))
     with no_grad():
         return tensor.normal_(mean, std)
 
@@ -84,28 +87,28 @@ def ones_(tensor):
 
 
 # ------------------------------------------------------------------ scaled to the layer's size
-def xavier_uniform_(tensor, gain=1.0):
+def xavier_uniform_(tensor, gain=1.0, generator=None):
     """U(-bound, bound), bound = gain * sqrt(6 / (fan_in + fan_out)) (Glorot and Bengio, 2010)."""
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / (fan_in + fan_out))
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor, gain=1.0):
+def xavier_normal_(tensor, gain=1.0, generator=None):
     """N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """U(-bound, bound), bound = gain * sqrt(3 / fan) (He et al., 2015); ``a`` is the negative
     slope of the leaky_relu that follows. PyTorch's layers use a = sqrt(5), which gives
     bound = 1 / sqrt(fan_in)."""
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     bound = math.sqrt(3.0) * std
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """N(0, std^2), std = gain / sqrt(fan)."""
-    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))
+    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)), generator)

@@ -13,6 +13,7 @@ from minigen.nn import functional as F
 from minigen.nn import init
 from minigen.nn.module import Module, Parameter
 from minigen.ops import flatten, reshape
+from minigen.ops.options import unsupported
 from minigen.ops.shape import normalize_dim
 
 
@@ -41,13 +42,14 @@ class Linear(Module):
     Both start uniform on [-1/sqrt(in_features), 1/sqrt(in_features)], as in PyTorch.
     """
 
-    def __init__(self, in_features, out_features, bias=True):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         _check_sizes("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(zeros(out_features, in_features))
         self.register_parameter("bias", Parameter(zeros(out_features)) if bias else None)
         _default_init_(self.weight, self.bias)
+        self.to(device=device, dtype=dtype)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -60,7 +62,12 @@ class Linear(Module):
 
 # ------------------------------------------------------------------ activations
 class ReLU(Module):
-    """max(x, 0)."""
+    """max(x, 0). inplace=True is not implemented (NotImplementedError)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        unsupported("ReLU", inplace=(inplace, False))
+        self.inplace = inplace
 
     def forward(self, x):
         return F.relu(x)
@@ -69,9 +76,10 @@ class ReLU(Module):
 class LeakyReLU(Module):
     """x for x > 0, negative_slope * x otherwise."""
 
-    def __init__(self, negative_slope=0.01):
+    def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
-        self.negative_slope = negative_slope
+        unsupported("LeakyReLU", inplace=(inplace, False))
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}"
@@ -93,17 +101,18 @@ class Sigmoid(Module):
 
 
 class Softplus(Module):
-    """ln(1 + e^(beta x)) / beta, a smooth relu."""
+    """ln(1 + e^(beta x)) / beta, a smooth relu (exact everywhere: only threshold=20 is accepted)."""
 
-    def __init__(self, beta=1):
+    def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
-        self.beta = beta
+        unsupported("Softplus", threshold=(threshold, 20.0))
+        self.beta, self.threshold = beta, threshold
 
     def extra_repr(self):
-        return f"beta={self.beta}"
+        return f"beta={self.beta}, threshold={self.threshold}"
 
     def forward(self, x):
-        return F.softplus(x, self.beta)
+        return F.softplus(x, self.beta, self.threshold)
 
 
 # ------------------------------------------------------------------ regularization
@@ -111,10 +120,11 @@ class Dropout(Module):
     """Zero each element with probability p while training, scaling the rest by 1 / (1 - p);
     the identity in eval mode. The mask comes from minigen's seeded stream."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         F._check_probability(p, "Dropout")
-        self.p = p
+        unsupported("Dropout", inplace=(inplace, False))
+        self.p, self.inplace = p, inplace
 
     def extra_repr(self):
         return f"p={self.p}"
@@ -172,17 +182,23 @@ def _checked_unflattened_size(sizes):
 
 
 class Upsample(Module):
-    """Nearest-neighbour upsampling by an integer scale_factor: (N, C, H, W) -> (N, C, sH, sW)."""
+    """Nearest-neighbour upsampling to ``size`` or by an integer ``scale_factor`` (give one):
+    (N, C, H, W) -> (N, C, sH, sW). Other modes, align_corners and recompute_scale_factor raise
+    NotImplementedError."""
 
-    def __init__(self, scale_factor, mode="nearest"):
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                 recompute_scale_factor=None):
         super().__init__()
-        self.scale_factor, self.mode = scale_factor, mode
+        unsupported("Upsample", mode=(mode, "nearest"), align_corners=(align_corners, None),
+                    recompute_scale_factor=(recompute_scale_factor, None))
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
 
     def extra_repr(self):
-        return f"scale_factor={self.scale_factor}, mode={self.mode!r}"
+        setting = f"size={self.size}" if self.scale_factor is None else f"scale_factor={self.scale_factor}"
+        return f"{setting}, mode={self.mode!r}"
 
     def forward(self, x):
-        return F.upsample(x, self.scale_factor, self.mode)
+        return F.upsample(x, self.size, self.scale_factor, self.mode)
 
 
 # ------------------------------------------------------------------ lookup
@@ -192,11 +208,16 @@ class Embedding(Module):
     indices: an integer tensor of any shape (...) -> (..., embedding_dim). weight ~ N(0, 1).
     """
 
-    def __init__(self, num_embeddings, embedding_dim):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
         _check_sizes("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
+        unsupported("Embedding", padding_idx=(padding_idx, None), max_norm=(max_norm, None),
+                    norm_type=(norm_type, 2.0), scale_grad_by_freq=(scale_grad_by_freq, False), sparse=(sparse, False),
+                    _weight=(_weight, None), _freeze=(_freeze, False))
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.weight = init.normal_(Parameter(zeros(num_embeddings, embedding_dim)))
+        self.to(device=device, dtype=dtype)
 
     def extra_repr(self):
         return f"{self.num_embeddings}, {self.embedding_dim}"

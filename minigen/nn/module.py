@@ -16,6 +16,7 @@ import numpy as np
 from minigen import backend
 from minigen.autograd import Tensor, no_grad
 from minigen.nn.utils import zero_grads
+from minigen.ops.options import unsupported
 
 
 # ------------------------------------------------------------------ Parameter
@@ -125,8 +126,10 @@ class Module:
         registry[name] = value
 
     # --- walking the tree
-    def named_modules(self, prefix="", remove_duplicate=True):
-        """(dotted name, module) for this module and all below it, parents before children."""
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted name, module) for this module and all below it, parents before children
+        (PyTorch's memo, a set of modules to skip, is not implemented)."""
+        unsupported("named_modules", memo=(memo, None))
         seen = set()
         stack = [(prefix, self)]
         while stack:
@@ -140,8 +143,8 @@ class Module:
                         for key, child in module._modules.items() if child is not None]
             stack.extend(reversed(children))
 
-    def modules(self):
-        for _, module in self.named_modules():
+    def modules(self, remove_duplicate=True):
+        for _, module in self.named_modules(remove_duplicate=remove_duplicate):
             yield module
 
     def named_children(self):
@@ -174,22 +177,25 @@ class Module:
     def _named_members(self, registry, prefix, recurse):
         """(dotted name, tensor) from ``registry`` of every module; shared tensors listed once."""
         seen = set()
-        walk = self.named_modules(prefix) if recurse else [(prefix, self)]
+        walk = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for module_name, module in walk:
             for name, tensor in getattr(module, registry).items():
                 if tensor is not None and id(tensor) not in seen:
                     seen.add(id(tensor))
                     yield (f"{module_name}.{name}" if module_name else name), tensor
 
-    def named_parameters(self, prefix="", recurse=True):
-        """(dotted name, Parameter): a module's own parameters, then its children's, in order."""
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, Parameter): a module's own parameters, then its children's, in order;
+        a shared one once (remove_duplicate=False is not implemented)."""
+        unsupported("named_parameters", remove_duplicate=(remove_duplicate, True))
         return self._named_members("_parameters", prefix, recurse)
 
     def parameters(self, recurse=True):
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix="", recurse=True):
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        unsupported("named_buffers", remove_duplicate=(remove_duplicate, True))
         return self._named_members("_buffers", prefix, recurse)
 
     def buffers(self, recurse=True):
@@ -289,8 +295,9 @@ class Module:
         """An ordered dict: dotted name -> Tensor (detached, sharing the module's arrays)."""
         return collections.OrderedDict((name, tensor.detach()) for name, tensor in self._named_state())
 
-    def load_state_dict(self, state_dict, strict=True):
-        """Copy the values of ``state_dict`` (name -> Tensor or array) into this module's tensors.
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy the values of ``state_dict`` (name -> Tensor or array) into this module's tensors
+        (PyTorch's assign=True, which would replace them instead, is not implemented).
 
         Each tensor keeps its device and dtype; a value is cast to it only within its kind or
         up (float64 into float32, int into float; not complex or text into float, nor float
@@ -298,6 +305,7 @@ class Module:
         dtypes that do not cast always; missing and unexpected keys when ``strict``. Nothing
         is copied when it raises. Returns (missing_keys, unexpected_keys).
         """
+        unsupported("load_state_dict", assign=(assign, False))
         if not isinstance(state_dict, collections.abc.Mapping):
             raise TypeError(f"load_state_dict: expected a dict of name -> Tensor, got {type(state_dict).__name__}")
         own = dict(self._named_state())
@@ -366,12 +374,12 @@ class Sequential(Module):
     (``Sequential(OrderedDict(fc=Linear(4, 8), act=ReLU()))``); index, slice, iterate and
     take ``len`` like a list."""
 
-    def __init__(self, *modules):
+    def __init__(self, *args):
         super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], dict):
-            named = modules[0].items()
+        if len(args) == 1 and isinstance(args[0], dict):
+            named = args[0].items()
         else:
-            named = ((str(index), module) for index, module in enumerate(modules))
+            named = ((str(index), module) for index, module in enumerate(args))
         for name, module in named:
             self.add_module(name, module)
 

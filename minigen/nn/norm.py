@@ -25,7 +25,8 @@ class _BatchNorm(Module):
     input_dims = ()  # the numbers of dims a subclass accepts
     input_shapes = ""  # the same, said for the error message
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
+                 dtype=None):
         super().__init__()
         _check_sizes(type(self).__name__, num_features=num_features)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
@@ -36,6 +37,7 @@ class _BatchNorm(Module):
         self.register_buffer("running_mean", zeros(num_features) if tracked else None)
         self.register_buffer("running_var", ones(num_features) if tracked else None)
         self.register_buffer("num_batches_tracked", tensor(0, dtype=np.int64) if tracked else None)
+        self.to(device=device, dtype=dtype)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "

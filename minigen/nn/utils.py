@@ -7,8 +7,9 @@ from minigen import backend
 from minigen.autograd import Tensor
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Scale the gradients of ``parameters`` in place so that their total norm is at most max_norm.
+    (``foreach`` picks one of PyTorch's implementations; minigen has one, so it changes nothing.)
 
     The total norm is the norm_type-norm of all gradients together (as if concatenated into
     one vector; ``float("inf")`` for the largest absolute value). Every gradient is multiplied
@@ -37,10 +38,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return Tensor(total)
 
 
-def clip_grad_value_(parameters, clip_value):
+def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient entry of ``parameters`` to [-clip_value, clip_value], in place (as
     PyTorch). Parameters without a gradient are skipped. Raises ValueError for a negative or
-    non-finite clip_value."""
+    non-finite clip_value. ``foreach`` changes nothing (minigen has one implementation)."""
     if isinstance(clip_value, bool) or not isinstance(clip_value, (int, float, np.number)) or \
             not 0 <= clip_value < math.inf:
         raise ValueError(f"clip_grad_value_: clip_value must be a finite number >= 0, got {clip_value!r}")

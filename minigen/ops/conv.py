@@ -15,11 +15,16 @@ Everything else is composed from differentiable ops, so gradients of any order f
     conv2d(x, W)           = W.reshape(O, C*kH*kW) @ im2col(pad(x))              (then reshape)
     conv_transpose2d(x, W) = crop(col2im(W.reshape(C_in, C_out*kH*kW).T @ x_cols))  (its adjoint)
     max_pool2d / avg_pool2d = amax / mean over the kH*kW rows of im2col of each channel
+
+With groups = g the channels split into g groups that never meet: the rows of im2col (and
+of W) are ordered channel-major, so reshaping them to (g, rows / g, ...) puts each group in
+a batch of its own, and one batched matmul does the g products.
 """
 from minigen import backend
 from minigen.autograd import Function
+from minigen.ops.options import unsupported
 from minigen.ops.reduce import amax, mean
-from minigen.ops.shape import pad, permute, reshape
+from minigen.ops.shape import pad, permute, reshape, transpose
 
 
 def as_pair(value, name, op):
@@ -120,14 +125,34 @@ def _check_fits(spatial, kernel, stride, dilation, op, padding=(0, 0)):
                              f"than the kernel {kernel} with dilation {dilation}")
 
 
-def _check_weight(x, weight, in_dim, op):
+def _check_weight(x, weight, groups, op, transposed=False):
+    """weight (O, C/g, kH, kW) for conv2d, (C, O/g, kH, kW) transposed; g = groups divides C and dim 0."""
     if weight.ndim != 4:
         raise ValueError(f"{op}: expected a weight of 4 dims, got shape {weight.shape}")
     if min(weight.shape[2:]) < 1:
         raise ValueError(f"{op}: the weight of shape {weight.shape} has an empty kernel")
-    if x.shape[1] != weight.shape[in_dim]:
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    if x.shape[1] % groups or weight.shape[0] % groups:
+        raise ValueError(f"{op}: groups={groups} must divide the input's {x.shape[1]} channels and the "
+                         f"{weight.shape[0]} of the weight's dim 0 (shape {weight.shape})")
+    expected = weight.shape[0] if transposed else weight.shape[1] * groups
+    if x.shape[1] != expected:
         raise ValueError(f"{op}: input has {x.shape[1]} channels (shape {x.shape}) but the weight of shape "
-                         f"{weight.shape} expects {weight.shape[in_dim]}")
+                         f"{weight.shape} with groups={groups} expects {expected}")
+
+
+def _conv_padding(padding, kernel, stride, dilation, op):
+    """padding as ((top, bottom), (left, right)). PyTorch's strings: "valid" is no padding; "same"
+    pads d(k - 1) in all along each dim, the odd one at the end, so that the output keeps the
+    input's size, and like PyTorch it refuses a stride other than 1."""
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions, got stride {stride}")
+        return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel, dilation))
+    if isinstance(padding, str) and padding != "valid":
+        raise ValueError(f"{op}: padding must be 'valid', 'same', an int or a pair of ints, got {padding!r}")
+    return tuple((p, p) for p in as_pair(0 if padding == "valid" else padding, "padding", op))
 
 
 def _add_bias(y, bias, op):
@@ -139,84 +164,94 @@ def _add_bias(y, bias, op):
 
 
 # ------------------------------------------------------------------ convolutions
-def _padded_batch_last(x, padding, value=0.0):
-    """x (N, C, H, W) padded by padding = (pH, pW), as a copy that holds the batch innermost in
-    memory (a (C, H, W, N) array seen as (N, C, H, W)), the order in which im2col reads it."""
-    (ph, pw) = padding
-    return permute(pad(permute(x, (1, 2, 3, 0)), (0, 0, pw, pw, ph, ph), value=value), (3, 0, 1, 2))
+def _padded_batch_last(x, sides, value=0.0):
+    """x (N, C, H, W) padded by sides = ((top, bottom), (left, right)), as a copy that holds the batch
+    innermost in memory (a (C, H, W, N) array seen as (N, C, H, W)), the order in which im2col reads it."""
+    (top, bottom), (left, right) = sides
+    return permute(pad(permute(x, (1, 2, 3, 0)), (0, 0, left, right, top, bottom), value=value), (3, 0, 1, 2))
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
-    """2-D cross-correlation, as torch.nn.functional.conv2d (groups=1).
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation, as torch.nn.functional.conv2d.
 
-    x: (N, C, H, W); weight: (O, C, kH, kW); bias: (O,) or None.
+    x: (N, C, H, W); weight: (O, C/g, kH, kW) with g = groups; bias: (O,) or None.
+    padding: an int, a pair, "valid" (0) or "same" (the output keeps H, W; stride 1 only).
     Returns (N, O, Ho, Wo) with Ho = floor((H + 2p - d(kH-1) - 1) / s) + 1.
-    y[n, o] = sum_{c, i, j} weight[o, c, i, j] x_pad[n, c, s*y + d*i, s*x + d*j] + bias[o]
+    y[n, o] = sum_{c in o's group, i, j} weight[o, c, i, j] x_pad[n, c, s*y + d*i, s*x + d*j] + bias[o]
     """
-    stride, padding, dilation = (as_pair(v, name, "conv2d") for v, name in
-                                 ((stride, "stride"), (padding, "padding"), (dilation, "dilation")))
+    stride, dilation = (as_pair(v, name, "conv2d") for v, name in ((stride, "stride"), (dilation, "dilation")))
     _check_image(x, "conv2d")
-    _check_weight(x, weight, 1, "conv2d")
-    o, c, kh, kw = weight.shape
-    _check_fits(x.shape[2:], (kh, kw), stride, dilation, "conv2d", padding)
-    x = _padded_batch_last(x, padding)
+    _check_weight(x, weight, groups, "conv2d")
+    o, c, kh, kw = weight.shape  # c = C / groups channels per group
+    sides = _conv_padding(padding, (kh, kw), stride, dilation, "conv2d")
+    if padding != "same":  # "same" keeps the input's size, at least 1
+        _check_fits(x.shape[2:], (kh, kw), stride, dilation, "conv2d", tuple(before for before, _ in sides))
+    x = _padded_batch_last(x, sides)
     n, _, h, w = x.shape
     ho, wo = output_size(h, kh, stride[0], dilation[0]), output_size(w, kw, stride[1], dilation[1])
     cols = Im2Col.apply(x, geometry=((kh, kw), stride, dilation, (ho, wo)))       # (C kH kW, Ho Wo N)
-    y = reshape(weight, (o, c * kh * kw)) @ cols                                   # one matrix product
+    per_group = reshape(cols, (groups, c * kh * kw, ho * wo * n))                  # group g's rows in batch g
+    y = reshape(weight, (groups, o // groups, c * kh * kw)) @ per_group             # one product per group
     return _add_bias(permute(reshape(y, (o, ho, wo, n)), (3, 0, 1, 2)), bias, "conv2d")
 
 
-def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """The adjoint of conv2d with respect to its input, as torch.nn.functional.conv_transpose2d.
 
-    x: (N, C_in, H, W); weight: (C_in, C_out, kH, kW); bias: (C_out,) or None.
+    x: (N, C_in, H, W); weight: (C_in, C_out/g, kH, kW) with g = groups; bias: (C_out,) or None.
     Returns (N, C_out, Ho, Wo), Ho = (H - 1)s - 2p + d(kH - 1) + output_padding + 1.
     """
     stride, padding, output_padding, dilation = (as_pair(v, name, "conv_transpose2d") for v, name in (
         (stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))
     _check_image(x, "conv_transpose2d")
-    _check_weight(x, weight, 0, "conv_transpose2d")
+    _check_weight(x, weight, groups, "conv_transpose2d", transposed=True)
     if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
         raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller than "
                          f"stride {stride} or dilation {dilation}")
-    c_in, c_out, kh, kw = weight.shape
+    c_in, c_out, kh, kw = weight.shape  # c_out = C_out / groups channels per group
     n, _, h, w = x.shape
     size = [(length - 1) * s - 2 * p + d * (k - 1) + op + 1 for length, s, p, d, k, op in
             zip((h, w), stride, padding, dilation, (kh, kw), output_padding)]
     if min(size) < 1:
         raise ValueError(f"conv_transpose2d: input {x.shape} with padding {padding} gives an empty output {size}")
-    x_cols = reshape(permute(x, (1, 2, 3, 0)), (c_in, h * w * n))
-    cols = permute(reshape(weight, (c_in, c_out * kh * kw)), (1, 0)) @ x_cols   # (C_out kH kW, H W N)
-    image_shape = (n, c_out, size[0] + 2 * padding[0], size[1] + 2 * padding[1])
+    x_cols = reshape(permute(x, (1, 2, 3, 0)), (groups, c_in // groups, h * w * n))     # group g's channels in batch g
+    w_t = transpose(reshape(weight, (groups, c_in // groups, c_out * kh * kw)), 1, 2)  # each group's W^T
+    cols = reshape(w_t @ x_cols, (groups * c_out * kh * kw, h * w * n))             # (C_out kH kW, H W N)
+    image_shape = (n, groups * c_out, size[0] + 2 * padding[0], size[1] + 2 * padding[1])
     image = Col2Im.apply(cols, image_shape=image_shape, geometry=((kh, kw), stride, dilation, (h, w)))
     crop = (slice(None), slice(None), slice(padding[0], padding[0] + size[0]), slice(padding[1], padding[1] + size[1]))
     return _add_bias(image[crop], bias, "conv_transpose2d")
 
 
 # ------------------------------------------------------------------ pooling
-def _pool(x, kernel_size, stride, padding, fill, reduce, op):
+def _pool(x, kernel_size, stride, padding, dilation, fill, reduce, op):
     kernel = as_pair(kernel_size, "kernel_size", op)
     stride = kernel if stride is None else as_pair(stride, "stride", op)
-    padding = as_pair(padding, "padding", op)
+    padding, dilation = as_pair(padding, "padding", op), as_pair(dilation, "dilation", op)
     _check_image(x, op)
     if any(2 * p > k for p, k in zip(padding, kernel)):
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
-    _check_fits(x.shape[2:], kernel, stride, (1, 1), op, padding)
+    _check_fits(x.shape[2:], kernel, stride, dilation, op, padding)
     n, c, _, _ = x.shape
-    x = _padded_batch_last(x, padding, value=fill)
-    ho, wo = output_size(x.shape[2], kernel[0], stride[0], 1), output_size(x.shape[3], kernel[1], stride[1], 1)
-    cols = Im2Col.apply(x, geometry=(kernel, stride, (1, 1), (ho, wo)))            # (C kH kW, Ho Wo N)
+    x = _padded_batch_last(x, tuple((p, p) for p in padding), value=fill)
+    ho, wo = (output_size(x.shape[2 + i], kernel[i], stride[i], dilation[i]) for i in (0, 1))
+    cols = Im2Col.apply(x, geometry=(kernel, stride, dilation, (ho, wo)))         # (C kH kW, Ho Wo N)
     windows = reshape(cols, (c, kernel[0] * kernel[1], ho * wo * n))               # each channel's kH kW rows
     return permute(reshape(reduce(windows, 1), (c, ho, wo, n)), (3, 0, 1, 2))
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0):
-    """Largest value of each window (padding counts as -inf). At ties within a window the
-    gradient is split evenly (PyTorch sends it all to one element)."""
-    return _pool(x, kernel_size, stride, padding, float("-inf"), amax, "max_pool2d")
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Largest value of each (dilated) window (padding counts as -inf). At ties within a window
+    the gradient is split evenly (PyTorch sends it all to one element). ceil_mode and
+    return_indices are not implemented (NotImplementedError)."""
+    unsupported("max_pool2d", ceil_mode=(ceil_mode, False), return_indices=(return_indices, False))
+    return _pool(x, kernel_size, stride, padding, dilation, float("-inf"), amax, "max_pool2d")
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    """Mean of each window; zero padding counts in the mean (PyTorch's count_include_pad=True)."""
-    return _pool(x, kernel_size, stride, padding, 0.0, mean, "avg_pool2d")
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean of each window; zero padding counts in the mean (PyTorch's count_include_pad=True,
+    the only one implemented, as ceil_mode=False and no divisor_override)."""
+    unsupported("avg_pool2d", ceil_mode=(ceil_mode, False), count_include_pad=(count_include_pad, True),
+                divisor_override=(divisor_override, None))
+    return _pool(x, kernel_size, stride, padding, 1, 0.0, mean, "avg_pool2d")

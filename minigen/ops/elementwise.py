@@ -7,6 +7,7 @@ import math
 
 from minigen import backend, dtypes
 from minigen.autograd import Function, Tensor, as_tensor_like
+from minigen.ops.options import unsupported
 from minigen.ops.shape import sum_to
 
 
@@ -85,21 +86,21 @@ class Neg(Function):
         return -gy
 
 
-def add(x, y):
-    return Add.apply(*_pair(x, y))
+def add(input, other):
+    return Add.apply(*_pair(input, other))
 
 
-def sub(x, y):
-    return Sub.apply(*_pair(x, y))
+def sub(input, other):
+    return Sub.apply(*_pair(input, other))
 
 
-def mul(x, y):
-    return Mul.apply(*_pair(x, y))
+def mul(input, other):
+    return Mul.apply(*_pair(input, other))
 
 
-def div(x, y):
-    """x / y, true division: integers divide into the default dtype, as in PyTorch."""
-    x, y = _pair(x, y)
+def div(input, other):
+    """input / other, true division: integers divide into the default dtype, as in PyTorch."""
+    x, y = _pair(input, other)
     return Div.apply(_floating(x), _floating(y))
 
 
@@ -383,8 +384,10 @@ def leaky_relu(x, negative_slope=0.01):
     return LeakyReLU.apply(x, negative_slope=negative_slope)
 
 
-def softplus(x, beta=1.0):
-    """ln(1 + exp(beta x)) / beta, computed without overflow."""
+def softplus(x, beta=1.0, threshold=20.0):
+    """ln(1 + exp(beta x)) / beta, computed without overflow. Exact everywhere: PyTorch's switch
+    to x above ``threshold`` is not implemented (NotImplementedError for another threshold)."""
+    unsupported("softplus", threshold=(threshold, 20.0))
     return Softplus.apply(x, beta=beta)
 
 
@@ -433,21 +436,21 @@ class Where(Function):
         return None, sum_to(where(condition, gy, zero), x.shape), sum_to(where(condition, zero, gy), y.shape)
 
 
-def maximum(x, y):
-    return Maximum.apply(*_pair(x, y))
+def maximum(input, other):
+    return Maximum.apply(*_pair(input, other))
 
 
-def minimum(x, y):
-    return Minimum.apply(*_pair(x, y))
+def minimum(input, other):
+    return Minimum.apply(*_pair(input, other))
 
 
-def where(condition, x, y):
-    """Elements of x where ``condition`` holds, of y elsewhere (broadcasting all three).
-    x and y may both be Python numbers: then the result has PyTorch's default dtype for them
-    (float32 if either is a float, else int64, or bool for two bools) on condition's device."""
-    if not isinstance(x, Tensor) and not isinstance(y, Tensor) and isinstance(condition, Tensor):
-        x, y = _scalars_like(x, y, condition)
-    x, y = _pair(x, y)
+def where(condition, input, other):
+    """Elements of input where ``condition`` holds, of other elsewhere (broadcasting all three).
+    input and other may both be Python numbers: then the result has PyTorch's default dtype for
+    them (float32 if either is a float, else int64, or bool for two bools) on condition's device."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor) and isinstance(condition, Tensor):
+        input, other = _scalars_like(input, other, condition)
+    x, y = _pair(input, other)
     condition = as_tensor_like(condition, x)
     if condition.dtype != bool:
         raise TypeError(f"where: condition must be a boolean tensor, got dtype {condition.dtype}")
@@ -498,8 +501,8 @@ class Compare(Function):
 
 
 def _compare(name):
-    def compare(x, y):
-        x, y = _pair(x, y)
+    def compare(input, other):
+        x, y = _pair(input, other)
         try:
             return Compare.apply(x, y, name=name)
         except ValueError:

@@ -45,10 +45,10 @@ class Dot(Function):
         return gy * b, gy * a  # d(a.b)/da = b, d(a.b)/db = a
 
 
-def matmul(a, b):
-    """a @ b with NumPy's rules: (..., n, k) @ (..., k, m), batch dims broadcast; a 1-D
+def matmul(input, other):
+    """input @ other with NumPy's rules: (..., n, k) @ (..., k, m), batch dims broadcast; a 1-D
     operand is a row (on the left) or a column (on the right) vector, its dim dropped after."""
-    a, b = _pair(a, b)
+    a, b = _pair(input, other)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dim, got shapes {a.shape} and {b.shape}")
     k_a, k_b = a.shape[-1], b.shape[-2 if b.ndim > 1 else 0]
@@ -58,9 +58,9 @@ def matmul(a, b):
     return MatMul.apply(a, b)
 
 
-def dot(a, b):
+def dot(input, tensor):
     """Inner product of two 1-D tensors of one length."""
-    a, b = _pair(a, b)
+    a, b = _pair(input, tensor)
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
         raise ValueError(f"dot: expected two 1-D tensors of one length, got shapes {a.shape} and {b.shape}")
     return Dot.apply(a, b)

@@ -8,9 +8,11 @@ over the reduced dims (``broadcast_back``) and multiplies by the local derivativ
 import collections
 import math
 
+import numpy as np
+
 from minigen import backend
 from minigen.autograd import Function, Tensor
-from minigen.ops.elementwise import abs, exp, where
+from minigen.ops.elementwise import Cast, abs, exp, where
 from minigen.ops.shape import Reshape, broadcast_to, flip, normalize_dim, pad, permute, reshape, unsqueeze
 
 MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
@@ -22,9 +24,9 @@ def _axes(x, dim, axis, op):
         if dim is not None:
             raise TypeError(f"{op}: give dim or axis, not both")
         dim = axis
-    if dim is None:
+    dims = () if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:  # None, and as in PyTorch an empty tuple too: every dim
         return tuple(range(x.ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
     axes = tuple(sorted({normalize_dim(d, x.ndim, op) for d in dims}))
     if len(axes) != len(dims):
         raise ValueError(f"{op}: dim {dim} names a dimension twice")
@@ -94,8 +96,10 @@ def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return Mean.apply(x, axes=_axes(x, dim, axis, "mean"), keepdims=_keep(keepdim, keepdims))
 
 
-def var(x, dim=None, keepdim=False, *, correction=1, axis=None, keepdims=None):
-    """Variance with Bessel's correction by default (PyTorch); ``correction=0`` is NumPy's."""
+def var(x, dim=None, unbiased=True, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """Variance, sum (x - mean)^2 / (n - correction). PyTorch's two ways to say the correction:
+    ``unbiased`` (True: Bessel's 1, the default; False: 0, NumPy's) or ``correction``, which wins."""
+    correction = int(unbiased) if correction is None else correction
     return Var.apply(x, axes=_axes(x, dim, axis, "var"), keepdims=_keep(keepdim, keepdims), correction=correction)
 
 
@@ -227,14 +231,20 @@ def min(x, dim=None, keepdim=False):
 
 def argmax(x, dim=None, keepdim=False):
     """Index of the largest value (over the flattened tensor when dim is None); no gradient."""
-    axis = None if dim is None else normalize_dim(dim, x.ndim, "argmax")
-    return Tensor(x.data.argmax(axis=axis, keepdims=keepdim and dim is not None))
+    return _arg(x, dim, keepdim, "argmax")
 
 
 def argmin(x, dim=None, keepdim=False):
     """Index of the smallest value (over the flattened tensor when dim is None); no gradient."""
-    axis = None if dim is None else normalize_dim(dim, x.ndim, "argmin")
-    return Tensor(x.data.argmin(axis=axis, keepdims=keepdim and dim is not None))
+    return _arg(x, dim, keepdim, "argmin")
+
+
+def _arg(x, dim, keepdim, op):
+    """x.data.argmax/argmin; with keepdim and no dim, shaped (1,) * ndim as PyTorch's flat index."""
+    if dim is None:
+        index = getattr(x.data, op)()
+        return Tensor(index.reshape((1,) * x.ndim) if keepdim else index)
+    return Tensor(getattr(x.data, op)(axis=normalize_dim(dim, x.ndim, op), keepdims=keepdim))
 
 
 def all(x, dim=None, keepdim=False):
@@ -364,11 +374,16 @@ class LogSoftmax(Function):
         return gy - exp(self.output()) * sum(gy, self.dim, keepdim=True)  # d/dx_j = delta_ij - softmax_j
 
 
-def softmax(x, dim=-1):
-    """exp(x) / sum exp(x) along ``dim``, stable (the max is subtracted first)."""
-    return Softmax.apply(x, dim=normalize_dim(dim, x.ndim, "softmax"))
+def softmax(x, dim=-1, dtype=None):
+    """exp(x) / sum exp(x) along ``dim``, stable (the max is subtracted first); x cast to
+    ``dtype`` first when given."""
+    return Softmax.apply(_cast(x, dtype), dim=normalize_dim(dim, x.ndim, "softmax"))
 
 
-def log_softmax(x, dim=-1):
-    """x - logsumexp(x) along ``dim``, stable."""
-    return LogSoftmax.apply(x, dim=normalize_dim(dim, x.ndim, "log_softmax"))
+def log_softmax(x, dim=-1, dtype=None):
+    """x - logsumexp(x) along ``dim``, stable; x cast to ``dtype`` first when given."""
+    return LogSoftmax.apply(_cast(x, dtype), dim=normalize_dim(dim, x.ndim, "log_softmax"))
+
+
+def _cast(x, dtype):
+    return x if dtype is None or np.dtype(dtype) == x.dtype else Cast.apply(x, dtype=np.dtype(dtype))

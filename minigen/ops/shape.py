@@ -11,6 +11,7 @@ import numpy as np
 
 from minigen import backend
 from minigen.autograd import Clone, Function, Tensor
+from minigen.ops.options import unsupported
 
 
 # ------------------------------------------------------------------ dims and shapes
@@ -178,19 +179,19 @@ class SumTo(Function):
         return broadcast_to(gy, self.in_shape)
 
 
-def broadcast_to(x, shape):
-    """x repeated along new leading dims and along its dims of size 1 to reach ``shape``."""
-    if x.data.shape == shape:
+def broadcast_to(x, size):
+    """x repeated along new leading dims and along its dims of size 1 to reach ``size``."""
+    if x.data.shape == size:
         return x
-    shape = _shape_arg((shape,), "broadcast_to")
+    shape = _shape_arg((size,), "broadcast_to")
     if broadcast_shape(x.shape, shape, "broadcast_to") != shape:
         raise ValueError(f"broadcast_to: a tensor of shape {x.shape} cannot be broadcast to {shape}")
     return BroadcastTo.apply(x, shape=shape)
 
 
-def expand(x, *sizes):
+def expand(x, *size):
     """PyTorch's expand: broadcast_to where a size of -1 keeps that dimension."""
-    sizes = _shape_arg(sizes, "expand")
+    sizes = _shape_arg(size, "expand")
     lead = len(sizes) - x.ndim
     if -1 in sizes[:lead]:
         raise ValueError(f"expand: -1 keeps an existing dimension, but {sizes} puts it in a new leading "
@@ -320,7 +321,7 @@ def split(x, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, (int, np.integer)):
         if split_size_or_sections <= 0:
             raise ValueError(f"split: split size must be positive, got {split_size_or_sections}")
-        sizes = [min(split_size_or_sections, n - start) for start in range(0, n, split_size_or_sections)]
+        sizes = [min(split_size_or_sections, n - start) for start in range(0, n, split_size_or_sections)] or [0]
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != n or min(sizes, default=0) < 0:
@@ -384,9 +385,11 @@ class Pad(Function):
         return GetItem.apply(gy, index=self.inner)  # the adjoint of padding is cropping
 
 
-def pad(x, pad, value=0.0):
-    """Constant padding, PyTorch's convention: ``pad = (left, right, top, bottom, ...)``
-    starting from the last dimension."""
+def pad(x, pad, mode="constant", value=None):
+    """Constant padding by ``value`` (None: 0), PyTorch's convention: ``pad = (left, right, top,
+    bottom, ...)`` starting from the last dimension. Only mode="constant" is implemented."""
+    unsupported("pad", mode=(mode, "constant"))
+    value = 0.0 if value is None else value
     pad = tuple(pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim or any(not isinstance(p, int) or p < 0 for p in pad):
         raise ValueError(f"pad: expected an even number of non-negative ints, at most 2 per dim of a "

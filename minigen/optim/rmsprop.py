@@ -1,5 +1,6 @@
 """RMSprop: divide the gradient by a running root mean square of its recent values (as ``torch.optim.RMSprop``)."""
 from minigen import backend
+from minigen.ops.options import unsupported
 from minigen.optim.optimizer import Optimizer, check_bool, check_nonnegative
 
 
@@ -21,8 +22,10 @@ class RMSprop(Optimizer):
     eps, weight_decay or momentum, TypeError for a maximize that is not a bool.
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
-                 maximize=False):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        unsupported("RMSprop", capturable=(capturable, False), differentiable=(differentiable, False))
+        # foreach picks PyTorch's loop: nothing to change here
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered,
                         maximize=maximize)
         super().__init__(params, defaults)
