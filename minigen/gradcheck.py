@@ -71,17 +71,21 @@ def _numeric_gradient(fn, inputs, v, x, eps):
     """dL/dx by central differences, perturbing one element of x.data at a time (then restoring it).
 
     fn runs with recording on, as in the analytic pass: it may call grad() itself (a gradient penalty).
+    The values L(x +- eps e_i) stay on x's device until all are computed, then come back in one
+    transfer: on a GPU, reading each one back would wait for the device twice per element.
     """
-    result = np.zeros(x.shape)
+    original, ups, downs = backend.to_host(x.data).copy(), [], []
     for index in np.ndindex(*x.shape):
-        original = x.data[index].item()
-        x.data[index] = original + eps
-        up = _projected(fn, inputs, v).item()
-        x.data[index] = original - eps
-        down = _projected(fn, inputs, v).item()
-        x.data[index] = original
-        result[index] = (up - down) / (2 * eps)
-    return result
+        x.data[index] = original[index] + eps
+        ups.append(_projected(fn, inputs, v).data)
+        x.data[index] = original[index] - eps
+        downs.append(_projected(fn, inputs, v).data)
+        x.data[index] = original[index]
+    if not ups:
+        return np.zeros(x.shape)
+    xp = backend.array_module(ups[0])
+    up, down = (backend.to_host(xp.stack(values)).reshape(x.shape) for values in (ups, downs))
+    return (up - down) / (2 * eps)
 
 
 def _compare(k, shape, analytic, numeric, atol, rtol):
