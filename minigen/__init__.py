@@ -4,7 +4,7 @@
     x = minigen.randn(3, requires_grad=True)
     (x * x).sum().backward()      # x.grad == 2 x
 """
-from minigen.autograd import Function, Tensor, enable_grad, grad, is_grad_enabled, no_grad
+from minigen.autograd import Function, Tensor, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from minigen.backend import cuda_is_available, get_rng_state, manual_seed, set_rng_state
 from minigen.dtypes import get_default_dtype, promote_types, result_type, set_default_dtype
 from minigen.creation import (

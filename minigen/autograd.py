@@ -18,12 +18,14 @@ Checks and messages are at the end of the file; ``no_grad`` and the grad mode li
 ``minigen/grad_mode.py``. The operators (``+``, ``@``, ``.sum()`` ...) are attached to
 Tensor by ``minigen.ops``.
 """
+import difflib
 import weakref
 
 import numpy as np
 
 from minigen import backend
-from minigen.grad_mode import _GradMode, _grad_mode, enable_grad, is_grad_enabled, no_grad  # noqa: F401
+from minigen.grad_mode import (  # noqa: F401
+    _Anomaly, _GradMode, _grad_mode, detect_anomaly, enable_grad, is_grad_enabled, no_grad)
 
 
 # ------------------------------------------------------------------ the tensor
@@ -36,7 +38,7 @@ class Tensor:
     storage (views, ``detach()``) share one version counter, ``_version``.
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_counter", "_base", "__weakref__")
+    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_counter", "_base", "_hooks", "__weakref__")
     __array_ufunc__ = None  # NumPy then defers to our reflected operators (ndarray + Tensor)
     __hash__ = object.__hash__  # == is elementwise, so hash by identity
 
@@ -53,6 +55,7 @@ class Tensor:
         self._requires_grad = False
         self._counter = [0]  # the version of the storage, shared by the tensors that view it
         self._base = None  # the tensor this one is a view of (in-place writes to views are refused)
+        self._hooks = None  # functions of its gradient, run when backward computes it
         if requires_grad:
             self.requires_grad = True
 
@@ -164,6 +167,22 @@ class Tensor:
         return "tensor(" + ", ".join([body] + extras) + ")"
 
     # --- differentiation
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever backward computes this tensor's gradient; a Tensor it
+        returns replaces the gradient. Returns a handle whose ``remove()`` takes the hook away."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        self._hooks = (self._hooks or []) + [hook]
+        return _HookHandle(self, hook)
+
+    def __getattr__(self, name):
+        """Only for names Tensor lacks: an AttributeError with the nearest name it has."""
+        if name.startswith("__"):
+            raise AttributeError(name)
+        near = difflib.get_close_matches(name, [n for n in dir(Tensor) if not n.startswith("_")], n=1)
+        hint = f"; did you mean '{near[0]}'?" if near else ""
+        raise AttributeError(f"Tensor has no '{name}'{hint}")
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``; then free the graph.
 
@@ -274,6 +293,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None)
             gy = pending.pop(fn)
             if gy is None:
                 continue
+            gy = _hooked(fn.output() if fn.inputs is not None else None, gy)
             if fn in wanted:
                 captured[fn] = gy
             with backend.device_scope(gy.device):  # a node's backward runs where its gradient lives
@@ -283,8 +303,10 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None)
         for fn in ran if not retain_graph else ():
             _release(fn)
         if inputs is not None:
-            return [pending.hand_out(captured.get(x.grad_fn) if x.grad_fn else pending.pop(x)) for x in inputs]
-        fresh = [(leaf, g if leaf.grad is not None else pending.hand_out(g)) for leaf, g in pending.leaves()]
+            return [pending.hand_out(captured.get(x.grad_fn) if x.grad_fn else _hooked(x, pending.pop(x)))
+                    for x in inputs]
+        fresh = [(leaf, _hooked(leaf, g)) for leaf, g in pending.leaves()]
+        fresh = [(leaf, g if leaf.grad is not None else pending.hand_out(g)) for leaf, g in fresh]
     for leaf, g in fresh:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     return None
@@ -324,8 +346,11 @@ def _call_backward(fn, gy):
     gxs = fn.backward(gy)
     if type(gxs) is not tuple or len(gxs) != len(fn.inputs):
         gxs = _one_per_input(fn, gxs)
-    return [None if edge is None or gx is None else _checked_grad(fn, i, gx)
-            for i, (edge, gx) in enumerate(zip(fn.edges, gxs))]
+    gxs = [None if edge is None or gx is None else _checked_grad(fn, i, gx)
+           for i, (edge, gx) in enumerate(zip(fn.edges, gxs))]
+    if _Anomaly.enabled:
+        _check_finite(fn, gxs)
+    return gxs
 
 
 def _release(fn):
@@ -479,7 +504,34 @@ class Clone(Function):
         return gy  # the identity map
 
 
+class _HookHandle:
+    def __init__(self, tensor, hook):
+        self.tensor, self.hook = tensor, hook
+
+    def remove(self):
+        hooks = [h for h in self.tensor._hooks or () if h is not self.hook]
+        self.tensor._hooks = hooks or None
+
+
+def _hooked(tensor, g):
+    """``g`` passed through the hooks registered on ``tensor`` (each may return a replacement)."""
+    if g is None or tensor is None or tensor._hooks is None:
+        return g
+    for hook in tensor._hooks:
+        result = hook(g)
+        g = g if result is None else result
+    return g
+
+
 # ------------------------------------------------------------------ checks and messages
+def _check_finite(fn, gxs):
+    """Under detect_anomaly: name the op whose backward produced the first NaN."""
+    for i, gx in enumerate(gxs):
+        if gx is not None and bool(backend.array_module(gx.data).isnan(gx.data).any()):
+            raise RuntimeError(f"Function '{type(fn).__name__}Backward' returned nan values in its {i}th output "
+                               f"(the gradient for input {i}, of shape {tuple(gx.shape)})")
+
+
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
           "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
           "or minigen.grad(). Specify retain_graph=True if you need to backward through the graph a second time.")

@@ -9,6 +9,9 @@ Devices are strings: ``"cpu"``, ``"cuda"`` (the same as ``"cuda:0"``), ``"cuda:1
 """
 import contextlib
 import ctypes
+import functools
+import inspect
+import itertools
 import os
 import re
 import sys
@@ -124,6 +127,43 @@ def device_scope(device):
     if device == "cpu":
         return contextlib.nullcontext()
     return _cupy.cuda.Device(int(device.partition(":")[2] or 0))  # "cuda" is "cuda:0"
+
+
+def on_data_device(function):
+    """``function`` run with CuPy's current device set to where its data lives.
+
+    CuPy allocates every new array, and launches every kernel, on the *current* device, so a
+    computation on cuda:1 arrays must make cuda:1 current. The device is that of the first CuPy
+    array among the arguments, else the ``device`` of the object whose method this is (a model).
+    On the CPU this is a plain call.
+    """
+    @functools.wraps(function)
+    def on_device(*args, **kwargs):
+        device = _data_device(args, kwargs)
+        if device is None or device == "cpu":
+            return function(*args, **kwargs)
+        with device_scope(device):
+            return function(*args, **kwargs)
+    return on_device
+
+
+def on_data_device_methods(cls):
+    """Class decorator: ``__init__`` and every public method of ``cls`` run on their data's device
+    (``on_data_device``)."""
+    for name, method in list(vars(cls).items()):
+        if inspect.isfunction(method) and (name == "__init__" or not name.startswith("_")):
+            setattr(cls, name, on_data_device(method))
+    return cls
+
+
+def _data_device(args, kwargs):
+    if _cupy is None:
+        return None
+    for value in itertools.chain(args, kwargs.values()):
+        if isinstance(value, _cupy.ndarray):
+            return device_of(value)
+    device = getattr(args[0], "device", None) if args else None
+    return device if isinstance(device, str) else None
 
 
 def to_device(array, device):

@@ -1,7 +1,8 @@
-"""Grad mode: whether operations on tensors that require grad are recorded.
+"""Grad mode: whether operations on tensors that require grad are recorded; anomaly detection.
 
 ``with no_grad():`` (or ``@no_grad()``) turns recording off inside, ``enable_grad`` on;
-``autograd.Function.apply`` reads ``_GradMode.enabled``.
+``autograd.Function.apply`` reads ``_GradMode.enabled``. ``with detect_anomaly():`` makes the
+backward engine check each gradient for NaN.
 """
 import inspect
 
@@ -89,3 +90,21 @@ class enable_grad(_SetGradMode):
     """``with enable_grad():`` or ``@enable_grad()``: recording on, even inside no_grad."""
 
     enabled = True
+
+
+class _Anomaly:
+    enabled = False
+
+
+class detect_anomaly:
+    """``with detect_anomaly():`` every backward inside checks each gradient it computes for NaN
+    and raises a RuntimeError naming the op whose backward produced the first one (slower)."""
+
+    def __init__(self, check_nan=True):
+        self.check_nan = check_nan
+
+    def __enter__(self):
+        self.saved, _Anomaly.enabled = _Anomaly.enabled, self.check_nan
+
+    def __exit__(self, *exc):
+        _Anomaly.enabled = self.saved

@@ -346,7 +346,7 @@ TORCH_CASES = {
 
 def wiggly_loss(lib, W, c):
     """A small non-quadratic function of W (3, 2) and c (2,), written once for minigen and torch."""
-    x = lib.tensor([[0.5, -1.0, 2.0], [1.5, 0.2, -0.7]], dtype=lib.float64)
+    x = lib.tensor([[0.5, -1.0, 2.0], [1.5, 0.2, -0.7]], dtype=lib.float64, device=W.device)  # where W lives
     h = lib.tanh(x @ W + c)
     return (h * h).sum() + (lib.sin(W) * W).sum() + (c ** 4).sum()
 

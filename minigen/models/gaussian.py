@@ -44,6 +44,7 @@ def gaussian_log_density(X, mu, L):
     return -0.5 * (X.shape[1] * math.log(2 * math.pi) + log_det + (z * z).sum(axis=0))
 
 
+@backend.on_data_device_methods
 class GaussianClassifier:
     """Bayes classifier with Gaussian class-conditionals p(x | C_k) = N(x | mu_k, Sigma_k).
 
@@ -61,6 +62,11 @@ class GaussianClassifier:
 
     def __init__(self, covariance="shared", priors=None, reg=1e-6):
         self.covariance, self.priors, self.reg = covariance, priors, reg
+
+    @property
+    def device(self):
+        """Where the fitted arrays live (None before fit)."""
+        return backend.device_of(self.means_) if hasattr(self, "means_") else None
 
     # ---------------------------------------------------------------- fitting
     def fit(self, X, y):

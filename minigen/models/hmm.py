@@ -62,6 +62,7 @@ def _check_stochastic(name, p, shape):
     return p
 
 
+@backend.on_data_device_methods
 class _BaseHMM:
     """EM, scoring and decoding shared by the models; a subclass supplies its emissions.
 
@@ -260,6 +261,7 @@ class _BaseHMM:
         return self._sample_emissions(states, rng), states
 
 
+@backend.on_data_device_methods
 class CategoricalHMM(_BaseHMM):
     """HMM with discrete emissions: ``emissionprob_[k, m] = p(x_n = m | z_n = k)``, (K, M).
 
@@ -327,6 +329,7 @@ class CategoricalHMM(_BaseHMM):
         return np.minimum(symbols, self.emissionprob_.shape[1] - 1)[:, None]
 
 
+@backend.on_data_device_methods
 class GaussianHMM(_BaseHMM):
     """HMM with Gaussian emissions N(x | means_[k], covars_[k]); X: (N, D) floats.
 

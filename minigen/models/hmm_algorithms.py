@@ -24,6 +24,7 @@ from minigen import backend
 
 
 # ------------------------------------------------------------------ batches
+@backend.on_data_device
 def pad_sequences(X, lengths=None, fill=0):
     """hmmlearn's concatenated ``X`` (N, ...) and ``lengths`` -> padded (B, T, ...) and mask (B, T).
 
@@ -43,6 +44,7 @@ def pad_sequences(X, lengths=None, fill=0):
     return padded, mask
 
 
+@backend.on_data_device
 def unpad(values, mask):
     """Padded (B, T, ...) values -> concatenated (N, ...) in hmmlearn's order (the inverse of pad_sequences)."""
     return values[mask]
@@ -58,6 +60,7 @@ def _logsumexp(x, axis):
         return xp.log(xp.exp(x, out=x).sum(axis=axis)) + m.squeeze(axis)
 
 
+@backend.on_data_device
 def safe_log(p):
     """ln p with ln 0 = -inf and no warning (zeros of left-to-right models)."""
     with np.errstate(divide="ignore"):
@@ -65,6 +68,7 @@ def safe_log(p):
 
 
 # ------------------------------------------------------------------ scaled variant
+@backend.on_data_device
 def forward_scaled(startprob, transmat, B_obs, mask):
     """Scaled forward pass. Returns alpha_hat (B, T, K) and c (B, T).
 
@@ -96,6 +100,7 @@ def _check_nonzero(c, mask):
                          'the log variant (implementation="log") returns -inf instead')
 
 
+@backend.on_data_device
 def log_likelihood_scaled(c):
     """ln p(X) = sum_n ln c_n for each sequence: (B,)."""
     return backend.array_module(c).log(c).sum(axis=1)
@@ -104,6 +109,7 @@ def log_likelihood_scaled(c):
 _RESCALE_BELOW = 1e-20  # log_likelihood_scan rescales rows this far from 1: 1e288 of headroom for one step
 
 
+@backend.on_data_device
 def log_likelihood_scan(startprob, transmat, B_obs, n_chunks=256, allow_zero=False):
     """ln p(X) of ONE sequence, B_obs (T, K), computed as an associative scan over time.
 
@@ -164,6 +170,7 @@ def _rows_left_range(row_sums):
     return not _RESCALE_BELOW < row_sums.min() or row_sums.max() > 1 / _RESCALE_BELOW
 
 
+@backend.on_data_device
 def backward_scaled(transmat, B_obs, c, mask):
     """Scaled backward pass. Returns beta_hat (B, T, K).
 
@@ -177,6 +184,7 @@ def backward_scaled(transmat, B_obs, c, mask):
     return beta
 
 
+@backend.on_data_device
 def xi_steps_scaled(transmat, B_obs, alpha, beta, c, mask):
     """xi (B, T-1, K, K): xi[b, n-1, i, j] = p(z_{n-1} = i, z_n = j | X)
     = alpha_hat_{n-1,i} transmat_ij B_{n,j} beta_hat_{n,j} / c_n (0 on padding)."""
@@ -184,6 +192,7 @@ def xi_steps_scaled(transmat, B_obs, alpha, beta, c, mask):
     return alpha[:, :-1, :, None] * transmat * w[:, :, None, :]
 
 
+@backend.on_data_device
 def posteriors_scaled(transmat, B_obs, alpha, beta, c, mask):
     """gamma (B, T, K) = alpha_hat * beta_hat (0 on padding) and xi summed over time (B, K, K).
 
@@ -195,6 +204,7 @@ def posteriors_scaled(transmat, B_obs, alpha, beta, c, mask):
     return gamma, xi_sum
 
 
+@backend.on_data_device
 def viterbi_scaled(startprob, transmat, B_obs, mask):
     """Viterbi with max-normalized products. Returns log-probability (B,) and path (B, T) (-1 on padding).
 
@@ -236,6 +246,7 @@ def _backtrack(psi, last, mask):
 
 
 # ------------------------------------------------------------------ log variant
+@backend.on_data_device
 def forward_log(log_startprob, log_transmat, log_B, mask):
     """Log-space forward pass. Returns log_alpha (B, T, K) and ln p(X) (B,).
 
@@ -251,6 +262,7 @@ def forward_log(log_startprob, log_transmat, log_B, mask):
     return log_alpha, _logsumexp(log_alpha[:, -1].copy(), axis=1)
 
 
+@backend.on_data_device
 def backward_log(log_transmat, log_B, mask):
     """Log-space backward pass. Returns log_beta (B, T, K).
 
@@ -271,6 +283,7 @@ def _log_norms(log_alpha, log_beta):
     return _logsumexp(log_alpha + log_beta, axis=2)
 
 
+@backend.on_data_device
 def xi_steps_log(log_transmat, log_B, log_alpha, log_beta, mask):
     """xi (B, T-1, K, K) = exp(ln alpha_{n-1,i} + ln transmat_ij + ln B_{n,j} + ln beta_{n,j} - ln p(X)), 0 on padding."""
     return _xi_steps_log(log_transmat, log_B, log_alpha, log_beta, mask, _log_norms(log_alpha, log_beta))
@@ -283,6 +296,7 @@ def _xi_steps_log(log_transmat, log_B, log_alpha, log_beta, mask, log_norm):
     return xp.exp(log_xi, out=log_xi)
 
 
+@backend.on_data_device
 def posteriors_log(log_transmat, log_B, log_alpha, log_beta, mask):
     """gamma (B, T, K) = exp(ln alpha + ln beta - ln p(X)) (0 on padding) and xi summed over time (B, K, K)."""
     xp = backend.array_module(log_B)
@@ -291,6 +305,7 @@ def posteriors_log(log_transmat, log_B, log_alpha, log_beta, mask):
     return gamma, _xi_steps_log(log_transmat, log_B, log_alpha, log_beta, mask, log_norm).sum(axis=1)
 
 
+@backend.on_data_device
 def viterbi_log(log_startprob, log_transmat, log_B, mask):
     """Log-space Viterbi. Returns ln max_Z p(X, Z) (B,) and the path (B, T) (-1 on padding).
 
@@ -311,6 +326,7 @@ def viterbi_log(log_startprob, log_transmat, log_B, mask):
 _PARALLEL_RTOL = 1e-11  # two ln delta vectors "differ by a constant" up to this rounding, relative to their size
 
 
+@backend.on_data_device
 def viterbi_scan(log_startprob, log_transmat, log_B, n_chunks=256, max_rounds=4):
     """Log-space Viterbi of ONE sequence, log_B (T, K), by chunks. Returns ln max_Z p(X, Z) (a scalar) and the path (T,).
 
@@ -472,6 +488,7 @@ def _path_log_prob(log_startprob, log_transmat, log_B, path):
 
 
 # ------------------------------------------------------------------ Baum-Welch
+@backend.on_data_device
 def e_step(startprob, transmat, emission, mask, implementation="scaling"):
     """Posteriors of one batch. ``emission`` is B_obs (scaling) or log_B (log).
 
@@ -488,6 +505,7 @@ def e_step(startprob, transmat, emission, mask, implementation="scaling"):
     return (log_likelihood, *posteriors_log(log_transmat, emission, log_alpha, log_beta, mask))
 
 
+@backend.on_data_device
 def expected_counts(gamma, xi_sum):
     """Expected start and transition counts summed over the batch: (K,) and (K, K).
 
@@ -496,6 +514,7 @@ def expected_counts(gamma, xi_sum):
     return gamma[:, 0].sum(axis=0), xi_sum.sum(axis=0)
 
 
+@backend.on_data_device
 def categorical_counts(gamma, symbols, n_features):
     """Expected emission counts (K, M): counts[k, m] = sum over steps with x_n = m of gamma_n,k.
 
@@ -506,6 +525,7 @@ def categorical_counts(gamma, symbols, n_features):
     return xp.einsum("btk,btm->km", gamma, one_hot.astype(gamma.dtype))
 
 
+@backend.on_data_device
 def normalize_rows(counts, previous):
     """M step for a stochastic vector or matrix: counts / row sums.
 
@@ -517,6 +537,7 @@ def normalize_rows(counts, previous):
     return xp.where(total > 0, counts / xp.where(total > 0, total, 1), previous)
 
 
+@backend.on_data_device
 def m_step(start_counts, trans_counts, startprob, transmat):
     """Baum-Welch M step for pi and transmat: pi_k = start_k / sum start, transmat_ij = trans_ij / sum_j trans_ij."""
     return normalize_rows(start_counts, startprob), normalize_rows(trans_counts, transmat)

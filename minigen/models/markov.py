@@ -46,6 +46,7 @@ def markov_mle(sequences, K, pseudocount=0):
     return first / first.sum(), transmat
 
 
+@backend.on_data_device_methods
 class MarkovChain:
     """A first-order Markov chain with K states.
 
@@ -84,6 +85,11 @@ class MarkovChain:
 
     def _on_device(self, array):
         return backend.to_device(array, self._device)
+
+    @property
+    def device(self):
+        """Where transmat_ and startprob_ live."""
+        return self._device
 
     @property
     def n_states(self):
