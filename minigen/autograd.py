@@ -403,12 +403,13 @@ def write_inplace(x, op, *args):
     recording = _GradMode.enabled and (x._requires_grad or any(_requires_grad(a) for a in args))
     _check_inplace(x, recording)
     if not recording:
-        with _grad_mode(False):
+        with _grad_mode(False), backend.device_scope(x.device):
             _overwrite(x, _fitted(x, op(x, *args)))
         return x
     old = Tensor(x.data)  # x as it was, in x's place in the graph
     old.grad_fn, old._requires_grad, old._counter = x.grad_fn, x._requires_grad, x._counter
-    new = op(old, *args)
+    with backend.device_scope(x.device):
+        new = op(old, *args)
     node, new = new.grad_fn, _fitted(x, new)
     if node.reads_inputs:  # op's backward reads x as it was: keep a copy
         old.data, old._counter = x.data.copy(), [x._counter[0]]

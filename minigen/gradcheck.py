@@ -75,16 +75,17 @@ def _numeric_gradient(fn, inputs, v, x, eps):
     transfer: on a GPU, reading each one back would wait for the device twice per element.
     """
     original, ups, downs = backend.to_host(x.data).copy(), [], []
-    for index in np.ndindex(*x.shape):
-        x.data[index] = original[index] + eps
-        ups.append(_projected(fn, inputs, v).data)
-        x.data[index] = original[index] - eps
-        downs.append(_projected(fn, inputs, v).data)
-        x.data[index] = original[index]
-    if not ups:
-        return np.zeros(x.shape)
-    xp = backend.array_module(ups[0])
-    up, down = (backend.to_host(xp.stack(values)).reshape(x.shape) for values in (ups, downs))
+    with backend.device_scope(x.device):  # the writes into x.data run where x lives
+        for index in np.ndindex(*x.shape):
+            x.data[index] = original[index] + eps
+            ups.append(_projected(fn, inputs, v).data)
+            x.data[index] = original[index] - eps
+            downs.append(_projected(fn, inputs, v).data)
+            x.data[index] = original[index]
+        if not ups:
+            return np.zeros(x.shape)
+        xp = backend.array_module(ups[0])
+        up, down = (backend.to_host(xp.stack(values)).reshape(x.shape) for values in (ups, downs))
     return (up - down) / (2 * eps)
 
 

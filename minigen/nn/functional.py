@@ -76,6 +76,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     return y if bias is None else y + reshape(bias, per_channel)
 
 
+@backend.on_data_device  # raw arrays below: made on the input's device
 def _batch_norm_training(x, running_mean, running_var, weight, bias, momentum, eps):
     """With the batch's statistics, by the fused BatchNorm Function (its backward is the closed form)."""
     xp, channels = backend.array_module(x.data), x.shape[1]
@@ -213,6 +214,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 _LOG_FLOOR = -100.0  # PyTorch clamps the logs of BCE here, so p = 0 costs 100, not inf
 
 
+@backend.on_data_device
 def _clamped_log(p):
     """max(ln p, -100), with a finite (zero) gradient where the floor applies, p = 0 included.
     The inner where keeps log away from 0, so no inf * 0 appears in the backward."""
@@ -250,6 +252,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 # ------------------------------------------------------------------ multi-class classification
+@backend.on_data_device  # raw arrays below: made on the input's device
 def _check_class_targets(input, target, op, ignore_index=None):
     """input (N, C, d1, ...) with class scores on dim 1; target (N, d1, ...) of ints in [0, C),
     or ``ignore_index``. Returns the mask of the positions that count (raw array)."""
@@ -270,6 +273,7 @@ def _check_class_targets(input, target, op, ignore_index=None):
     return keep
 
 
+@backend.on_data_device
 def _pick(values, target):
     """values[n, target[n, d...], d...]: the entry of each position's target class."""
     classes_last = permute(values, (0,) + tuple(range(2, values.ndim)) + (1,))
@@ -283,6 +287,9 @@ def _class_weights(weight, input, op):
     """``weight`` (C,) as a raw array of input's dtype and device, or None."""
     if weight is None:
         return None
+    if isinstance(weight, Tensor) and weight.device != input.device:
+        raise RuntimeError(f"{op}: weight is on {weight.device} but the input is on {input.device}; "
+                           "move it with .to(device)")
     w = weight.data if isinstance(weight, Tensor) else backend.to_device(np.asarray(weight), input.device)
     if w.shape != (input.shape[1],):
         raise ValueError(f"{op}: weight must hold one number per class, shape ({input.shape[1]},), got shape {w.shape}")
@@ -300,6 +307,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _weighted_nll(input, target, weight, ignore_index, reduction, "nll_loss")
 
 
+@backend.on_data_device  # raw arrays below: made on the input's device
 def _weighted_nll(log_probs, target, weight, ignore_index, reduction, op):
     keep = _check_class_targets(log_probs, target, op, ignore_index)
     xp, w = backend.array_module(keep), _class_weights(weight, log_probs, op)

@@ -25,16 +25,16 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if not grads:
         return Tensor(np.zeros((), dtype=np.float32))
     xp = backend.array_module(grads[0].data)
-    norms = xp.stack([xp.linalg.norm(g.data.reshape(-1), ord=norm_type) for g in grads])
-    total = xp.linalg.norm(norms, ord=norm_type)  # the norm of the per-tensor norms is the norm of them all
-    total_norm = float(total)
-    if error_if_nonfinite and not math.isfinite(total_norm):
-        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total_norm}, "
-                           "so it cannot be clipped; pass error_if_nonfinite=False to scale them by it anyway")
-    scale = max_norm / (total_norm + 1e-6)
-    if not scale >= 1:  # NaN too: PyTorch multiplies by clamp(scale, max=1), which keeps NaN
+    with backend.device_scope(grads[0].device):
+        norms = xp.stack([xp.linalg.norm(g.data.reshape(-1), ord=norm_type) for g in grads])
+        total = xp.linalg.norm(norms, ord=norm_type)  # the norm of the per-tensor norms is the norm of them all
+        if error_if_nonfinite and not bool(xp.isfinite(total)):  # the one read back to the host, if asked
+            raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
+                               f"{float(total)}, so it cannot be clipped; pass error_if_nonfinite=False to scale "
+                               "them by it anyway")
+        scale = xp.minimum(max_norm / (total + 1e-6), 1.0)  # PyTorch's clamp(scale, max=1): NaN stays NaN
         for g in grads:
-            g.data = g.data * scale
+            g.data = g.data * scale.astype(g.dtype)
     return Tensor(total)
 
 
@@ -49,7 +49,8 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     for p in parameters:
         if p.grad is not None:
-            p.grad.data = backend.array_module(p.grad.data).clip(p.grad.data, -clip_value, clip_value)
+            with backend.device_scope(p.device):
+                p.grad.data = backend.array_module(p.grad.data).clip(p.grad.data, -clip_value, clip_value)
 
 
 def zero_grads(parameters, set_to_none=True):
@@ -57,5 +58,8 @@ def zero_grads(parameters, set_to_none=True):
     fresh array (the old one may be shared: a create_graph gradient). Module.zero_grad and
     Optimizer.zero_grad call this."""
     for p in parameters:
-        if p.grad is not None:
-            p.grad = None if set_to_none else Tensor(backend.array_module(p.grad.data).zeros_like(p.grad.data))
+        if p.grad is not None and set_to_none:
+            p.grad = None
+        elif p.grad is not None:
+            with backend.device_scope(p.device):
+                p.grad = Tensor(backend.array_module(p.grad.data).zeros_like(p.grad.data))

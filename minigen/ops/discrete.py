@@ -31,6 +31,7 @@ class Remainder(Function):
         return sum_to(gy, x.shape), sum_to(-gy * quotient, y.shape)  # d(x - y floor(x/y))/dy = -floor(x/y)
 
 
+@backend.on_data_device
 def _step(name, x, **options):
     if x.dtype.kind in "biu" and name != "sign":
         return Tensor(x.data.copy())  # an integer is already rounded; its dtype stays (as PyTorch)
@@ -54,6 +55,7 @@ def round(x, *, decimals=0):
     return _step("round", x, decimals=decimals)
 
 
+@backend.on_data_device
 def sign(x):
     """-1, 0 or 1 by the sign of x; gradient 0."""
     if x.dtype == bool:
@@ -61,6 +63,7 @@ def sign(x):
     return Step.apply(x, name="sign")
 
 
+@backend.on_data_device
 def floor_divide(x, y):
     """floor(x / y), rounding toward minus infinity (PyTorch's ``//`` since 1.13): -7 // 2 = -4.
     No gradient (PyTorch has none either)."""
@@ -73,6 +76,7 @@ def remainder(x, y):
     return Remainder.apply(*_integer_divisor_checked(*_pair(x, y), "remainder"))
 
 
+@backend.on_data_device
 def _integer_divisor_checked(x, y, op):
     """x, y; RuntimeError when y is an integer tensor holding a 0 (NumPy would answer 0, PyTorch refuses)."""
     if y.dtype.kind in "biu" and x.dtype.kind in "biu" and not y.data.all():
@@ -81,6 +85,7 @@ def _integer_divisor_checked(x, y, op):
 
 
 # ------------------------------------------------------------------ bitwise logic (no gradient)
+@backend.on_data_device
 def _bitwise(name):
     def bitwise(x, y):
         x, y = _pair(x, y)
@@ -97,6 +102,7 @@ def _bitwise(name):
 bitwise_and, bitwise_or, bitwise_xor = (_bitwise(f"bitwise_{op}") for op in ("and", "or", "xor"))
 
 
+@backend.on_data_device
 def bitwise_not(x):
     """~x: logical not of a boolean tensor, the bits flipped of an integer one (-x - 1)."""
     if x.dtype.kind not in "biu":
@@ -105,11 +111,13 @@ def bitwise_not(x):
 
 
 # ------------------------------------------------------------------ tests for nan and infinity (no gradient)
+@backend.on_data_device
 def isnan(x):
     """True where x is nan."""
     return Tensor(backend.array_module(x.data).isnan(x.data))
 
 
+@backend.on_data_device
 def isfinite(x):
     """True where x is neither nan nor infinite."""
     return Tensor(backend.array_module(x.data).isfinite(x.data))

@@ -87,6 +87,7 @@ def scatter_add(x, dim, index, src):
     return ScatterAdd.apply(x, src, dim=dim, index=index)
 
 
+@backend.on_data_device
 def index_select(x, dim, index):
     """The entries of x at positions ``index`` (a 1-d or 0-d integer tensor) along ``dim``."""
     dim = normalize_dim(dim, x.ndim, "index_select")
@@ -97,6 +98,7 @@ def index_select(x, dim, index):
     return getitem(x, (slice(None),) * dim + (reshape(index, -1),))
 
 
+@backend.on_data_device
 def masked_fill(x, mask, value):
     """x with ``value`` (a number, or a 0-d tensor that then gets the gradient there) where the boolean
     ``mask`` (broadcast to x's shape) is True."""
@@ -123,6 +125,7 @@ def _argsort(x, dim, descending):
     return n - 1 - xp.flip(xp.argsort(xp.flip(x, dim), axis=dim, kind="stable"), dim)
 
 
+@backend.on_data_device
 def sort(x, dim=-1, descending=False, *, stable=False):
     """(values, indices) of x sorted along ``dim``; nan counts as the largest (as PyTorch). The sort is
     always stable (equal elements keep their order), which ``stable=False`` allows too. Values are

@@ -239,6 +239,7 @@ def argmin(x, dim=None, keepdim=False):
     return _arg(x, dim, keepdim, "argmin")
 
 
+@backend.on_data_device
 def _arg(x, dim, keepdim, op):
     """x.data.argmax/argmin; with keepdim and no dim, shaped (1,) * ndim as PyTorch's flat index."""
     if dim is None:
@@ -247,11 +248,13 @@ def _arg(x, dim, keepdim, op):
     return Tensor(getattr(x.data, op)(axis=normalize_dim(dim, x.ndim, op), keepdims=keepdim))
 
 
+@backend.on_data_device
 def all(x, dim=None, keepdim=False):
     """True where every element over ``dim`` (an int, a tuple, or None for all) is nonzero; no gradient."""
     return Tensor(x.data.all(axis=_axes(x, dim, None, "all"), keepdims=bool(keepdim)))
 
 
+@backend.on_data_device
 def any(x, dim=None, keepdim=False):
     """True where some element over ``dim`` (an int, a tuple, or None for all) is nonzero; no gradient."""
     return Tensor(x.data.any(axis=_axes(x, dim, None, "any"), keepdims=bool(keepdim)))
