@@ -6,6 +6,7 @@ minigen call and the NumPy reference. tests/test_ops.py runs forward-vs-NumPy, g
 and gradgradcheck from this one table on every device; tests/test_meta.py fails when a
 public op has no entry.
 """
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,6 +72,7 @@ _unary("sin", mg.sin, np.sin)
 _unary("cos", mg.cos, np.cos)
 _unary("tanh", mg.tanh, np.tanh)
 _unary("sigmoid", mg.sigmoid, lambda x: 1 / (1 + np.exp(-x)), reals(-6, 6))
+_unary("erf", mg.erf, np.vectorize(math.erf), reals(-4, 4))  # both sides of |x| = 2, where _erf switches
 _unary("relu", mg.relu, lambda x: np.maximum(x, 0), away_from_zero())
 
 

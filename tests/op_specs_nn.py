@@ -4,6 +4,8 @@ Imported at the end of op_specs.py, so tests/test_ops.py runs forward-vs-NumPy, 
 and gradgradcheck on these too. Names are the public names in minigen.nn.functional.
 Every loss draws its reduction from all three, so each path is differentiated twice.
 """
+import math
+
 import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
@@ -215,3 +217,83 @@ def _cross_entropy_probabilities(draw):
     return Case([scores, target], lambda x, t: F.cross_entropy(x, t, reduction=reduction),
                 lambda x, t: _np_reduce(-(t * _np_log_softmax(x)).sum(axis=1), reduction),
                 {"reduction": reduction, "target": "probabilities"})
+
+
+# ------------------------------------------------------------------ activations
+def _np_erf(x):
+    return np.vectorize(math.erf, otypes=[float])(x)
+
+
+_ACTIVATIONS = {
+    "gelu": [("none", lambda x: F.gelu(x), lambda x: 0.5 * x * (1 + _np_erf(x / np.sqrt(2)))),
+             ("tanh", lambda x: F.gelu(x, approximate="tanh"),
+              lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3))))],
+    "silu": [("", F.silu, lambda x: x / (1 + np.exp(-x)))],
+    "elu": [("alpha=0.5", lambda x: F.elu(x, 0.5), lambda x: np.where(x > 0, x, 0.5 * np.expm1(np.minimum(x, 0))))],
+}
+
+
+def _activation(name):
+    @_spec(name)
+    def case(draw):
+        variant, fn, ref = draw(st.sampled_from(_ACTIVATIONS[name]))
+        return Case([draw(arrays(draw(shapes()), away_from_zero(0.05, 3.0)))], fn, ref, {"variant": variant})
+
+
+for _name in _ACTIVATIONS:
+    _activation(_name)
+
+
+# ------------------------------------------------------------------ layer and instance norm
+def _np_standardize(x, axes, eps=1e-5):
+    return (x - x.mean(axes, keepdims=True)) / np.sqrt(x.var(axes, keepdims=True) + eps)
+
+
+@_spec("layer_norm")
+def _layer_norm(draw):
+    shape = draw(shapes(min_dims=1, max_dims=3, max_side=3))
+    k = draw(st.integers(1, len(shape)))
+    normalized, axes = shape[len(shape) - k:], tuple(range(len(shape) - k, len(shape)))
+    x = draw(arrays(shape, reals(), unique=True))
+    assume(int(np.prod(normalized)) >= 2 and np.var(x, axis=axes).min() > 0.05)  # well-conditioned
+    if draw(st.booleans()):
+        weight, bias = draw(arrays(normalized)), draw(arrays(normalized))
+        return Case([x, weight, bias], lambda x, w, b: F.layer_norm(x, normalized, w, b),
+                    lambda x, w, b: _np_standardize(x, axes) * w + b, {"normalized_shape": normalized, "affine": True})
+    return Case([x], lambda x: F.layer_norm(x, normalized), lambda x: _np_standardize(x, axes),
+                {"normalized_shape": normalized, "affine": False})
+
+
+@_spec("instance_norm")
+def _instance_norm(draw):
+    shape = draw(shapes(min_dims=3, max_dims=4, max_side=3))
+    axes = tuple(range(2, len(shape)))
+    x = draw(arrays(shape, reals(), unique=True))
+    assume(int(np.prod(shape[2:])) >= 2 and np.var(x, axis=axes).min() > 0.05)
+    weight, bias = draw(arrays(shape[1:2])), draw(arrays(shape[1:2]))
+    per_channel = (1, -1) + (1,) * len(axes)
+
+    def fn(x, weight, bias):  # fresh running statistics each call: updating them must not change y
+        running = mg.zeros(shape[1], dtype=mg.float64, device=x.device), mg.ones(shape[1], dtype=mg.float64,
+                                                                                   device=x.device)
+        return F.instance_norm(x, *running, weight, bias)
+    return Case([x, weight, bias], fn,
+                lambda x, w, b: _np_standardize(x, axes) * w.reshape(per_channel) + b.reshape(per_channel))
+
+
+@_spec("dropout2d")
+def _dropout2d(draw):
+    """As dropout: one mask per channel from the seeded stream, reproduced by NumPy's generator."""
+    p, training, seed = draw(st.sampled_from([0.0, 0.5, 1.0])), draw(st.booleans()), draw(st.integers(0, 9))
+    shape = draw(shapes(min_dims=3, max_dims=4, max_side=3))
+
+    def fn(x):
+        mg.manual_seed(seed)
+        return F.dropout2d(x, p, training)
+
+    def ref(x):
+        if not training:
+            return x
+        keep = np.random.default_rng(seed).random(shape[:-2] + (1, 1)) >= p
+        return x * keep / (1 - p) if p < 1 else x * 0
+    return Case([draw(arrays(shape))], fn, ref, {"p": p, "training": training, "seed": seed})

@@ -14,14 +14,16 @@ from minigen import backend
 from minigen.autograd import Tensor
 from minigen.creation import rand
 from minigen.ops import (
-    abs, broadcast_to, leaky_relu, log, log_softmax, mean, permute, relu, reshape, sigmoid, softmax, softplus,
-    sqrt, sum, tanh, where)
+    abs, broadcast_to, clamp, erf, exp, leaky_relu, log, log_softmax, mean, permute, relu, reshape, sigmoid, softmax,
+    softplus, sqrt, sum, tanh, var, where)
 from minigen.ops.batchnorm import BatchNorm
 from minigen.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d
+from minigen.nn.suggest import suggesting_getattr
 
 __all__ = [
     "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropout", "upsample",
-    "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax",
+    "layer_norm", "instance_norm", "dropout2d",
+    "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax", "gelu", "silu", "elu",
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy"]
 
 
@@ -73,6 +75,61 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     return y if bias is None else y + reshape(bias, per_channel)
 
 
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalize over the last dims, those of ``normalized_shape``, of each example:
+
+        y = (x - mean) / sqrt(var + eps) * weight + bias,    var biased (Ba, Kiros and Hinton, 2016)
+    input: (..., *normalized_shape); weight, bias: normalized_shape, or None.
+    """
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not normalized_shape or input.shape[input.ndim - len(normalized_shape):] != normalized_shape:
+        raise ValueError(f"layer_norm: input of shape {tuple(input.shape)} does not end with normalized_shape "
+                         f"{normalized_shape}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != normalized_shape:
+            raise ValueError(f"layer_norm: {name} has shape {tuple(t.shape)}, expected {normalized_shape}")
+    y = _normalize(input, tuple(range(input.ndim - len(normalized_shape), input.ndim)), eps)
+    y = y if weight is None else y * weight
+    return y if bias is None else y + bias
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalize each channel of each example over its spatial dims (Ulyanov et al., 2016):
+    batch_norm of the (1, N*C, *spatial) view, so each (n, c) is a channel of its own.
+
+    input: (N, C, *spatial); running_mean, running_var, weight, bias: (C,) or None.
+    use_input_stats=True normalizes with each instance's statistics and moves the running
+    statistics (when given) towards their mean over the batch; False uses the running statistics.
+    """
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected input of shape (N, C, *spatial), got shape {tuple(input.shape)}")
+    n, c = input.shape[:2]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (c,):
+            raise ValueError(f"instance_norm: {name} has shape {tuple(t.shape)}, expected ({c},)")
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    dims = tuple(range(2, input.ndim))
+    if input.data.size // (n * c) < 2:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element per channel, got input of shape "
+                         f"{tuple(input.shape)}")
+    y = _normalize(input, dims, eps)
+    if running_mean is not None:  # the batch's average of the per-instance statistics, as PyTorch
+        running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * input.data.mean(axis=dims).mean(0)
+    if running_var is not None:
+        unbiased = input.data.var(axis=dims, ddof=1).mean(0)
+        running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+    per_channel = (1, c) + (1,) * len(dims)
+    y = y if weight is None else y * reshape(weight, per_channel)
+    return y if bias is None else y + reshape(bias, per_channel)
+
+
+def _normalize(x, dims, eps):
+    """(x - mean) / sqrt(var + eps) over ``dims``, the variance biased."""
+    return (x - mean(x, dims, keepdim=True)) / sqrt(var(x, dims, keepdim=True, correction=0) + eps)
+
+
 def _batch_norm_training(x, running_mean, running_var, weight, bias, momentum, eps):
     """With the batch's statistics, by the fused BatchNorm Function (its backward is the closed form)."""
     xp, channels = backend.array_module(x.data), x.shape[1]
@@ -109,6 +166,20 @@ def dropout(x, p=0.5, training=True):
     return x * (keep.to(x.dtype) / (1 - p))
 
 
+def dropout2d(input, p=0.5, training=True):
+    """Dropout of whole channels: each (n, c) feature map of input (N, C, H, W) (or (C, H, W), one
+    image) is zeroed with probability p, the others scaled by 1 / (1 - p) (Tompson et al., 2015)."""
+    _check_probability(p, "dropout2d")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected input of shape (N, C, H, W) or (C, H, W), got shape {tuple(input.shape)}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    keep = rand(*input.shape[:-2], 1, 1, dtype=input.dtype, device=input.device) >= p  # one draw per channel
+    return input * (keep.to(input.dtype) / (1 - p))
+
+
 def upsample(x, scale_factor, mode="nearest"):
     """Nearest-neighbour upsampling by integer factors: each value of x (N, C, *spatial)
     becomes a block of scale_factor copies along each spatial dim.
@@ -132,6 +203,40 @@ def upsample(x, scale_factor, mode="nearest"):
     gaps = lead + tuple(d for n in spatial for d in (n, 1))                      # (N, C, H, 1, W, 1)
     blocks = lead + tuple(d for n, s in zip(spatial, scales) for d in (n, s))   # (N, C, H, s, W, s)
     return reshape(broadcast_to(reshape(x, gaps), blocks), lead + tuple(n * s for n, s in zip(spatial, scales)))
+
+
+# ------------------------------------------------------------------ activations
+_GELU_TANH = math.sqrt(2 / math.pi)
+
+
+def gelu(input, approximate="none"):
+    """x Phi(x), Phi the standard normal CDF (Hendrycks and Gimpel, 2016):
+        approximate="none":  0.5 x (1 + erf(x / sqrt 2))
+        approximate="tanh":  0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    """
+    if approximate == "none":
+        return 0.5 * input * (1 + erf(input / math.sqrt(2)))
+    if approximate == "tanh":
+        return 0.5 * input * (1 + tanh(_GELU_TANH * (input + 0.044715 * input ** 3)))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(input, inplace=False):
+    """x sigmoid(x) (also called swish)."""
+    _check_not_inplace(inplace, "silu")
+    return input * sigmoid(input)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x for x > 0, alpha (e^x - 1) otherwise (Clevert et al., 2015). exp sees min(x, 0), so a
+    large x never makes an inf that the unused branch's gradient would multiply by 0."""
+    _check_not_inplace(inplace, "elu")
+    return where(input > 0, input, alpha * (exp(clamp(input, max=0.0)) - 1))
+
+
+def _check_not_inplace(inplace, op):
+    if inplace:
+        raise NotImplementedError(f"{op}: inplace=True is not implemented (the result is a new tensor)")
 
 
 # ------------------------------------------------------------------ losses: shared checks
@@ -282,3 +387,6 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
     w = _class_weights(weight, input, "cross_entropy")
     per_class = target if w is None else target * Tensor(w.reshape((1, -1) + (1,) * (input.ndim - 2)))
     return _reduce(-sum(per_class * log_softmax(input, dim=1), dim=1), reduction)
+
+
+__getattr__ = suggesting_getattr(__name__, globals())

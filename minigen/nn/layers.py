@@ -1,10 +1,11 @@
-"""Layers without a spatial window: Linear, activations, Dropout, reshaping, Upsample, Embedding.
+"""Layers without a spatial window: Linear, Identity, activations, Dropout, reshaping, Upsample, Embedding.
 
 Each layer is a Module that holds its settings and Parameters and calls a function of
 ``minigen.nn.functional`` in ``forward``. Inputs are checked at the layer's door: a
 wrong size raises a ValueError that names the layer (its repr) and the shape it got.
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -59,6 +60,16 @@ class Linear(Module):
 
 
 # ------------------------------------------------------------------ activations
+class Identity(Module):
+    """Returns its input unchanged; takes (and ignores) any arguments, as PyTorch's does."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
 class ReLU(Module):
     """max(x, 0)."""
 
@@ -106,6 +117,76 @@ class Softplus(Module):
         return F.softplus(x, self.beta)
 
 
+class GELU(Module):
+    """x Phi(x), Phi the standard normal CDF; approximate="tanh" for the tanh formula."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
+
+
+class SiLU(Module):
+    """x sigmoid(x)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        F._check_not_inplace(inplace, "SiLU")
+        self.inplace = inplace
+
+    def forward(self, x):
+        return F.silu(x)
+
+
+class ELU(Module):
+    """x for x > 0, alpha (e^x - 1) otherwise."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        F._check_not_inplace(inplace, "ELU")
+        self.alpha, self.inplace = alpha, inplace
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+    def forward(self, x):
+        return F.elu(x, self.alpha)
+
+
+class Softmax(Module):
+    """e^x / sum e^x along ``dim``; dim=None picks PyTorch's legacy dim (0 for 0, 1 or 3 dims, else 1)
+    with PyTorch's warning."""
+
+    function = staticmethod(F.softmax)
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+    def forward(self, x):
+        if self.dim is not None:
+            return self.function(x, self.dim)
+        warnings.warn(f"Implicit dimension choice for {type(self).__name__.lower()} has been deprecated. Change the "
+                      "call to include dim=X as an argument.", UserWarning, stacklevel=2)
+        return self.function(x, 0 if x.ndim in (0, 1, 3) else 1)
+
+
+class LogSoftmax(Softmax):
+    """x - log sum e^x along ``dim`` (dim=None as Softmax)."""
+
+    function = staticmethod(F.log_softmax)
+
+
 # ------------------------------------------------------------------ regularization
 class Dropout(Module):
     """Zero each element with probability p while training, scaling the rest by 1 / (1 - p);
@@ -113,7 +194,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5):
         super().__init__()
-        F._check_probability(p, "Dropout")
+        F._check_probability(p, type(self).__name__)
         self.p = p
 
     def extra_repr(self):
@@ -121,6 +202,14 @@ class Dropout(Module):
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of (N, C, H, W) or (C, H, W) with probability p while training, scaling
+    the rest by 1 / (1 - p)."""
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training)
 
 
 # ------------------------------------------------------------------ reshaping

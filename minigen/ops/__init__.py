@@ -5,7 +5,7 @@ from minigen import backend
 from minigen.autograd import Tensor
 from minigen.ops.conv import avg_pool2d, col2im, conv2d, conv_transpose2d, im2col, max_pool2d
 from minigen.ops.elementwise import (
-    Cast, ToDevice, abs, add, clamp, cos, div, eq, exp, ge, gt, le, leaky_relu, log, log1p, lt, maximum,
+    Cast, ToDevice, abs, add, clamp, cos, div, eq, erf, exp, ge, gt, le, leaky_relu, log, log1p, lt, maximum,
     minimum, mul, ne, neg, pow, relu, sigmoid, sin, softplus, sqrt, sub, tanh, where)
 from minigen.ops.linalg import dot, matmul
 from minigen.ops.reduce import (
@@ -17,7 +17,7 @@ from minigen.ops.shape import (
 # Differentiable ops: each has an entry in tests/op_specs.py (a meta-test checks it).
 DIFFERENTIABLE = (
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tanh",
-    "sigmoid", "relu", "leaky_relu", "softplus", "clamp", "maximum", "minimum", "where",
+    "sigmoid", "relu", "leaky_relu", "softplus", "clamp", "maximum", "minimum", "where", "erf",
     "sum", "mean", "var", "max", "min", "amax", "amin", "logsumexp", "prod", "softmax", "log_softmax",
     "reshape", "transpose", "permute", "squeeze", "unsqueeze", "flatten", "broadcast_to", "expand", "sum_to",
     "getitem", "index_scatter", "cat", "stack", "split", "pad", "flip", "matmul", "dot", "to",
@@ -65,7 +65,7 @@ def _attach_to_tensor():
     for name, op in {"eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge}.items():
         setattr(Tensor, f"__{name}__", op)
     Tensor.__neg__, Tensor.__abs__, Tensor.__getitem__ = neg, abs, getitem
-    methods = (add, sub, mul, div, pow, neg, exp, log, log1p, sqrt, abs, sin, cos, tanh, sigmoid, relu, clamp,
+    methods = (add, sub, mul, div, pow, neg, exp, erf, log, log1p, sqrt, abs, sin, cos, tanh, sigmoid, relu, clamp,
                maximum, minimum, sum, mean, var, max, min, amax, amin, prod, logsumexp, argmax, argmin, softmax,
                log_softmax, reshape, transpose, permute, squeeze, unsqueeze, flatten, expand, broadcast_to,
                flip, split, matmul, dot, to)
