@@ -110,7 +110,8 @@ def _upsample(draw):
         for axis, s in enumerate(scales, start=2):
             x = np.repeat(x, s, axis=axis)
         return x
-    return Case([draw(arrays(shape))], lambda x: F.upsample(x, scale), ref, {"scale_factor": scale})
+    return Case([draw(arrays(shape))], lambda x: F.upsample(x, scale_factor=scale), ref,
+                {"scale_factor": scale})
 
 
 # ------------------------------------------------------------------ losses
@@ -297,3 +298,75 @@ def _dropout2d(draw):
         keep = np.random.default_rng(seed).random(shape[:-2] + (1, 1)) >= p
         return x * keep / (1 - p) if p < 1 else x * 0
     return Case([draw(arrays(shape))], fn, ref, {"p": p, "training": training, "seed": seed})
+
+
+# ------------------------------------------------------------------ resampling
+def _np_adaptive_avg_pool(x, out):
+    """Each output cell the mean of its window, rows floor(i H / Ho) .. ceil((i + 1) H / Ho) - 1."""
+    (h, w), (ho, wo) = x.shape[-2:], out
+    y = np.zeros(x.shape[:-2] + out)
+    for i, j in np.ndindex(*out):
+        rows = slice(i * h // ho, -(-(i + 1) * h // ho))
+        cols = slice(j * w // wo, -(-(j + 1) * w // wo))
+        y[..., i, j] = x[..., rows, cols].mean(axis=(-2, -1))
+    return y
+
+
+@_spec("adaptive_avg_pool2d")
+def _adaptive_avg_pool2d(draw):
+    shape = draw(shapes(min_dims=3, max_dims=4, max_side=5))
+    out = (draw(st.integers(1, 5)), draw(st.integers(1, 5)))
+    return Case([draw(arrays(shape))], lambda x: F.adaptive_avg_pool2d(x, out),
+                lambda x: _np_adaptive_avg_pool(x, out), {"output_size": out})
+
+
+@_spec("pad")
+def _pad(draw):
+    mode = draw(st.sampled_from(["constant", "reflect", "replicate"]))
+    k = draw(st.integers(1, 3 if mode == "constant" else 2))
+    shape = draw(shapes(min_dims=k + 1, max_dims=k + 2, max_side=3))
+    widths = [(draw(st.integers(0, n - 1 if mode == "reflect" else 2)), draw(st.integers(0, n - 1 if mode == "reflect"
+                                                                                             else 2)))
+              for n in shape[len(shape) - k:]]
+    pad = tuple(w for pair in reversed(widths) for w in pair)  # PyTorch's order: the last dim first
+    np_mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}[mode]
+    return Case([draw(arrays(shape))], lambda x: F.pad(x, pad, mode),
+                lambda x: np.pad(x, [(0, 0)] * (len(shape) - k) + widths, mode=np_mode), {"pad": pad, "mode": mode})
+
+
+def _np_bilinear(x, out, align_corners):
+    """Each output pixel from its source point's four neighbours, one pixel at a time."""
+    (h, w) = x.shape[-2:]
+    y = np.zeros(x.shape[:-2] + out)
+
+    def source(d, n, m):
+        if align_corners:
+            return d * (n - 1) / (m - 1) if m > 1 else 0.0
+        return max((d + 0.5) * n / m - 0.5, 0.0)
+    for i, j in np.ndindex(*out):
+        u, v = source(i, h, out[0]), source(j, w, out[1])
+        r0, c0 = int(u), int(v)
+        r1, c1, a, b = min(r0 + 1, h - 1), min(c0 + 1, w - 1), u - int(u), v - int(v)
+        y[..., i, j] = ((1 - a) * ((1 - b) * x[..., r0, c0] + b * x[..., r0, c1])
+                        + a * ((1 - b) * x[..., r1, c0] + b * x[..., r1, c1]))
+    return y
+
+
+def _np_nearest(x, out):
+    for axis, m in enumerate(out, start=2):
+        n = x.shape[axis]
+        x = np.take(x, [min(d * n // m, n - 1) for d in range(m)], axis=axis)
+    return x
+
+
+@_spec("interpolate")
+def _interpolate(draw):
+    mode = draw(st.sampled_from(["nearest", "bilinear"]))
+    shape = draw(shapes(min_dims=4, max_dims=4 if mode == "bilinear" else 5, max_side=4))
+    out = tuple(draw(st.integers(1, 7)) for _ in shape[2:])
+    if mode == "nearest":
+        return Case([draw(arrays(shape))], lambda x: F.interpolate(x, out), lambda x: _np_nearest(x, out),
+                    {"size": out, "mode": mode})
+    align_corners = draw(st.booleans())
+    return Case([draw(arrays(shape))], lambda x: F.interpolate(x, out, mode=mode, align_corners=align_corners),
+                lambda x: _np_bilinear(x, out, align_corners), {"size": out, "mode": mode, "align_corners": align_corners})

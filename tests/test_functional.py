@@ -224,25 +224,28 @@ def test_dropout_when_not_training_returns_its_input():
 @pytest.mark.parametrize("scale", [2, 2.0, (1, 3)])
 def test_upsample_matches_pytorch_nearest(torch, scale):
     x = rng.standard_normal((2, 3, 3, 4))
-    ours = F.upsample(mg.tensor(x), scale)
+    ours = F.upsample(mg.tensor(x), scale_factor=scale)
     theirs = torch.nn.functional.interpolate(torch.tensor(x), scale_factor=scale, mode="nearest")
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
 def test_upsample_gradient_sums_each_block():
     x = mg.randn(1, 1, 2, 2, requires_grad=True)
-    F.upsample(x, 3).sum().backward()
+    F.upsample(x, scale_factor=3).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.full((1, 1, 2, 2), 9.0))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(scale_factor=2, mode="bilinear"), "only mode='nearest' is implemented, got 'bilinear'"),
-    (dict(scale_factor=1.5), "scale_factor must be a positive whole number or 2 of them"),
-    (dict(scale_factor=(2, 2, 2)), "scale_factor must be a positive whole number or 2 of them"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(scale_factor=2, mode="bicubic"), NotImplementedError, "mode must be one of"),
+    (dict(scale_factor=2, mode="nearest", align_corners=True), ValueError, "align_corners can only be set"),
+    (dict(scale_factor=(2, 2, 2)), ValueError, "scale_factor must be a positive number or 2 of them"),
+    (dict(size=4, scale_factor=2), ValueError, "exactly one of size and scale_factor"),
+    (dict(size=(4, 0)), ValueError, "size must be a positive int or 2 of them"),
+    (dict(scale_factor=2, antialias=True), NotImplementedError, "antialias"),
 ])
-def test_upsample_refuses_what_it_does_not_do(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        F.upsample(mg.randn(1, 1, 2, 2), **kwargs)
+def test_interpolate_refuses_what_it_does_not_do(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        F.interpolate(mg.randn(1, 1, 2, 2), **kwargs)
 
 
 # ------------------------------------------------------------------ init

@@ -191,3 +191,131 @@ def test_a_name_with_nothing_near_it_gets_the_plain_message():
     with pytest.raises(AttributeError) as error:
         nn.Transformer
     assert str(error.value) == "module 'minigen.nn' has no attribute 'Transformer'"
+
+
+# ------------------------------------------------------------------ pooling options, unbatched images
+DISTINCT = rng.permutation(2 * 3 * 7 * 8).reshape(2, 3, 7, 8) / 10.0  # no ties in max
+
+
+@pytest.mark.parametrize("settings", [dict(kernel_size=3, stride=2, ceil_mode=True),
+                                      dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+                                      dict(kernel_size=2, stride=1, dilation=2), dict(kernel_size=(3, 2), padding=1)],
+                         ids=str)
+def test_max_pool_options_and_indices_match_pytorch(torch, settings):
+    ours, theirs = nn.MaxPool2d(return_indices=True, **settings), torch.nn.MaxPool2d(return_indices=True, **settings)
+    _same_as_torch(lambda x: ours(x)[0], lambda x: theirs(x)[0], torch, DISTINCT)
+    np.testing.assert_array_equal(ours(mg.tensor(DISTINCT))[1].numpy(), theirs(torch.tensor(DISTINCT))[1].numpy())
+
+
+@pytest.mark.parametrize("settings", [dict(kernel_size=3, stride=2, ceil_mode=True),
+                                      dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+                                      dict(kernel_size=3, padding=1, count_include_pad=False),
+                                      dict(kernel_size=2, padding=1, divisor_override=3)], ids=str)
+def test_avg_pool_options_match_pytorch(torch, settings):
+    _same_as_torch(nn.AvgPool2d(**settings), torch.nn.AvgPool2d(**settings), torch, rng.standard_normal((2, 3, 7, 8)))
+
+
+def test_avg_pool_without_padding_in_the_count_divides_corners_by_fewer():
+    y = F.avg_pool2d(mg.ones(1, 1, 4, 4), 3, stride=1, padding=1, count_include_pad=False).numpy()
+    np.testing.assert_allclose(y, 1.0)  # every window: its inside values over their number
+    y = F.avg_pool2d(mg.ones(1, 1, 4, 4), 3, stride=1, padding=1).numpy()
+    assert y[0, 0, 0, 0] == pytest.approx(4 / 9) and y[0, 0, 1, 1] == 1.0
+
+
+def test_ceil_mode_adds_the_partial_last_window():
+    x = mg.tensor(np.arange(25.0).reshape(1, 1, 5, 5))
+    assert F.max_pool2d(x, 2).shape == (1, 1, 2, 2)
+    y = F.max_pool2d(x, 2, ceil_mode=True).numpy()
+    np.testing.assert_array_equal(y[0, 0], [[6, 8, 9], [16, 18, 19], [21, 23, 24]])
+
+
+@pytest.mark.parametrize("settings", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)], ids=str)
+def test_max_unpool_puts_the_maxima_back_like_pytorch(torch, settings):
+    y, indices = F.max_pool2d(mg.tensor(DISTINCT), return_indices=True, **settings)
+    y_t, indices_t = torch.nn.functional.max_pool2d(torch.tensor(DISTINCT), return_indices=True, **settings)
+    _same_as_torch(lambda y: nn.MaxUnpool2d(**settings)(y, indices, DISTINCT.shape[2:]),
+                   lambda y: torch.nn.MaxUnpool2d(**settings)(y, indices_t, DISTINCT.shape[2:]), torch, y_t.numpy())
+
+
+def test_max_unpool_inverts_max_pool_on_the_maxima():
+    x = mg.tensor(DISTINCT)
+    y, indices = F.max_pool2d(x, 2, return_indices=True)
+    back = F.max_unpool2d(y, indices, 2, output_size=x.shape).numpy()
+    kept = back != 0
+    np.testing.assert_array_equal(back[kept], DISTINCT[kept])
+    np.testing.assert_array_equal(np.sort(back[kept]), np.sort(y.numpy().ravel()))
+
+
+@pytest.mark.parametrize("output_size", [1, 3, (2, 5), (None, 3), (7, 9)], ids=str)
+def test_adaptive_avg_pool_matches_pytorch(torch, output_size):
+    _same_as_torch(nn.AdaptiveAvgPool2d(output_size), torch.nn.AdaptiveAvgPool2d(output_size), torch,
+                   rng.standard_normal((2, 3, 5, 7)))
+
+
+def test_adaptive_avg_pool_to_one_is_the_global_mean():
+    x = rng.standard_normal((2, 3, 5, 7))
+    np.testing.assert_allclose(F.adaptive_avg_pool2d(mg.tensor(x), 1).numpy(), x.mean(axis=(2, 3), keepdims=True))
+
+
+@pytest.mark.parametrize("layer", [lambda torch_nn: torch_nn.Conv2d(3, 4, 3, padding=1), lambda torch_nn:
+                                   torch_nn.ConvTranspose2d(3, 2, 3, stride=2), lambda torch_nn: torch_nn.MaxPool2d(2),
+                                   lambda torch_nn: torch_nn.AvgPool2d(3, 2, 1), lambda torch_nn:
+                                   torch_nn.AdaptiveAvgPool2d(2)])
+def test_conv_and_pool_layers_take_one_image_like_pytorch(torch, layer):
+    ours, theirs = layer(nn), layer(torch.nn)
+    _modules_same_as_torch(ours, theirs, torch, rng.standard_normal((3, 6, 5)))
+
+
+def test_functions_take_one_image_and_keep_it_unbatched():
+    x = mg.randn(3, 6, 5)
+    assert mg.conv2d(x, mg.randn(4, 3, 3, 3)).shape == (4, 4, 3)
+    y, indices = mg.max_pool2d(x, 2, return_indices=True)
+    assert y.shape == indices.shape == (3, 3, 2)
+
+
+# ------------------------------------------------------------------ padding and interpolation
+@pytest.mark.parametrize("pad, mode", [((1, 2), "reflect"), ((1, 2, 3, 0), "reflect"), ((2, 1, 1, 3), "replicate"),
+                                       ((1, 1, 2, 2, 0, 1), "replicate"), ((1, 2, 3, 4), "constant")], ids=str)
+def test_pad_matches_pytorch(torch, pad, mode):
+    x = rng.standard_normal((2, 3, 5, 7) if len(pad) > 2 else (3, 5, 7))
+    _same_as_torch(lambda x: F.pad(x, pad, mode), lambda x: torch.nn.functional.pad(x, pad, mode), torch, x)
+
+
+def test_pad_modes_by_hand():
+    x = mg.tensor([[1.0, 2.0, 3.0]])
+    np.testing.assert_array_equal(F.pad(x, (2, 1), "reflect").numpy(), [[3, 2, 1, 2, 3, 2]])
+    np.testing.assert_array_equal(F.pad(x, (2, 1), "replicate").numpy(), [[1, 1, 1, 2, 3, 3]])
+    np.testing.assert_array_equal(F.pad(x, (1, 0), value=9.0).numpy(), [[9, 1, 2, 3]])
+
+
+@pytest.mark.parametrize("kwargs, message", [(dict(pad=(3, 0), mode="reflect"), "smaller than"),
+                                             (dict(pad=(1, 1), mode="replicate", value=1.0), "value"),
+                                             (dict(pad=(1, 1, 1, 1, 1, 1), mode="reflect"), "2, 4 or 6")])
+def test_pad_refuses_what_pytorch_refuses(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        F.pad(mg.randn(2, 3), **kwargs)
+
+
+INTERPOLATIONS = [dict(size=(3, 4)), dict(size=(11, 13)), dict(scale_factor=1.5), dict(scale_factor=(2, 3)),
+                  dict(size=(8, 9), mode="bilinear"), dict(size=(8, 9), mode="bilinear", align_corners=True),
+                  dict(size=(3, 2), mode="bilinear"), dict(scale_factor=2.5, mode="bilinear"),
+                  dict(scale_factor=2.5, mode="bilinear", recompute_scale_factor=True),
+                  dict(size=1, mode="bilinear", align_corners=True), dict(scale_factor=2, mode="bilinear")]
+
+
+@pytest.mark.parametrize("kwargs", INTERPOLATIONS, ids=str)
+def test_interpolate_matches_pytorch(torch, kwargs):
+    _same_as_torch(lambda x: F.interpolate(x, **kwargs), lambda x: torch.nn.functional.interpolate(x, **kwargs),
+                   torch, rng.standard_normal((2, 3, 5, 7)))
+
+
+@pytest.mark.parametrize("kwargs", [dict(size=(10, 3)), dict(scale_factor=2, mode="bilinear", align_corners=False),
+                                    dict(size=6, mode="bilinear", align_corners=True)], ids=str)
+def test_upsample_module_matches_pytorch(torch, kwargs):
+    _same_as_torch(nn.Upsample(**kwargs), torch.nn.Upsample(**kwargs), torch, rng.standard_normal((2, 3, 5, 7)))
+
+
+def test_bilinear_with_aligned_corners_keeps_the_corners_and_interpolates_between():
+    x = mg.tensor([[[[0.0, 3.0], [6.0, 9.0]]]])
+    y = F.interpolate(x, size=(3, 4), mode="bilinear", align_corners=True).numpy()[0, 0]
+    np.testing.assert_allclose(y, [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]])

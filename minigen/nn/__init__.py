@@ -6,7 +6,8 @@
     loss = nn.functional.cross_entropy(net(x), labels)
 """
 from minigen.nn import functional, init, utils
-from minigen.nn.conv_layers import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d
+from minigen.nn.conv_layers import (
+    AdaptiveAvgPool2d, AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d, MaxUnpool2d)
 from minigen.nn.layers import (
     ELU, GELU, Dropout, Dropout2d, Embedding, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, SiLU,
     Softmax, Softplus, Tanh, Unflatten, Upsample)
@@ -17,7 +18,8 @@ from minigen.nn.suggest import suggesting_getattr
 
 __all__ = [
     "functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList",
-    "Linear", "Identity", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
+    "Linear", "Identity", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "MaxUnpool2d", "AdaptiveAvgPool2d",
+    "BatchNorm1d", "BatchNorm2d",
     "InstanceNorm2d", "LayerNorm", "Dropout", "Dropout2d",
     "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softplus", "GELU", "SiLU", "ELU", "Softmax", "LogSoftmax", "Flatten", "Unflatten", "Upsample", "Embedding",
     "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "CrossEntropyLoss"]

@@ -2,6 +2,8 @@
 
 Everything here is composed from minigen's differentiable ops, so gradients of every
 order come for free (a gradient penalty through batch_norm or cross_entropy just works).
+pad, interpolate and adaptive_avg_pool2d live in minigen/nn/resampling.py; the convolutions
+and poolings in minigen/ops/conv.py.
 
 Losses take ``reduction="mean" | "sum" | "none"`` (keyword) and check that input and
 target fit together, naming both shapes when they do not.
@@ -14,15 +16,16 @@ from minigen import backend
 from minigen.autograd import Tensor
 from minigen.creation import rand
 from minigen.ops import (
-    abs, broadcast_to, clamp, erf, exp, leaky_relu, log, log_softmax, mean, permute, relu, reshape, sigmoid, softmax,
+    abs, clamp, erf, exp, leaky_relu, log, log_softmax, mean, permute, relu, reshape, sigmoid, softmax,
     softplus, sqrt, sum, tanh, var, where)
 from minigen.ops.batchnorm import BatchNorm
-from minigen.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d
+from minigen.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, max_unpool2d
+from minigen.nn.resampling import adaptive_avg_pool2d, interpolate, pad
 from minigen.nn.suggest import suggesting_getattr
 
 __all__ = [
     "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropout", "upsample",
-    "layer_norm", "instance_norm", "dropout2d",
+    "max_unpool2d", "adaptive_avg_pool2d", "pad", "interpolate", "layer_norm", "instance_norm", "dropout2d",
     "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax", "gelu", "silu", "elu",
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy"]
 
@@ -180,29 +183,9 @@ def dropout2d(input, p=0.5, training=True):
     return input * (keep.to(input.dtype) / (1 - p))
 
 
-def upsample(x, scale_factor, mode="nearest"):
-    """Nearest-neighbour upsampling by integer factors: each value of x (N, C, *spatial)
-    becomes a block of scale_factor copies along each spatial dim.
-
-    Built from reshape and broadcast_to, so its gradient sums each block (the adjoint).
-    scale_factor: a whole number (2 or 2.0), or one per spatial dim.
-    """
-    if mode != "nearest":
-        raise ValueError(f"upsample: only mode='nearest' is implemented, got {mode!r}")
-    if x.ndim < 3:
-        raise ValueError(f"upsample: expected input of shape (N, C, *spatial), got shape {tuple(x.shape)}")
-    spatial = x.shape[2:]
-    scales = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * len(spatial)
-    whole = [isinstance(s, (int, float)) and not isinstance(s, bool) and s >= 1 and float(s).is_integer()
-             for s in scales]
-    if len(scales) != len(spatial) or not all(whole):
-        raise ValueError(f"upsample: scale_factor must be a positive whole number or {len(spatial)} of them for "
-                         f"input of shape {tuple(x.shape)} (only integer scales are implemented), got {scale_factor!r}")
-    scales = tuple(int(s) for s in scales)
-    lead = x.shape[:2]
-    gaps = lead + tuple(d for n in spatial for d in (n, 1))                      # (N, C, H, 1, W, 1)
-    blocks = lead + tuple(d for n, s in zip(spatial, scales) for d in (n, s))   # (N, C, H, s, W, s)
-    return reshape(broadcast_to(reshape(x, gaps), blocks), lead + tuple(n * s for n, s in zip(spatial, scales)))
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """PyTorch's older name for interpolate (minigen/nn/resampling.py), with the same arguments."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 # ------------------------------------------------------------------ activations

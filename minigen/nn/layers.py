@@ -261,17 +261,18 @@ def _checked_unflattened_size(sizes):
 
 
 class Upsample(Module):
-    """Nearest-neighbour upsampling by an integer scale_factor: (N, C, H, W) -> (N, C, sH, sW)."""
+    """Resize (N, C, *spatial) to ``size`` or by ``scale_factor``, mode "nearest" or "bilinear" (F.interpolate)."""
 
-    def __init__(self, scale_factor, mode="nearest"):
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None):
         super().__init__()
-        self.scale_factor, self.mode = scale_factor, mode
+        self.size, self.scale_factor, self.mode, self.align_corners = size, scale_factor, mode, align_corners
 
     def extra_repr(self):
-        return f"scale_factor={self.scale_factor}, mode={self.mode!r}"
+        where = f"size={self.size}" if self.scale_factor is None else f"scale_factor={self.scale_factor}"
+        return f"{where}, mode={self.mode!r}"
 
     def forward(self, x):
-        return F.upsample(x, self.scale_factor, self.mode)
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
 
 
 # ------------------------------------------------------------------ lookup

@@ -3,7 +3,7 @@ import numpy as np
 
 from minigen import backend
 from minigen.autograd import Tensor
-from minigen.ops.conv import avg_pool2d, col2im, conv2d, conv_transpose2d, im2col, max_pool2d
+from minigen.ops.conv import avg_pool2d, col2im, conv2d, conv_transpose2d, im2col, max_pool2d, max_unpool2d
 from minigen.ops.elementwise import (
     Cast, ToDevice, abs, add, clamp, cos, div, eq, erf, exp, ge, gt, le, leaky_relu, log, log1p, lt, maximum,
     minimum, mul, ne, neg, pow, relu, sigmoid, sin, softplus, sqrt, sub, tanh, where)
@@ -21,7 +21,7 @@ DIFFERENTIABLE = (
     "sum", "mean", "var", "max", "min", "amax", "amin", "logsumexp", "prod", "softmax", "log_softmax",
     "reshape", "transpose", "permute", "squeeze", "unsqueeze", "flatten", "broadcast_to", "expand", "sum_to",
     "getitem", "index_scatter", "cat", "stack", "split", "pad", "flip", "matmul", "dot", "to",
-    "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "im2col", "col2im")
+    "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "max_unpool2d", "im2col", "col2im")
 # Ops without a gradient (integer or boolean results).
 NOT_DIFFERENTIABLE = ("argmax", "argmin", "eq", "ne", "lt", "le", "gt", "ge")
 
