@@ -370,3 +370,106 @@ def _interpolate(draw):
     align_corners = draw(st.booleans())
     return Case([draw(arrays(shape))], lambda x: F.interpolate(x, out, mode=mode, align_corners=align_corners),
                 lambda x: _np_bilinear(x, out, align_corners), {"size": out, "mode": mode, "align_corners": align_corners})
+
+
+# ------------------------------------------------------------------ more losses
+def _np_huber(d, delta):
+    return np.where(np.abs(d) < delta, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta))
+
+
+def _off_the_knot_pair(draw, shape, knot):
+    """input and target whose difference stays 0.05 away from the knots +-knot (and 0 is fine)."""
+    x = draw(arrays(shape))
+    gap = draw(arrays(shape, st.one_of(reals(-knot + 0.05, knot - 0.05), away_from_zero(knot + 0.05, 3.0))))
+    return x, x - gap
+
+
+for _name, _delta in (("huber_loss", 0.5), ("smooth_l1_loss", 0.7)):
+    _setting = "delta" if _name == "huber_loss" else "beta"
+    _pointwise_loss(_name, lambda x, y, reduction, _name=_name, _setting=_setting, _delta=_delta: getattr(F, _name)(
+                    x, y, reduction=reduction, **{_setting: _delta}),
+                    lambda x, y, _name=_name, _delta=_delta: _np_huber(x - y, _delta) / (
+                        _delta if _name == "smooth_l1_loss" else 1),
+                    lambda draw, shape, _delta=_delta: _off_the_knot_pair(draw, shape, _delta))
+
+
+@_spec("kl_div")
+def _kl_div(draw):
+    reduction = draw(st.sampled_from(REDUCTIONS + ("batchmean",)))
+    log_target = draw(st.booleans())
+    shape = draw(shapes(min_dims=1, max_dims=3))
+    log_q = draw(arrays(shape, reals(-3, 0)))
+    target = draw(arrays(shape, reals(-3, 0) if log_target else reals(0.05, 1.0)))  # t ln t is steep at 0
+
+    def ref(x, t):
+        loss = np.exp(t) * (t - x) if log_target else np.where(t > 0, t * np.log(np.where(t > 0, t, 1)), 0) - t * x
+        return loss.sum() / shape[0] if reduction == "batchmean" else _np_reduce(loss, reduction)
+    return Case([log_q, target], lambda x, t: F.kl_div(x, t, reduction=reduction, log_target=log_target), ref,
+                {"reduction": reduction, "log_target": log_target})
+
+
+@_spec("binary_cross_entropy")
+def _binary_cross_entropy_weighted(draw):
+    reduction, shape = draw(st.sampled_from(REDUCTIONS)), draw(shapes(min_dims=1))
+    p, y = _probability_pair(draw, shape)
+    weight = draw(arrays(shape[-1:], positive(0.1, 2.0)))
+    return Case([p, y, weight], lambda p, y, w: F.binary_cross_entropy(p, y, w, reduction=reduction),
+                lambda p, y, w: _np_reduce(-w * (y * np.log(p) + (1 - y) * np.log(1 - p)), reduction),
+                {"reduction": reduction, "weight": "last dim"})
+
+
+@_spec("binary_cross_entropy_with_logits")
+def _binary_cross_entropy_with_logits_weighted(draw):
+    reduction, shape = draw(st.sampled_from(REDUCTIONS)), draw(shapes(min_dims=1))
+    x, y = _logit_pair(draw, shape)
+    weight, pos_weight = draw(arrays(shape, positive(0.1, 2.0))), draw(arrays(shape[-1:], positive(0.1, 3.0)))
+
+    def ref(x, y, w, q):
+        p = 1 / (1 + np.exp(-x))
+        return _np_reduce(-w * (q * y * np.log(p) + (1 - y) * np.log(1 - p)), reduction)
+    return Case([x, y, weight, pos_weight],
+                lambda x, y, w, q: F.binary_cross_entropy_with_logits(x, y, w, reduction=reduction, pos_weight=q),
+                ref, {"reduction": reduction, "weight": True, "pos_weight": True})
+
+
+@_spec("cross_entropy")
+def _cross_entropy_label_smoothing(draw):
+    """Smoothing mixes the one-hot target with the uniform distribution over the C classes."""
+    reduction, eps = draw(st.sampled_from(REDUCTIONS)), draw(st.sampled_from([0.1, 0.5, 1.0]))
+    scores, target = draw(class_problems())
+    classes = scores.shape[1]
+
+    def ref(x, t):
+        smoothed = (1 - eps) * np.moveaxis(np.eye(classes)[t], -1, 1) + eps / classes
+        return _np_reduce(-(smoothed * _np_log_softmax(x)).sum(axis=1), reduction)
+    return Case([scores, target], lambda x, t: F.cross_entropy(x, t, reduction=reduction, label_smoothing=eps), ref,
+                {"reduction": reduction, "label_smoothing": eps})
+
+
+@_spec("cross_entropy")
+def _cross_entropy_one_example(draw):
+    classes = draw(st.integers(1, 4))
+    scores, target = draw(arrays((classes,), reals(-4, 4))), np.int64(draw(st.integers(0, classes - 1)))
+    return Case([scores, np.asarray(target)], lambda x, t: F.cross_entropy(x, t, reduction="none"),
+                lambda x, t: -_np_log_softmax(x[None])[0, t], {"input": "(C,)"})
+
+
+# ------------------------------------------------------------------ lookups
+@_spec("one_hot", differentiable=False)
+def _one_hot(draw):
+    classes = draw(st.integers(1, 4))
+    indices = draw(hnp.arrays(np.int64, draw(shapes(max_side=3)), elements=st.integers(0, classes - 1)))
+    return Case([indices], lambda i: F.one_hot(i, classes), lambda i: (i[..., None] == np.arange(classes)).astype(int),
+                {"num_classes": classes})
+
+
+@_spec("embedding")
+def _embedding(draw):
+    """Rows picked by index (repeats add in the gradient). The padding row, whose gradient is 0 by
+    decree (not by calculus), is one that no index picks here: tests/test_torch_surface.py checks it."""
+    rows, dim = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    indices = draw(hnp.arrays(np.int64, draw(shapes(max_dims=2, max_side=3)), elements=st.integers(0, rows - 1)))
+    unpicked = sorted(set(range(rows)) - set(indices.ravel().tolist()))
+    padding_idx = draw(st.sampled_from([None] + unpicked))
+    return Case([draw(arrays((rows, dim))), indices], lambda w, i: F.embedding(i, w, padding_idx),
+                lambda w, i: w[i], {"padding_idx": padding_idx})

@@ -319,3 +319,140 @@ def test_bilinear_with_aligned_corners_keeps_the_corners_and_interpolates_betwee
     x = mg.tensor([[[[0.0, 3.0], [6.0, 9.0]]]])
     y = F.interpolate(x, size=(3, 4), mode="bilinear", align_corners=True).numpy()[0, 0]
     np.testing.assert_allclose(y, [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]])
+
+
+# ------------------------------------------------------------------ lookups
+def test_one_hot_matches_pytorch(torch):
+    indices = np.array([[0, 3], [2, 0]])
+    np.testing.assert_array_equal(F.one_hot(mg.tensor(indices)).numpy(),
+                                  torch.nn.functional.one_hot(torch.tensor(indices)).numpy())
+    assert F.one_hot(mg.tensor(indices), 6).shape == (2, 2, 6)
+
+
+def test_embedding_with_padding_idx_matches_pytorch(torch):
+    ours, theirs = nn.Embedding(5, 3, padding_idx=-1), torch.nn.Embedding(5, 3, padding_idx=-1).double()
+    np.testing.assert_array_equal(ours.weight.numpy()[4], 0.0)  # the padding row starts at zero
+    ours.to(mg.float64).load_state_dict({"weight": theirs.weight.detach().numpy()})
+    indices = np.array([[0, 4, 4], [2, 1, 0]])
+    _same_as_torch(lambda w: F.embedding(mg.tensor(indices), w, 4),
+                   lambda w: torch.nn.functional.embedding(torch.tensor(indices), w, 4), torch,
+                   theirs.weight.detach().numpy())
+
+
+def test_embedding_padding_row_gets_no_gradient():
+    layer = nn.Embedding(4, 2, padding_idx=1)
+    layer(mg.tensor(np.array([1, 1, 2]))).sum().backward()
+    np.testing.assert_array_equal(layer.weight.grad.numpy(), [[0, 0], [0, 0], [1, 1], [0, 0]])
+
+
+# ------------------------------------------------------------------ losses
+PROBABILITIES = rng.dirichlet(np.ones(4), size=3)
+PROBABILITIES[0, 1] = 0.0  # 0 ln 0 = 0
+
+
+@pytest.mark.parametrize("reduction", ["mean", "batchmean", "sum", "none"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_matches_pytorch(torch, reduction, log_target):
+    target = np.log(PROBABILITIES + 0.1) if log_target else PROBABILITIES
+    log_q = np.log(rng.dirichlet(np.ones(4), size=3))
+    _same_as_torch(lambda x: nn.KLDivLoss(reduction=reduction, log_target=log_target)(x, mg.tensor(target)),
+                   lambda x: torch.nn.KLDivLoss(reduction=reduction, log_target=log_target)(x, torch.tensor(target)),
+                   torch, log_q)
+
+
+def test_kl_div_batchmean_is_the_kl_divergence_per_example():
+    p, q = PROBABILITIES, rng.dirichlet(np.ones(4), size=3)
+    kl = sum(sum(pi * np.log(pi / qi) for pi, qi in zip(row_p, row_q) if pi > 0) for row_p, row_q in zip(p, q)) / 3
+    assert F.kl_div(mg.tensor(np.log(q)), mg.tensor(p), reduction="batchmean").item() == pytest.approx(kl, rel=1e-12)
+
+
+@pytest.mark.parametrize("name, setting", [("HuberLoss", dict(delta=0.5)), ("HuberLoss", dict()),
+                                           ("SmoothL1Loss", dict(beta=0.5)), ("SmoothL1Loss", dict(beta=0.0))])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_robust_regression_losses_match_pytorch(torch, name, setting, reduction):
+    target = rng.standard_normal((3, 4))
+    _same_as_torch(lambda x: getattr(nn, name)(reduction=reduction, **setting)(x, mg.tensor(target)),
+                   lambda x: getattr(torch.nn, name)(reduction=reduction, **setting)(x, torch.tensor(target)),
+                   torch, rng.standard_normal((3, 4)) * 2)
+
+
+def test_huber_loss_is_quadratic_inside_delta_and_linear_outside():
+    loss = F.huber_loss(mg.tensor([0.5, 3.0]), mg.tensor([0.0, 0.0]), reduction="none", delta=1.0).numpy()
+    np.testing.assert_allclose(loss, [0.125, 2.5])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_bce_weights_match_pytorch(torch, reduction):
+    target, weight, pos_weight = rng.random((3, 4)), rng.random(4) + 0.1, rng.random(4) * 3
+    x = rng.standard_normal((3, 4))
+    _same_as_torch(lambda x: nn.BCEWithLogitsLoss(mg.tensor(weight), reduction=reduction,
+                                                  pos_weight=mg.tensor(pos_weight))(x, mg.tensor(target)),
+                   lambda x: torch.nn.BCEWithLogitsLoss(torch.tensor(weight), reduction=reduction,
+                                                        pos_weight=torch.tensor(pos_weight))(x, torch.tensor(target)),
+                   torch, x)
+    _same_as_torch(lambda p: nn.BCELoss(mg.tensor(weight), reduction=reduction)(p, mg.tensor(target)),
+                   lambda p: torch.nn.BCELoss(torch.tensor(weight), reduction=reduction)(p, torch.tensor(target)),
+                   torch, 1 / (1 + np.exp(-x)))
+
+
+def test_pos_weight_scales_only_the_positive_term():
+    x, q = mg.tensor([0.3, -1.2], dtype=mg.float64), mg.tensor([3.0, 3.0], dtype=mg.float64)
+    positive = F.binary_cross_entropy_with_logits(x, mg.ones(2, dtype=mg.float64), reduction="none")
+    weighted = F.binary_cross_entropy_with_logits(x, mg.ones(2, dtype=mg.float64), reduction="none", pos_weight=q)
+    np.testing.assert_allclose(weighted.numpy(), 3 * positive.numpy(), rtol=1e-14)
+    negative = F.binary_cross_entropy_with_logits(x, mg.zeros(2, dtype=mg.float64), reduction="none", pos_weight=q)
+    np.testing.assert_allclose(negative.numpy(), np.log1p(np.exp(x.numpy())), rtol=1e-14)
+
+
+CLASS_SETTINGS = [dict(label_smoothing=0.2), dict(label_smoothing=0.3, ignore_index=1),
+                  dict(weight=True, ignore_index=0), dict(weight=True, label_smoothing=0.1, ignore_index=2)]
+
+
+@pytest.mark.parametrize("settings", CLASS_SETTINGS, ids=str)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_module_settings_match_pytorch(torch, settings, reduction):
+    settings = dict(settings)
+    weight = rng.random(4) + 0.1 if settings.pop("weight", False) else None
+    target = np.array([[0, 1, 3], [2, 2, 1]])
+    ours = nn.CrossEntropyLoss(None if weight is None else mg.tensor(weight), reduction=reduction, **settings)
+    theirs = torch.nn.CrossEntropyLoss(None if weight is None else torch.tensor(weight), reduction=reduction,
+                                       **settings)
+    _same_as_torch(lambda x: ours(x, mg.tensor(target)), lambda x: theirs(x, torch.tensor(target)), torch,
+                   rng.standard_normal((2, 4, 3)))
+
+
+def test_cross_entropy_with_probabilities_and_label_smoothing_matches_pytorch(torch):
+    p = rng.dirichlet(np.ones(4), size=5)
+    _same_as_torch(lambda x: F.cross_entropy(x, mg.tensor(p), label_smoothing=0.25),
+                   lambda x: torch.nn.functional.cross_entropy(x, torch.tensor(p), label_smoothing=0.25), torch,
+                   rng.standard_normal((5, 4)))
+
+
+def test_nll_loss_module_takes_weight_and_ignore_index_like_pytorch(torch):
+    weight, target = rng.random(3) + 0.1, np.array([0, 2, 1, 2])
+    log_p = np.log(rng.dirichlet(np.ones(3), size=4))
+    _same_as_torch(lambda x: nn.NLLLoss(mg.tensor(weight), ignore_index=1)(x, mg.tensor(target)),
+                   lambda x: torch.nn.NLLLoss(torch.tensor(weight), ignore_index=1)(x, torch.tensor(target)), torch,
+                   log_p)
+
+
+@pytest.mark.parametrize("target", [np.int64(2), rng.dirichlet(np.ones(4))], ids=["index", "probabilities"])
+def test_cross_entropy_of_one_example_matches_pytorch(torch, target):
+    _same_as_torch(lambda x: F.cross_entropy(x, mg.tensor(target)),
+                   lambda x: torch.nn.functional.cross_entropy(x, torch.tensor(target)), torch, rng.standard_normal(4))
+
+
+def test_label_smoothing_one_is_the_cross_entropy_to_the_uniform_distribution():
+    x = rng.standard_normal((3, 5))
+    log_p = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+    loss = F.cross_entropy(mg.tensor(x), mg.tensor(np.array([0, 4, 2])), label_smoothing=1.0).item()
+    assert loss == pytest.approx(-log_p.mean(axis=1).mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize("make, message", [(lambda: nn.MSELoss(True), "size_average"),
+                                           (lambda: nn.KLDivLoss(reduction="avg"), "'batchmean'"),
+                                           (lambda: F.cross_entropy(mg.randn(2, 3), mg.tensor(np.array([0, 1])),
+                                                                    label_smoothing=1.5), "label_smoothing")])
+def test_loss_settings_outside_pytorchs_are_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()

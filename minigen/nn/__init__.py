@@ -11,7 +11,8 @@ from minigen.nn.conv_layers import (
 from minigen.nn.layers import (
     ELU, GELU, Dropout, Dropout2d, Embedding, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, SiLU,
     Softmax, Softplus, Tanh, Unflatten, Upsample)
-from minigen.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from minigen.nn.loss import (
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from minigen.nn.module import Module, ModuleList, Parameter, Sequential
 from minigen.nn.norm import BatchNorm1d, BatchNorm2d, InstanceNorm2d, LayerNorm
 from minigen.nn.suggest import suggesting_getattr
@@ -22,6 +23,6 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d",
     "InstanceNorm2d", "LayerNorm", "Dropout", "Dropout2d",
     "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softplus", "GELU", "SiLU", "ELU", "Softmax", "LogSoftmax", "Flatten", "Unflatten", "Upsample", "Embedding",
-    "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "CrossEntropyLoss"]
+    "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "KLDivLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "CrossEntropyLoss"]
 
 __getattr__ = suggesting_getattr(__name__, globals())

@@ -17,8 +17,9 @@ from minigen.autograd import Tensor
 from minigen.creation import rand
 from minigen.ops import (
     abs, clamp, erf, exp, leaky_relu, log, log_softmax, mean, permute, relu, reshape, sigmoid, softmax,
-    softplus, sqrt, sum, tanh, var, where)
+    softplus, sqrt, sum, tanh, unsqueeze, var, where)
 from minigen.ops.batchnorm import BatchNorm
+from minigen.ops.shape import broadcast_shape
 from minigen.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, max_unpool2d
 from minigen.nn.resampling import adaptive_avg_pool2d, interpolate, pad
 from minigen.nn.suggest import suggesting_getattr
@@ -27,7 +28,8 @@ __all__ = [
     "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropout", "upsample",
     "max_unpool2d", "adaptive_avg_pool2d", "pad", "interpolate", "layer_norm", "instance_norm", "dropout2d",
     "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax", "gelu", "silu", "elu",
-    "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy"]
+    "one_hot", "embedding",
+    "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "kl_div", "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy"]
 
 
 # ------------------------------------------------------------------ layers as functions
@@ -271,27 +273,89 @@ def _clamped_log(p):
     return where(above, log(where(above, p, 1.0)), _LOG_FLOOR)
 
 
-def binary_cross_entropy(input, target, *, reduction="mean"):
-    """-(y ln p + (1 - y) ln(1 - p)) for probabilities p = input in [0, 1], each log
-    clamped at -100 as PyTorch does. For logits, binary_cross_entropy_with_logits is stabler."""
+def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
+    """-w (y ln p + (1 - y) ln(1 - p)) for probabilities p = input in [0, 1], each log
+    clamped at -100 as PyTorch does; weight w broadcasts to input (1 when None).
+    For logits, binary_cross_entropy_with_logits is stabler."""
     _check_reduction(reduction, "binary_cross_entropy")
     _check_same_shape(input, target, "binary_cross_entropy")
     if ((input.data < 0) | (input.data > 1)).any():
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1] "
                          "(apply sigmoid first, or use binary_cross_entropy_with_logits)")
-    return _reduce(-(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input)), reduction)
+    loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
+    return _reduce(_weighted(loss, weight, "binary_cross_entropy"), reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, *, reduction="mean"):
-    """BCE of sigmoid(x) for logits x = input, without forming sigmoid:
+def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="mean", pos_weight=None):
+    """BCE of sigmoid(x) for logits x = input, without forming sigmoid; with q = pos_weight
+    (the weight of the positive term, per class on the last dim; 1 when None):
 
-        -(y ln sigma(x) + (1 - y) ln(1 - sigma(x))) = softplus(x) - x y
-                                                    = max(x, 0) - x y + ln(1 + e^-|x|)
-    softplus computes the last form, so |x| = 1000 is fine; its derivative is sigma(x) - y.
+        -(q y ln sigma(x) + (1 - y) ln(1 - sigma(x))) = (1 + (q - 1) y) softplus(x) - q x y
+    as ln sigma(x) = -softplus(-x) = x - softplus(x). softplus(x) = max(x, 0) + ln(1 + e^-|x|),
+    so |x| = 1000 is fine. weight w multiplies the whole loss, broadcast to input.
     """
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     _check_same_shape(input, target, "binary_cross_entropy_with_logits")
-    return _reduce(softplus(input) - input * target, reduction)
+    if pos_weight is None:
+        loss = softplus(input) - input * target
+    else:
+        loss = (1 + (pos_weight - 1) * target) * softplus(input) - pos_weight * input * target
+    return _reduce(_weighted(loss, weight, "binary_cross_entropy_with_logits"), reduction)
+
+
+def _weighted(loss, weight, op):
+    """loss * weight, weight broadcast to loss's shape (and not the other way)."""
+    if weight is None:
+        return loss
+    if broadcast_shape(weight.shape, loss.shape, op) != loss.shape:
+        raise ValueError(f"{op}: weight of shape {tuple(weight.shape)} does not broadcast to the input's "
+                         f"{tuple(loss.shape)}")
+    return loss * weight
+
+
+# ------------------------------------------------------------------ distributions
+def kl_div(input, target, *, reduction="mean", log_target=False):
+    """KL(target || q) pointwise for log-probabilities input = ln q, as PyTorch:
+
+        target (ln target - input)        (0 where target = 0, its limit)
+        e^target (target - input)         with log_target=True (target holds ln p)
+    reduction "batchmean" divides the sum by the batch size input.shape[0], the true KL per
+    example; "mean" divides by the number of elements (PyTorch's default, and a common slip).
+    """
+    if reduction not in REDUCTIONS + ("batchmean",):
+        raise ValueError(f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}")
+    _check_same_shape(input, target, "kl_div")
+    if log_target:
+        loss = exp(target) * (target - input)
+    else:
+        positive = Tensor(target.data > 0)
+        loss = where(positive, target * log(where(positive, target, 1.0)), 0.0) - target * input  # 0 ln 0 = 0
+    if reduction == "batchmean":
+        return sum(loss) / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction)
+
+
+# ------------------------------------------------------------------ robust regression
+def huber_loss(input, target, *, reduction="mean", delta=1.0):
+    """d = input - target:  d^2 / 2 where |d| < delta, delta (|d| - delta / 2) beyond (quadratic near 0,
+    linear in the tails, the two pieces meeting with equal slope at |d| = delta)."""
+    _check_reduction(reduction, "huber_loss")
+    _check_same_shape(input, target, "huber_loss")
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
+    d = input - target
+    return _reduce(where(Tensor(backend.array_module(d.data).abs(d.data) < delta), 0.5 * d * d,
+                         delta * (abs(d) - 0.5 * delta)), reduction)
+
+
+def smooth_l1_loss(input, target, *, reduction="mean", beta=1.0):
+    """huber_loss / beta: d^2 / (2 beta) where |d| < beta, |d| - beta / 2 beyond; beta = 0 is l1_loss."""
+    _check_reduction(reduction, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be at least 0, got {beta!r}")
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
+    return huber_loss(input, target, reduction=reduction, delta=beta) / beta
 
 
 # ------------------------------------------------------------------ multi-class classification
@@ -345,31 +409,80 @@ def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean")
     return _weighted_nll(input, target, weight, ignore_index, reduction, "nll_loss")
 
 
-def _weighted_nll(log_probs, target, weight, ignore_index, reduction, op):
+def _weighted_nll(log_probs, target, weight, ignore_index, reduction, op, label_smoothing=0.0):
     keep = _check_class_targets(log_probs, target, op, ignore_index)
     xp, w = backend.array_module(keep), _class_weights(weight, log_probs, op)
     target = Tensor(xp.where(keep, target.data, 0))  # any class where ignored: its weight is 0
     weights = keep.astype(log_probs.dtype) if w is None else w[target.data] * keep  # w[t_n], 0 where ignored
     loss = -_pick(log_probs, target) * Tensor(weights)
+    if label_smoothing:  # (1 - eps) nll + (eps / C) sum_c -w_c ln p_c at each position that counts
+        per_class = log_probs if w is None else log_probs * Tensor(w.reshape((1, -1) + (1,) * (log_probs.ndim - 2)))
+        classes = log_probs.shape[1]
+        loss = (1 - label_smoothing) * loss - (label_smoothing / classes) * sum(per_class, 1) * Tensor(
+            keep.astype(log_probs.dtype))
     return sum(loss) / Tensor(weights.sum()) if reduction == "mean" else _reduce(loss, reduction)
 
 
-def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
-    """-w[t] log softmax(input)[t]: input holds logits (N, C) or (N, C, d1, ...), classes on dim 1.
+def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """-w[t] log softmax(input)[t]: input holds logits (N, C) or (N, C, d1, ...), classes on dim 1,
+    or (C,) for one example (then target is one index, or C probabilities).
 
     target: class indices (N,) or (N, d1, ...) (then weight and ignore_index as nll_loss), or
     class probabilities of input's shape (then the loss is -sum_c w_c target_c log
     softmax(input)_c, and "mean" divides by the number of positions, as PyTorch).
+    label_smoothing eps in [0, 1]: the target becomes (1 - eps) target + eps / C, uniform mass
+    on every class (Szegedy et al., 2016).
     """
     _check_reduction(reduction, "cross_entropy")
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) or \
+            not 0 <= label_smoothing <= 1:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    if input.ndim == 1:  # one example: a batch of one, and back
+        loss = cross_entropy(unsqueeze(input, 0), unsqueeze(target, 0), weight, ignore_index=ignore_index,
+                             reduction=reduction, label_smoothing=label_smoothing)
+        return loss[0] if reduction == "none" else loss
     if input.ndim < 2:
-        raise ValueError(f"cross_entropy: expected input of shape (N, C, ...), got shape {tuple(input.shape)}")
+        raise ValueError(f"cross_entropy: expected input of shape (N, C, ...) or (C,), got shape {tuple(input.shape)}")
     if target.dtype.kind != "f":
-        return _weighted_nll(log_softmax(input, dim=1), target, weight, ignore_index, reduction, "cross_entropy")
+        return _weighted_nll(log_softmax(input, dim=1), target, weight, ignore_index, reduction, "cross_entropy",
+                             label_smoothing)
     _check_same_shape(input, target, "cross_entropy")
+    if label_smoothing:
+        target = (1 - label_smoothing) * target + label_smoothing / input.shape[1]
     w = _class_weights(weight, input, "cross_entropy")
     per_class = target if w is None else target * Tensor(w.reshape((1, -1) + (1,) * (input.ndim - 2)))
     return _reduce(-sum(per_class * log_softmax(input, dim=1), dim=1), reduction)
+
+
+# ------------------------------------------------------------------ lookups
+def one_hot(tensor, num_classes=-1):
+    """Class indices (...) -> (..., num_classes) of 0 and 1 (int64, no gradient); num_classes=-1
+    takes the largest index + 1."""
+    if tensor.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected an integer tensor of class indices, got dtype {tensor.dtype}")
+    indices = tensor.data
+    classes = int(indices.max()) + 1 if num_classes == -1 and indices.size else num_classes
+    if indices.size and (indices.min() < 0 or indices.max() >= classes):
+        raise ValueError(f"one_hot: class indices must be in [0, {classes}), got values from {int(indices.min())} "
+                         f"to {int(indices.max())}")
+    xp = backend.array_module(indices)
+    return Tensor((indices[..., None] == xp.arange(classes)).astype(xp.int64))
+
+
+def embedding(input, weight, padding_idx=None):
+    """Rows of weight (num_embeddings, dim) picked by the integer tensor input (...) -> (..., dim).
+    The row padding_idx gets no gradient (its output is weight[padding_idx], fixed)."""
+    if input.dtype.kind not in "iu":
+        raise TypeError(f"embedding: expected an integer tensor of indices, got dtype {input.dtype}")
+    rows = weight.shape[0]
+    if input.data.size and (input.data.min() < 0 or input.data.max() >= rows):
+        raise IndexError(f"embedding: indices must be in [0, {rows}), got values from {int(input.data.min())} to "
+                         f"{int(input.data.max())}")
+    picked = weight[input]
+    if padding_idx is None:
+        return picked
+    padding = Tensor(input.data[..., None] == padding_idx % rows)
+    return where(padding, weight.detach()[input], picked)
 
 
 __getattr__ = suggesting_getattr(__name__, globals())

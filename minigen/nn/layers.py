@@ -280,16 +280,25 @@ class Embedding(Module):
     """A table of num_embeddings vectors of size embedding_dim, looked up by index.
 
     indices: an integer tensor of any shape (...) -> (..., embedding_dim). weight ~ N(0, 1).
+    padding_idx: a row that starts at 0 and is never trained (no gradient reaches it); negative
+    counts from the end.
     """
 
-    def __init__(self, num_embeddings, embedding_dim):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None):
         super().__init__()
         _check_sizes("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
+        if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
+            raise ValueError(f"Embedding: padding_idx must be within [-{num_embeddings}, {num_embeddings}), "
+                             f"got {padding_idx!r}")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
         self.weight = init.normal_(Parameter(zeros(num_embeddings, embedding_dim)))
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
 
     def extra_repr(self):
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        return f"{self.num_embeddings}, {self.embedding_dim}" + (
+            "" if self.padding_idx is None else f", padding_idx={self.padding_idx}")
 
     def forward(self, indices):
         if indices.dtype.kind not in "iu":
@@ -297,4 +306,4 @@ class Embedding(Module):
         if indices.data.size and (indices.data.min() < 0 or indices.data.max() >= self.num_embeddings):
             raise IndexError(f"{self!r}: indices must be in [0, {self.num_embeddings}), got values from "
                              f"{int(indices.data.min())} to {int(indices.data.max())}")
-        return self.weight[indices]
+        return F.embedding(indices, self.weight, self.padding_idx)
