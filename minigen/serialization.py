@@ -31,7 +31,6 @@ import numpy as np
 from minigen import backend
 from minigen.autograd import Tensor
 from minigen.ops.options import unsupported
-from minigen.ops.options import unsupported
 
 MARKER = "__minigen__"
 FORMAT, VERSION = "minigen", 1

@@ -6,6 +6,7 @@ minigen call and the NumPy reference. tests/test_ops.py runs forward-vs-NumPy, g
 and gradgradcheck from this one table on every device; tests/test_meta.py fails when a
 public op has no entry.
 """
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,6 +72,7 @@ _unary("sin", mg.sin, np.sin)
 _unary("cos", mg.cos, np.cos)
 _unary("tanh", mg.tanh, np.tanh)
 _unary("sigmoid", mg.sigmoid, lambda x: 1 / (1 + np.exp(-x)), reals(-6, 6))
+_unary("erf", mg.erf, np.vectorize(math.erf), reals(-4, 4))  # both sides of |x| = 2, where _erf switches
 _unary("relu", mg.relu, lambda x: np.maximum(x, 0), away_from_zero())
 
 
@@ -532,29 +534,84 @@ def _conv_transpose2d(draw):
                 {"stride": stride, "padding": padding, "output_padding": output_padding, "groups": groups})
 
 
-def _pool_ref(x, kernel, stride, padding, fill, reduce):
-    x = np.pad(x, [(0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2], constant_values=fill)
-    ho, wo = (x.shape[2] - kernel[0]) // stride[0] + 1, (x.shape[3] - kernel[1]) // stride[1] + 1
-    windows = [[reduce(x[:, :, a * stride[0]: a * stride[0] + kernel[0], b * stride[1]: b * stride[1] + kernel[1]],
-                       axis=(2, 3)) for b in range(wo)] for a in range(ho)]
-    return np.stack([np.stack(row, axis=-1) for row in windows], axis=-2)
+def _pooled_length(n, k, s, p, d, ceil_mode):
+    """PyTorch's documented output length, with its rule that the last ceil_mode window starts inside."""
+    rounding = math.ceil if ceil_mode else math.floor
+    length = rounding((n + 2 * p - d * (k - 1) - 1) / s) + 1
+    return length - 1 if ceil_mode and (length - 1) * s >= n + p else length
 
 
-def _pool_spec(name, op, fill, reduce, elements, unique):
-    @_spec(name)
-    def case(draw):
-        kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-        stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-        padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
-        size = tuple(draw(st.integers(max(1, k - 2 * p), 5)) for k, p in zip(kernel, padding))
-        x = draw(arrays((draw(st.integers(1, 2)), draw(st.integers(1, 2))) + size, elements, unique=unique))
-        return Case([x], lambda x: op(x, kernel, stride, padding),
-                    lambda x: _pool_ref(x, kernel, stride, padding, fill, reduce),
-                    {"kernel_size": kernel, "stride": stride, "padding": padding})
+def _pool_ref(x, kernel, stride, padding, dilation, ceil_mode, reduce, count_include_pad=True, divisor=None):
+    """Window by window: the input positions each window covers (padding is -inf for max, 0 for
+    the sum), and for the mean the positions that count (inside the padded image, or the image)."""
+    n_rows, n_cols = x.shape[2:]
+    grid = [_pooled_length(n, k, s, p, d, ceil_mode) for n, k, s, p, d in
+            zip(x.shape[2:], kernel, stride, padding, dilation)]
+    out = np.zeros(x.shape[:2] + tuple(grid))
+    for a, b in np.ndindex(*grid):
+        rows = [a * stride[0] - padding[0] + i * dilation[0] for i in range(kernel[0])]
+        cols = [b * stride[1] - padding[1] + j * dilation[1] for j in range(kernel[1])]
+        inside = [(r, c) for r in rows for c in cols if 0 <= r < n_rows and 0 <= c < n_cols]
+        values = np.stack([x[:, :, r, c] for r, c in inside] + [np.zeros(x.shape[:2])], axis=-1)[..., :-1]
+        if reduce == "max":  # -inf for a dilated window that sees only padding
+            out[:, :, a, b] = values.max(axis=-1, initial=-np.inf)
+            continue
+        counted = len(inside) if not count_include_pad else sum(
+            -padding[0] <= r < n_rows + padding[0] and -padding[1] <= c < n_cols + padding[1] for r in rows for c in cols)
+        out[:, :, a, b] = values.sum(axis=-1) / (divisor or counted)
+    return out
 
 
-_pool_spec("max_pool2d", mg.max_pool2d, -np.inf, np.max, on_grid(lo=-60, hi=60), True)  # distinct: no ties
-_pool_spec("avg_pool2d", mg.avg_pool2d, 0.0, np.mean, reals(), False)
+@st.composite
+def pool_geometry(draw, dilated=False):
+    """Kernel, stride, padding (at most half the kernel), dilation and ceil_mode for an input that the
+    (dilated) window fits, and that input's shape."""
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) if dilated else (1, 1)
+    size = tuple(draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), 5)) for k, p, d in zip(kernel, padding, dilation))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) + size
+    return kernel, stride, padding, dilation, draw(st.booleans()), shape
+
+
+@_spec("max_pool2d")
+def _max_pool2d(draw):
+    kernel, stride, padding, dilation, ceil_mode, shape = draw(pool_geometry(dilated=True))
+    x = draw(arrays(shape, on_grid(lo=-60, hi=60), unique=True))  # distinct: no ties
+    assume(np.isfinite(_pool_ref(x, kernel, stride, padding, dilation, ceil_mode, "max")).all())  # no window all padding
+    return Case([x], lambda x: mg.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode),
+                lambda x: _pool_ref(x, kernel, stride, padding, dilation, ceil_mode, "max"),
+                {"kernel_size": kernel, "stride": stride, "padding": padding, "dilation": dilation,
+                 "ceil_mode": ceil_mode})
+
+
+@_spec("avg_pool2d")
+def _avg_pool2d(draw):
+    kernel, stride, padding, _, ceil_mode, shape = draw(pool_geometry())
+    count_include_pad, divisor = draw(st.booleans()), draw(st.sampled_from([None, None, 3]))
+    return Case([draw(arrays(shape))],
+                lambda x: mg.avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor),
+                lambda x: _pool_ref(x, kernel, stride, padding, (1, 1), ceil_mode, "mean", count_include_pad, divisor),
+                {"kernel_size": kernel, "stride": stride, "padding": padding, "ceil_mode": ceil_mode,
+                 "count_include_pad": count_include_pad, "divisor_override": divisor})
+
+
+@_spec("max_unpool2d")
+def _max_unpool2d(draw):
+    """Values put back at the indices of a max pooling of distinct values (each index once)."""
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    n, c, h, w = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    size = (h * kernel[0], w * kernel[1])
+    flat = np.stack([draw(st.permutations(range(size[0] * size[1])))[:h * w] for _ in range(n * c)])
+    indices = np.asarray(flat, dtype=np.int64).reshape(n, c, h, w)
+
+    def ref(x, indices):
+        out = np.zeros((n, c, size[0] * size[1]))
+        np.put_along_axis(out, indices.reshape(n, c, -1), x.reshape(n, c, -1), axis=2)
+        return out.reshape((n, c) + size)
+    return Case([draw(arrays((n, c, h, w))), indices], lambda x, i: mg.max_unpool2d(x, i, kernel), ref,
+                {"kernel_size": kernel})
 
 
 @_spec("im2col")

@@ -68,8 +68,8 @@ def test_errors_name_the_shapes():
     with pytest.raises(ValueError, match=r"conv2d: input of spatial size \(2, 2\) with padding \(0, 0\) is smaller "
                                          r"than the kernel \(3, 3\)"):
         mg.conv2d(mg.randn(1, 1, 2, 2), mg.randn(1, 1, 3, 3))
-    with pytest.raises(ValueError, match=r"expected input of shape \(N, C, H, W\), got shape \(3, 8, 8\)"):
-        mg.max_pool2d(mg.randn(3, 8, 8), 2)
+    with pytest.raises(ValueError, match=r"expected input of shape \(N, C, H, W\), got shape \(8, 8\)"):
+        mg.max_pool2d(mg.randn(8, 8), 2)
     with pytest.raises(ValueError, match="output_padding"):
         mg.conv_transpose2d(mg.randn(1, 2, 3, 3), mg.randn(2, 1, 3, 3), stride=2, output_padding=2)
     with pytest.raises(ValueError, match="bias of shape"):

@@ -267,14 +267,14 @@ def test_loss_module_refuses_an_unknown_reduction():
 @pytest.mark.parametrize("layer, shape, message", [
     (nn.Linear(4, 2), (3, 5), r"Linear\(in_features=4, out_features=2, bias=True\): expected input with last dim 4, "
                               r"got shape \(3, 5\)"),
-    (nn.Conv2d(3, 8, 3), (2, 4, 8, 8), r"Conv2d\(3, 8, .*\): expected input of shape \(N, 3, H, W\), "
-                                       r"got shape \(2, 4, 8, 8\)"),
-    (nn.Conv2d(3, 8, 3), (3, 8, 8), r"Conv2d\(3, 8, .*\): expected input of shape \(N, 3, H, W\), "
-                                    r"got shape \(3, 8, 8\)"),
+    (nn.Conv2d(3, 8, 3), (2, 4, 8, 8), r"Conv2d\(3, 8, .*\): expected input of shape \(N, 3, H, W\) or "
+                                       r"\(3, H, W\), got shape \(2, 4, 8, 8\)"),
+    (nn.Conv2d(3, 8, 3), (4, 8, 8), r"Conv2d\(3, 8, .*\): expected input of shape \(N, 3, H, W\) or "
+                                    r"\(3, H, W\), got shape \(4, 8, 8\)"),
     (nn.Conv2d(1, 1, 5), (1, 1, 4, 9), r"Conv2d\(1, 1, .*\): input of shape \(1, 1, 4, 9\) is too small"),
     (nn.ConvTranspose2d(2, 1, 3), (1, 3, 4, 4), r"ConvTranspose2d\(2, 1, .*\): expected input of shape \(N, 2, H, W\)"),
-    (nn.MaxPool2d(2), (4, 4), r"MaxPool2d\(kernel_size=2, .*\): expected input of shape \(N, C, H, W\), "
-                              r"got shape \(4, 4\)"),
+    (nn.MaxPool2d(2), (4, 4), r"MaxPool2d\(kernel_size=2, .*\): expected input of shape \(N, C, H, W\) or "
+                              r"\(C, H, W\), got shape \(4, 4\)"),
     (nn.AvgPool2d(3), (1, 1, 2, 5), r"AvgPool2d\(kernel_size=3, .*\): input of shape \(1, 1, 2, 5\) is too small"),
     (nn.BatchNorm1d(3), (4, 5), r"BatchNorm1d\(3, .*\): expected input of shape \(N, 3\) or \(N, 3, L\), "
                                 r"got shape \(4, 5\)"),

@@ -6,15 +6,23 @@
     loss = nn.functional.cross_entropy(net(x), labels)
 """
 from minigen.nn import functional, init, utils
-from minigen.nn.conv_layers import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d
+from minigen.nn.conv_layers import (
+    AdaptiveAvgPool2d, AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d, MaxUnpool2d)
 from minigen.nn.layers import (
-    Dropout, Embedding, Flatten, LeakyReLU, Linear, ReLU, Sigmoid, Softplus, Tanh, Unflatten, Upsample)
-from minigen.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+    ELU, GELU, Dropout, Dropout2d, Embedding, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, SiLU,
+    Softmax, Softplus, Tanh, Unflatten, Upsample)
+from minigen.nn.loss import (
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from minigen.nn.module import Module, ModuleList, Parameter, Sequential
-from minigen.nn.norm import BatchNorm1d, BatchNorm2d
+from minigen.nn.norm import BatchNorm1d, BatchNorm2d, InstanceNorm2d, LayerNorm
+from minigen.nn.suggest import suggesting_getattr
 
 __all__ = [
     "functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList",
-    "Linear", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout",
-    "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softplus", "Flatten", "Unflatten", "Upsample", "Embedding",
-    "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "CrossEntropyLoss"]
+    "Linear", "Identity", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "MaxUnpool2d", "AdaptiveAvgPool2d",
+    "BatchNorm1d", "BatchNorm2d",
+    "InstanceNorm2d", "LayerNorm", "Dropout", "Dropout2d",
+    "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softplus", "GELU", "SiLU", "ELU", "Softmax", "LogSoftmax", "Flatten", "Unflatten", "Upsample", "Embedding",
+    "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "KLDivLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "CrossEntropyLoss"]
+
+__getattr__ = suggesting_getattr(__name__, globals())

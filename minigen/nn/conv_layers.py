@@ -1,4 +1,5 @@
-"""Layers with a spatial window over images (N, C, H, W): Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d.
+"""Layers with a spatial window over images (N, C, H, W) or (C, H, W): Conv2d, ConvTranspose2d, MaxPool2d,
+AvgPool2d, MaxUnpool2d, AdaptiveAvgPool2d.
 
 The arithmetic lives in ``minigen.ops.conv`` (im2col); these classes hold the weights and
 settings, initialize like PyTorch, and check the input at the door.
@@ -12,10 +13,11 @@ from minigen.ops.options import unsupported
 
 
 def _check_image(layer, x, channels=None):
-    """x must be (N, channels, H, W) (any C when channels is None)."""
-    if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
-        expected = f"(N, {'C' if channels is None else channels}, H, W)"
-        raise ValueError(f"{layer!r}: expected input of shape {expected}, got shape {tuple(x.shape)}")
+    """x must be (N, channels, H, W) or one image (channels, H, W) (any C when channels is None)."""
+    if x.ndim not in (3, 4) or (channels is not None and x.shape[-3] != channels):
+        c = "C" if channels is None else channels
+        raise ValueError(f"{layer!r}: expected input of shape (N, {c}, H, W) or ({c}, H, W), got shape "
+                         f"{tuple(x.shape)}")
 
 
 def _pairs(layer, **settings):
@@ -25,10 +27,10 @@ def _pairs(layer, **settings):
 
 def _check_window(layer, x, kernel, stride, padding, dilation=(1, 1)):
     """The (dilated) window must fit at least once into the padded image (all arguments pairs)."""
-    sizes = [output_size(n + 2 * p, k, s, d) for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation)]
+    sizes = [output_size(n + 2 * p, k, s, d) for n, k, s, p, d in zip(x.shape[-2:], kernel, stride, padding, dilation)]
     if min(sizes) < 1:
         raise ValueError(f"{layer!r}: input of shape {tuple(x.shape)} is too small: the window {kernel} "
-                         f"(dilation {dilation}) does not fit into the {x.shape[2]}x{x.shape[3]} image padded "
+                         f"(dilation {dilation}) does not fit into the {x.shape[-2]}x{x.shape[-1]} image padded "
                          f"by {padding}")
 
 
@@ -122,14 +124,13 @@ class ConvTranspose2d(_Conv):
 class _Pool2d(Module):
     """Settings shared by the pooling layers; stride defaults to kernel_size (windows that do not overlap)."""
 
-    function = None
-
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, **options):
         super().__init__()
-        unsupported(type(self).__name__, **options)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
+        for name, value in options.items():  # ceil_mode, return_indices, ...: passed on as they are
+            setattr(self, name, value)
         self._window = _pairs(type(self).__name__, kernel_size=kernel_size, stride=self.stride, padding=padding,
                               dilation=dilation)
 
@@ -143,25 +144,63 @@ class _Pool2d(Module):
 
 
 class MaxPool2d(_Pool2d):
-    """The largest value of each kernel_size window (dilated by ``dilation``): (N, C, H, W) -> (N, C, Ho, Wo).
-    return_indices and ceil_mode are not implemented (NotImplementedError)."""
+    """The largest value of each kernel_size window: (N, C, H, W) -> (N, C, Ho, Wo), or (C, H, W) -> (C, Ho, Wo).
+    return_indices=True also returns the flat positions of the maxima (for MaxUnpool2d)."""
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
-        super().__init__(kernel_size, stride, padding, dilation, return_indices=(return_indices, False),
-                         ceil_mode=(ceil_mode, False))
+        super().__init__(kernel_size, stride, padding, dilation, return_indices=return_indices, ceil_mode=ceil_mode)
+
+    def extra_repr(self):  # PyTorch's text
+        return f"{super().extra_repr()}, dilation={self.dilation}, ceil_mode={self.ceil_mode}"
 
     def pool(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
 
 
 class AvgPool2d(_Pool2d):
-    """The mean of each kernel_size window (zero padding counts in the mean, as PyTorch's default;
-    ceil_mode, count_include_pad=False and divisor_override are not implemented)."""
+    """The mean of each kernel_size window; count_include_pad: zero padding counts in the mean (PyTorch's
+    default); divisor_override: divide every window's sum by this instead."""
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
-        super().__init__(kernel_size, stride, padding, ceil_mode=(ceil_mode, False),
-                         count_include_pad=(count_include_pad, True), divisor_override=(divisor_override, None))
+        super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode, count_include_pad=count_include_pad,
+                         divisor_override=divisor_override)
 
     def pool(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                            self.divisor_override)
+
+
+class MaxUnpool2d(Module):
+    """Each value back at the position max_pool2d took it from, zeros elsewhere:
+    (N, C, H, W) and its indices -> (N, C, Ho, Wo), Ho = (H - 1) stride - 2 padding + kH, or output_size."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride
+        _pairs("MaxUnpool2d", kernel_size=kernel_size, stride=self.stride, padding=padding)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, x, indices, output_size=None):
+        _check_image(self, x)
+        return F.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output_size (Ho, Wo) (an int for both; None keeps that side), whatever
+    the input's: (N, C, H, W) -> (N, C, Ho, Wo), windows as PyTorch's (see F.adaptive_avg_pool2d)."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+    def forward(self, x):
+        _check_image(self, x)
+        return F.adaptive_avg_pool2d(x, self.output_size)

@@ -2,6 +2,8 @@
 
 Everything here is composed from minigen's differentiable ops, so gradients of every
 order come for free (a gradient penalty through batch_norm or cross_entropy just works).
+pad, interpolate and adaptive_avg_pool2d live in minigen/nn/resampling.py; the convolutions
+and poolings in minigen/ops/conv.py.
 
 Losses take ``reduction="mean" | "sum" | "none"`` (in PyTorch's slot, after the deprecated
 size_average and reduce, which must stay None) and check that input and target fit together,
@@ -16,16 +18,21 @@ from minigen.autograd import Tensor, mark_written
 from minigen.creation import rand
 from minigen import ops
 from minigen.ops import (
-    abs, broadcast_to, log, log_softmax, mean, pad, permute, reshape, sigmoid, softmax, softplus, sqrt, sum, tanh,
-    where)
+    abs, clamp, erf, exp, log, log_softmax, mean, permute, reshape, sigmoid, softmax,
+    softplus, sqrt, sum, tanh, unsqueeze, var, where)
 from minigen.ops.batchnorm import BatchNorm
-from minigen.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d
+from minigen.ops.shape import broadcast_shape
+from minigen.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, max_unpool2d
+from minigen.nn.resampling import adaptive_avg_pool2d, interpolate, pad
+from minigen.nn.suggest import suggesting_getattr
 from minigen.ops.options import unsupported
 
 __all__ = [
-    "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropout", "upsample", "pad",
-    "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax",
-    "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy"]
+    "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropout", "upsample",
+    "max_unpool2d", "adaptive_avg_pool2d", "pad", "interpolate", "layer_norm", "instance_norm", "dropout2d",
+    "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax", "gelu", "silu", "elu",
+    "one_hot", "embedding",
+    "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "kl_div", "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy"]
 
 
 # ------------------------------------------------------------------ layers as functions
@@ -74,6 +81,61 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         scale = scale * reshape(weight, per_channel)
     y = (x - reshape(running_mean, per_channel)) * scale
     return y if bias is None else y + reshape(bias, per_channel)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalize over the last dims, those of ``normalized_shape``, of each example:
+
+        y = (x - mean) / sqrt(var + eps) * weight + bias,    var biased (Ba, Kiros and Hinton, 2016)
+    input: (..., *normalized_shape); weight, bias: normalized_shape, or None.
+    """
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not normalized_shape or input.shape[input.ndim - len(normalized_shape):] != normalized_shape:
+        raise ValueError(f"layer_norm: input of shape {tuple(input.shape)} does not end with normalized_shape "
+                         f"{normalized_shape}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != normalized_shape:
+            raise ValueError(f"layer_norm: {name} has shape {tuple(t.shape)}, expected {normalized_shape}")
+    y = _normalize(input, tuple(range(input.ndim - len(normalized_shape), input.ndim)), eps)
+    y = y if weight is None else y * weight
+    return y if bias is None else y + bias
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalize each channel of each example over its spatial dims (Ulyanov et al., 2016):
+    batch_norm of the (1, N*C, *spatial) view, so each (n, c) is a channel of its own.
+
+    input: (N, C, *spatial); running_mean, running_var, weight, bias: (C,) or None.
+    use_input_stats=True normalizes with each instance's statistics and moves the running
+    statistics (when given) towards their mean over the batch; False uses the running statistics.
+    """
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected input of shape (N, C, *spatial), got shape {tuple(input.shape)}")
+    n, c = input.shape[:2]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (c,):
+            raise ValueError(f"instance_norm: {name} has shape {tuple(t.shape)}, expected ({c},)")
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    dims = tuple(range(2, input.ndim))
+    if input.data.size // (n * c) < 2:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element per channel, got input of shape "
+                         f"{tuple(input.shape)}")
+    y = _normalize(input, dims, eps)
+    if running_mean is not None:  # the batch's average of the per-instance statistics, as PyTorch
+        running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * input.data.mean(axis=dims).mean(0)
+    if running_var is not None:
+        unbiased = input.data.var(axis=dims, ddof=1).mean(0)
+        running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+    per_channel = (1, c) + (1,) * len(dims)
+    y = y if weight is None else y * reshape(weight, per_channel)
+    return y if bias is None else y + reshape(bias, per_channel)
+
+
+def _normalize(x, dims, eps):
+    """(x - mean) / sqrt(var + eps) over ``dims``, the variance biased."""
+    return (x - mean(x, dims, keepdim=True)) / sqrt(var(x, dims, keepdim=True, correction=0) + eps)
 
 
 @backend.on_data_device  # raw arrays below: made on the input's device
@@ -128,44 +190,57 @@ def dropout(x, p=0.5, training=True, inplace=False):
     return x * (keep.to(x.dtype) / (1 - p))
 
 
+def dropout2d(input, p=0.5, training=True):
+    """Dropout of whole channels: each (n, c) feature map of input (N, C, H, W) (or (C, H, W), one
+    image) is zeroed with probability p, the others scaled by 1 / (1 - p) (Tompson et al., 2015)."""
+    _check_probability(p, "dropout2d")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected input of shape (N, C, H, W) or (C, H, W), got shape {tuple(input.shape)}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    keep = rand(*input.shape[:-2], 1, 1, dtype=input.dtype, device=input.device) >= p  # one draw per channel
+    return input * (keep.to(input.dtype) / (1 - p))
+
+
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    """Nearest-neighbour upsampling by integer factors: each value of input (N, C, *spatial)
-    becomes a block of copies, scale_factor along each spatial dim.
+    """PyTorch's older name for interpolate (minigen/nn/resampling.py), with the same arguments."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
 
-    Give one of ``size`` (the output's spatial size, a whole multiple of the input's) and
-    ``scale_factor`` (a whole number such as 2 or 2.0, or one per spatial dim). Built from
-    reshape and broadcast_to, so its gradient sums each block (the adjoint). Other modes
-    and align_corners raise NotImplementedError.
+
+# ------------------------------------------------------------------ activations
+_GELU_TANH = math.sqrt(2 / math.pi)
+
+
+def gelu(input, approximate="none"):
+    """x Phi(x), Phi the standard normal CDF (Hendrycks and Gimpel, 2016):
+        approximate="none":  0.5 x (1 + erf(x / sqrt 2))
+        approximate="tanh":  0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
     """
-    unsupported("upsample", mode=(mode, "nearest"), align_corners=(align_corners, None))
-    if input.ndim < 3:
-        raise ValueError(f"upsample: expected input of shape (N, C, *spatial), got shape {tuple(input.shape)}")
-    spatial = input.shape[2:]
-    scales = _upsample_scales(spatial, size, scale_factor, tuple(input.shape))
-    lead = input.shape[:2]
-    gaps = lead + tuple(d for n in spatial for d in (n, 1))                      # (N, C, H, 1, W, 1)
-    blocks = lead + tuple(d for n, s in zip(spatial, scales) for d in (n, s))   # (N, C, H, s, W, s)
-    return reshape(broadcast_to(reshape(input, gaps), blocks), lead + tuple(n * s for n, s in zip(spatial, scales)))
+    if approximate == "none":
+        return 0.5 * input * (1 + erf(input / math.sqrt(2)))
+    if approximate == "tanh":
+        return 0.5 * input * (1 + tanh(_GELU_TANH * (input + 0.044715 * input ** 3)))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-def _upsample_scales(spatial, size, scale_factor, shape):
-    """The whole scale of each spatial dim, from ``size`` or ``scale_factor`` (exactly one given)."""
-    if (size is None) == (scale_factor is None):
-        raise ValueError(f"upsample: give exactly one of size and scale_factor, got size={size!r}, "
-                         f"scale_factor={scale_factor!r}")
-    if size is not None:
-        sizes = tuple(size) if isinstance(size, (tuple, list)) else (size,) * len(spatial)
-        if len(sizes) != len(spatial) or any(not isinstance(s, int) or s < n or s % n for s, n in zip(sizes, spatial)):
-            raise ValueError(f"upsample: size must be {len(spatial)} whole multiples of the input's spatial size "
-                             f"{spatial} (only integer scales are implemented), got {size!r}")
-        return tuple(s // n for s, n in zip(sizes, spatial))
-    scales = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * len(spatial)
-    whole = [isinstance(s, (int, float)) and not isinstance(s, bool) and s >= 1 and float(s).is_integer()
-             for s in scales]
-    if len(scales) != len(spatial) or not all(whole):
-        raise ValueError(f"upsample: scale_factor must be a positive whole number or {len(spatial)} of them for "
-                         f"input of shape {shape} (only integer scales are implemented), got {scale_factor!r}")
-    return tuple(int(s) for s in scales)
+def silu(input, inplace=False):
+    """x sigmoid(x) (also called swish)."""
+    _check_not_inplace(inplace, "silu")
+    return input * sigmoid(input)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x for x > 0, alpha (e^x - 1) otherwise (Clevert et al., 2015). exp sees min(x, 0), so a
+    large x never makes an inf that the unused branch's gradient would multiply by 0."""
+    _check_not_inplace(inplace, "elu")
+    return where(input > 0, input, alpha * (exp(clamp(input, max=0.0)) - 1))
+
+
+def _check_not_inplace(inplace, op):
+    if inplace:
+        raise NotImplementedError(f"{op}: inplace=True is not implemented (the result is a new tensor)")
 
 
 # ------------------------------------------------------------------ losses: shared checks
@@ -224,7 +299,7 @@ def _clamped_log(p):
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-w (y ln p + (1 - y) ln(1 - p)) for probabilities p = input in [0, 1], each log
-    clamped at -100 as PyTorch does; w = weight (broadcast to input) or 1.
+    clamped at -100 as PyTorch does; weight w broadcasts to input (1 when None).
     For logits, binary_cross_entropy_with_logits is stabler."""
     _check_reduction(reduction, "binary_cross_entropy", size_average, reduce)
     _check_same_shape(input, target, "binary_cross_entropy")
@@ -232,23 +307,82 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1], not NaN "
                          "(apply sigmoid first, or use binary_cross_entropy_with_logits)")
     loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    return _reduce(_weighted(loss, weight, "binary_cross_entropy"), reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
-    """BCE of sigmoid(x) for logits x = input, without forming sigmoid:
+    """BCE of sigmoid(x) for logits x = input, without forming sigmoid; with q = pos_weight
+    (the weight of the positive term, per class on the last dim; 1 when None):
 
-        -(y ln sigma(x) + (1 - y) ln(1 - sigma(x))) = softplus(x) - x y
-                                                    = max(x, 0) - x y + ln(1 + e^-|x|)
-    softplus computes the last form, so |x| = 1000 is fine; its derivative is sigma(x) - y.
-    weight (broadcast to input) multiplies each term; pos_weight is not implemented.
+        -(q y ln sigma(x) + (1 - y) ln(1 - sigma(x))) = (1 + (q - 1) y) softplus(x) - q x y
+    as ln sigma(x) = -softplus(-x) = x - softplus(x). softplus(x) = max(x, 0) + ln(1 + e^-|x|),
+    so |x| = 1000 is fine. weight w multiplies the whole loss, broadcast to input.
     """
     _check_reduction(reduction, "binary_cross_entropy_with_logits", size_average, reduce)
-    unsupported("binary_cross_entropy_with_logits", pos_weight=(pos_weight, None))
     _check_same_shape(input, target, "binary_cross_entropy_with_logits")
-    loss = softplus(input) - input * target
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    if pos_weight is None:
+        loss = softplus(input) - input * target
+    else:
+        loss = (1 + (pos_weight - 1) * target) * softplus(input) - pos_weight * input * target
+    return _reduce(_weighted(loss, weight, "binary_cross_entropy_with_logits"), reduction)
+
+
+def _weighted(loss, weight, op):
+    """loss * weight, weight broadcast to loss's shape (and not the other way)."""
+    if weight is None:
+        return loss
+    if broadcast_shape(weight.shape, loss.shape, op) != loss.shape:
+        raise ValueError(f"{op}: weight of shape {tuple(weight.shape)} does not broadcast to the input's "
+                         f"{tuple(loss.shape)}")
+    return loss * weight
+
+
+# ------------------------------------------------------------------ distributions
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL(target || q) pointwise for log-probabilities input = ln q, as PyTorch:
+
+        target (ln target - input)        (0 where target = 0, its limit)
+        e^target (target - input)         with log_target=True (target holds ln p)
+    reduction "batchmean" divides the sum by the batch size input.shape[0], the true KL per
+    example; "mean" divides by the number of elements (PyTorch's default, and a common slip).
+    """
+    unsupported("kl_div", size_average=(size_average, None), reduce=(reduce, None))
+    if reduction not in REDUCTIONS + ("batchmean",):
+        raise ValueError(f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}")
+    _check_same_shape(input, target, "kl_div")
+    if log_target:
+        loss = exp(target) * (target - input)
+    else:
+        positive = Tensor(target.data > 0)
+        loss = where(positive, target * log(where(positive, target, 1.0)), 0.0) - target * input  # 0 ln 0 = 0
+    if reduction == "batchmean":
+        return sum(loss) / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction)
+
+
+# ------------------------------------------------------------------ robust regression
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """d = input - target:  d^2 / 2 where |d| < delta, delta (|d| - delta / 2) beyond (quadratic near 0,
+    linear in the tails, the two pieces meeting with equal slope at |d| = delta)."""
+    _check_reduction(reduction, "huber_loss")
+    unsupported("huber_loss", weight=(weight, None))
+    _check_same_shape(input, target, "huber_loss")
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
+    d = input - target
+    return _reduce(where(Tensor(backend.array_module(d.data).abs(d.data) < delta), 0.5 * d * d,
+                         delta * (abs(d) - 0.5 * delta)), reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """huber_loss / beta: d^2 / (2 beta) where |d| < beta, |d| - beta / 2 beyond; beta = 0 is l1_loss."""
+    _check_reduction(reduction, "smooth_l1_loss", size_average, reduce)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be at least 0, got {beta!r}")
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
+    return huber_loss(input, target, reduction=reduction, delta=beta) / beta
 
 
 # ------------------------------------------------------------------ multi-class classification
@@ -308,35 +442,91 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 @backend.on_data_device  # raw arrays below: made on the input's device
-def _weighted_nll(log_probs, target, weight, ignore_index, reduction, op):
+def _weighted_nll(log_probs, target, weight, ignore_index, reduction, op, label_smoothing=0.0):
     keep = _check_class_targets(log_probs, target, op, ignore_index)
     xp, w = backend.array_module(keep), _class_weights(weight, log_probs, op)
     target = Tensor(xp.where(keep, target.data, 0))  # any class where ignored: its weight is 0
     weights = keep.astype(log_probs.dtype) if w is None else w[target.data] * keep  # w[t_n], 0 where ignored
     loss = -_pick(log_probs, target) * Tensor(weights)
+    if label_smoothing:  # (1 - eps) nll + (eps / C) sum_c -w_c ln p_c at each position that counts
+        per_class = log_probs if w is None else log_probs * Tensor(w.reshape((1, -1) + (1,) * (log_probs.ndim - 2)))
+        classes = log_probs.shape[1]
+        loss = (1 - label_smoothing) * loss - (label_smoothing / classes) * sum(per_class, 1) * Tensor(
+            keep.astype(log_probs.dtype))
     if reduction != "mean":
         return _reduce(loss, reduction)
-    total = weights.sum()
-    # nothing counts (every target ignored): PyTorch's 0/0 = nan, yet a zero gradient, so a step changes nothing
-    return sum(loss) / Tensor(total) if total else sum(loss) + float("nan")
+    return _mean_over_weights(loss, weights)
+
+
+def _mean_over_weights(loss, weights):
+    """sum(loss) / sum(weights); when nothing counts (every target ignored), PyTorch's 0/0 = nan,
+    yet a zero gradient, so a step changes nothing. Decided on the device, without a host read."""
+    xp, total = backend.array_module(weights), weights.sum()
+    counted = total > 0
+    return sum(loss) / Tensor(xp.where(counted, total, 1)) + Tensor(xp.where(counted, 0.0, xp.nan).astype(loss.dtype))
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
-    """-w[t] log softmax(input)[t]: input holds logits (N, C) or (N, C, d1, ...), classes on dim 1.
+    """-w[t] log softmax(input)[t]: input holds logits (N, C) or (N, C, d1, ...), classes on dim 1,
+    or (C,) for one example (then target is one index, or C probabilities).
 
     target: class indices (N,) or (N, d1, ...) (then weight and ignore_index as nll_loss), or
     class probabilities of input's shape (then the loss is -sum_c w_c target_c log
     softmax(input)_c, and "mean" divides by the number of positions, as PyTorch).
-    label_smoothing is not implemented (NotImplementedError unless 0).
+    label_smoothing eps in [0, 1]: the target becomes (1 - eps) target + eps / C, uniform mass
+    on every class (Szegedy et al., 2016).
     """
     _check_reduction(reduction, "cross_entropy", size_average, reduce)
-    unsupported("cross_entropy", label_smoothing=(label_smoothing, 0.0))
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) or \
+            not 0 <= label_smoothing <= 1:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    if input.ndim == 1:  # one example: a batch of one, and back
+        loss = cross_entropy(unsqueeze(input, 0), unsqueeze(target, 0), weight, ignore_index=ignore_index,
+                             reduction=reduction, label_smoothing=label_smoothing)
+        return loss[0] if reduction == "none" else loss
     if input.ndim < 2:
-        raise ValueError(f"cross_entropy: expected input of shape (N, C, ...), got shape {tuple(input.shape)}")
+        raise ValueError(f"cross_entropy: expected input of shape (N, C, ...) or (C,), got shape {tuple(input.shape)}")
     if target.dtype.kind != "f":
-        return _weighted_nll(log_softmax(input, dim=1), target, weight, ignore_index, reduction, "cross_entropy")
+        return _weighted_nll(log_softmax(input, dim=1), target, weight, ignore_index, reduction, "cross_entropy",
+                             label_smoothing)
     _check_same_shape(input, target, "cross_entropy")
+    if label_smoothing:
+        target = (1 - label_smoothing) * target + label_smoothing / input.shape[1]
     w = _class_weights(weight, input, "cross_entropy")
     per_class = target if w is None else target * Tensor(w.reshape((1, -1) + (1,) * (input.ndim - 2)))
     return _reduce(-sum(per_class * log_softmax(input, dim=1), dim=1), reduction)
+
+
+# ------------------------------------------------------------------ lookups
+def one_hot(tensor, num_classes=-1):
+    """Class indices (...) -> (..., num_classes) of 0 and 1 (int64, no gradient); num_classes=-1
+    takes the largest index + 1."""
+    if tensor.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected an integer tensor of class indices, got dtype {tensor.dtype}")
+    indices = tensor.data
+    classes = int(indices.max()) + 1 if num_classes == -1 and indices.size else num_classes
+    if indices.size and (indices.min() < 0 or indices.max() >= classes):
+        raise ValueError(f"one_hot: class indices must be in [0, {classes}), got values from {int(indices.min())} "
+                         f"to {int(indices.max())}")
+    xp = backend.array_module(indices)
+    return Tensor((indices[..., None] == xp.arange(classes)).astype(xp.int64))
+
+
+def embedding(input, weight, padding_idx=None):
+    """Rows of weight (num_embeddings, dim) picked by the integer tensor input (...) -> (..., dim).
+    The row padding_idx gets no gradient (its output is weight[padding_idx], fixed)."""
+    if input.dtype.kind not in "iu":
+        raise TypeError(f"embedding: expected an integer tensor of indices, got dtype {input.dtype}")
+    rows = weight.shape[0]
+    if input.data.size and (input.data.min() < 0 or input.data.max() >= rows):
+        raise IndexError(f"embedding: indices must be in [0, {rows}), got values from {int(input.data.min())} to "
+                         f"{int(input.data.max())}")
+    picked = weight[input]
+    if padding_idx is None:
+        return picked
+    padding = Tensor(input.data[..., None] == padding_idx % rows)
+    return where(padding, weight.detach()[input], picked)
+
+
+__getattr__ = suggesting_getattr(__name__, globals())

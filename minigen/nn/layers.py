@@ -1,10 +1,11 @@
-"""Layers without a spatial window: Linear, activations, Dropout, reshaping, Upsample, Embedding.
+"""Layers without a spatial window: Linear, Identity, activations, Dropout, reshaping, Upsample, Embedding.
 
 Each layer is a Module that holds its settings and Parameters and calls a function of
 ``minigen.nn.functional`` in ``forward``. Inputs are checked at the layer's door: a
 wrong size raises a ValueError that names the layer (its repr) and the shape it got.
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -61,6 +62,16 @@ class Linear(Module):
 
 
 # ------------------------------------------------------------------ activations
+class Identity(Module):
+    """Returns its input unchanged; takes (and ignores) any arguments, as PyTorch's does."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
 class ReLU(Module):
     """max(x, 0). inplace=True is not implemented (NotImplementedError)."""
 
@@ -115,6 +126,76 @@ class Softplus(Module):
         return F.softplus(x, self.beta, self.threshold)
 
 
+class GELU(Module):
+    """x Phi(x), Phi the standard normal CDF; approximate="tanh" for the tanh formula."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
+
+
+class SiLU(Module):
+    """x sigmoid(x)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        F._check_not_inplace(inplace, "SiLU")
+        self.inplace = inplace
+
+    def forward(self, x):
+        return F.silu(x)
+
+
+class ELU(Module):
+    """x for x > 0, alpha (e^x - 1) otherwise."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        F._check_not_inplace(inplace, "ELU")
+        self.alpha, self.inplace = alpha, inplace
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+    def forward(self, x):
+        return F.elu(x, self.alpha)
+
+
+class Softmax(Module):
+    """e^x / sum e^x along ``dim``; dim=None picks PyTorch's legacy dim (0 for 0, 1 or 3 dims, else 1)
+    with PyTorch's warning."""
+
+    function = staticmethod(F.softmax)
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+    def forward(self, x):
+        if self.dim is not None:
+            return self.function(x, self.dim)
+        warnings.warn(f"Implicit dimension choice for {type(self).__name__.lower()} has been deprecated. Change the "
+                      "call to include dim=X as an argument.", UserWarning, stacklevel=2)
+        return self.function(x, 0 if x.ndim in (0, 1, 3) else 1)
+
+
+class LogSoftmax(Softmax):
+    """x - log sum e^x along ``dim`` (dim=None as Softmax)."""
+
+    function = staticmethod(F.log_softmax)
+
+
 # ------------------------------------------------------------------ regularization
 class Dropout(Module):
     """Zero each element with probability p while training, scaling the rest by 1 / (1 - p);
@@ -122,8 +203,8 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        F._check_probability(p, "Dropout")
-        unsupported("Dropout", inplace=(inplace, False))
+        F._check_probability(p, type(self).__name__)
+        unsupported(type(self).__name__, inplace=(inplace, False))
         self.p, self.inplace = p, inplace
 
     def extra_repr(self):
@@ -131,6 +212,14 @@ class Dropout(Module):
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of (N, C, H, W) or (C, H, W) with probability p while training, scaling
+    the rest by 1 / (1 - p)."""
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training)
 
 
 # ------------------------------------------------------------------ reshaping
@@ -182,23 +271,20 @@ def _checked_unflattened_size(sizes):
 
 
 class Upsample(Module):
-    """Nearest-neighbour upsampling to ``size`` or by an integer ``scale_factor`` (give one):
-    (N, C, H, W) -> (N, C, sH, sW). Other modes, align_corners and recompute_scale_factor raise
-    NotImplementedError."""
+    """Resize (N, C, *spatial) to ``size`` or by ``scale_factor``, mode "nearest" or "bilinear" (F.interpolate)."""
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):
         super().__init__()
-        unsupported("Upsample", mode=(mode, "nearest"), align_corners=(align_corners, None),
-                    recompute_scale_factor=(recompute_scale_factor, None))
-        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        unsupported("Upsample", recompute_scale_factor=(recompute_scale_factor, None))
+        self.size, self.scale_factor, self.mode, self.align_corners = size, scale_factor, mode, align_corners
 
     def extra_repr(self):
-        setting = f"size={self.size}" if self.scale_factor is None else f"scale_factor={self.scale_factor}"
-        return f"{setting}, mode={self.mode!r}"
+        where = f"size={self.size}" if self.scale_factor is None else f"scale_factor={self.scale_factor}"
+        return f"{where}, mode={self.mode!r}"
 
     def forward(self, x):
-        return F.upsample(x, self.size, self.scale_factor, self.mode)
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
 
 
 # ------------------------------------------------------------------ lookup
@@ -206,21 +292,30 @@ class Embedding(Module):
     """A table of num_embeddings vectors of size embedding_dim, looked up by index.
 
     indices: an integer tensor of any shape (...) -> (..., embedding_dim). weight ~ N(0, 1).
+    padding_idx: a row that starts at 0 and is never trained (no gradient reaches it); negative
+    counts from the end.
     """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
         _check_sizes("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
-        unsupported("Embedding", padding_idx=(padding_idx, None), max_norm=(max_norm, None),
-                    norm_type=(norm_type, 2.0), scale_grad_by_freq=(scale_grad_by_freq, False), sparse=(sparse, False),
-                    _weight=(_weight, None), _freeze=(_freeze, False))
+        unsupported("Embedding", max_norm=(max_norm, None), norm_type=(norm_type, 2.0),
+                    scale_grad_by_freq=(scale_grad_by_freq, False), sparse=(sparse, False), _weight=(_weight, None),
+                    _freeze=(_freeze, False))
+        if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
+            raise ValueError(f"Embedding: padding_idx must be within [-{num_embeddings}, {num_embeddings}), "
+                             f"got {padding_idx!r}")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
         self.weight = init.normal_(Parameter(zeros(num_embeddings, embedding_dim)))
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
         self.to(device=device, dtype=dtype)
 
     def extra_repr(self):
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        return f"{self.num_embeddings}, {self.embedding_dim}" + (
+            "" if self.padding_idx is None else f", padding_idx={self.padding_idx}")
 
     def forward(self, indices):
         if indices.dtype.kind not in "iu":
@@ -228,4 +323,4 @@ class Embedding(Module):
         if indices.data.size and (indices.data.min() < 0 or indices.data.max() >= self.num_embeddings):
             raise IndexError(f"{self!r}: indices must be in [0, {self.num_embeddings}), got values from "
                              f"{int(indices.data.min())} to {int(indices.data.max())}")
-        return self.weight[indices]
+        return F.embedding(indices, self.weight, self.padding_idx)

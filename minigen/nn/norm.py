@@ -1,4 +1,5 @@
-"""Batch normalization layers: BatchNorm1d for (N, C) or (N, C, L), BatchNorm2d for (N, C, H, W).
+"""Normalization layers: BatchNorm1d for (N, C) or (N, C, L), BatchNorm2d for (N, C, H, W);
+InstanceNorm2d (per image and channel) and LayerNorm (per example, over its last dims).
 
 In training mode a layer normalizes with the batch's statistics and moves its running
 statistics (buffers, saved in state_dict) towards them; in eval mode it uses the running
@@ -10,6 +11,7 @@ from minigen.creation import ones, tensor, zeros
 from minigen.nn import functional as F
 from minigen.nn.layers import _check_sizes
 from minigen.nn.module import Module, Parameter
+from minigen.ops import unsqueeze
 
 
 class _BatchNorm(Module):
@@ -65,3 +67,45 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     input_dims = (4,)
     input_shapes = "(N, {C}, H, W)"
+
+
+class InstanceNorm2d(_BatchNorm):
+    """Each channel of each image normalized over its H x W values (pix2pix, style transfer):
+    x (N, C, H, W) or (C, H, W). PyTorch's defaults: affine=False, track_running_stats=False;
+    with running statistics, eval mode uses them (their updates do not count num_batches_tracked).
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+
+    def forward(self, x):
+        if x.ndim not in (3, 4) or x.shape[-3] != self.num_features:
+            raise ValueError(f"{self!r}: expected input of shape (N, {self.num_features}, H, W) or "
+                             f"({self.num_features}, H, W), got shape {tuple(x.shape)}")
+        batched = x if x.ndim == 4 else unsqueeze(x, 0)
+        y = F.instance_norm(batched, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or not self.track_running_stats,
+                            0.0 if self.momentum is None else self.momentum, self.eps)
+        return y if x.ndim == 4 else y[0]
+
+
+class LayerNorm(Module):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias over the last dims of x, those of
+    ``normalized_shape``, for each example: x (..., *normalized_shape).
+
+    elementwise_affine: learn weight (starts at 1) and, when bias=True, bias (starts at 0).
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        _check_sizes("LayerNorm", **{f"normalized_shape[{k}]": n for k, n in enumerate(shape)})
+        self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
+        self.register_parameter("weight", Parameter(ones(*shape)) if elementwise_affine else None)
+        self.register_parameter("bias", Parameter(zeros(*shape)) if elementwise_affine and bias else None)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)

@@ -3,12 +3,12 @@ import numpy as np
 
 from minigen import backend
 from minigen.autograd import Tensor
-from minigen.ops.conv import avg_pool2d, col2im, conv2d, conv_transpose2d, im2col, max_pool2d
+from minigen.ops.conv import avg_pool2d, col2im, conv2d, conv_transpose2d, im2col, max_pool2d, max_unpool2d
 from minigen.ops.discrete import (
     bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil, floor, floor_divide, isfinite, isnan, remainder, round,
     sign)
 from minigen.ops.elementwise import (
-    Cast, ToDevice, abs, add, clamp, cos, div, eq, exp, expm1, ge, gt, le, leaky_relu, log, log1p, log2, log10, lt,
+    Cast, ToDevice, abs, add, clamp, cos, div, eq, erf, exp, expm1, ge, gt, le, leaky_relu, log, log1p, log2, log10, lt,
     maximum, minimum, mul, ne, neg, pow, reciprocal, relu, rsqrt, sigmoid, sin, softplus, sqrt, square, sub, tanh,
     where)
 from minigen.ops.indexing import gather, index_select, masked_fill, scatter_add, sort, topk
@@ -24,11 +24,11 @@ from minigen.ops.shape import (
 # Differentiable ops: each has an entry in tests/op_specs.py (a meta-test checks it).
 DIFFERENTIABLE = (
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tanh",
-    "sigmoid", "relu", "leaky_relu", "softplus", "clamp", "maximum", "minimum", "where",
+    "sigmoid", "relu", "leaky_relu", "softplus", "clamp", "maximum", "minimum", "where", "erf",
     "sum", "mean", "var", "max", "min", "amax", "amin", "logsumexp", "prod", "softmax", "log_softmax",
     "reshape", "transpose", "permute", "squeeze", "unsqueeze", "flatten", "broadcast_to", "expand", "sum_to",
     "getitem", "index_scatter", "cat", "stack", "split", "pad", "flip", "matmul", "dot", "to",
-    "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "im2col", "col2im",
+    "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "max_unpool2d", "im2col", "col2im", "erf",
     "log2", "log10", "expm1", "square", "rsqrt", "reciprocal", "floor", "ceil", "round", "sign", "remainder",
     "std", "norm", "cumsum", "clone", "contiguous", "repeat", "chunk", "unbind", "t", "tril", "triu",
     "gather", "scatter_add", "index_select", "masked_fill", "sort", "topk", "mm", "bmm", "einsum")
@@ -86,7 +86,7 @@ def _attach_to_tensor():
         setattr(Tensor, f"__{name}__", op)
     for op in (add_, sub_, mul_, div_, clamp_, fill_, zero_, copy_, uniform_, normal_):
         setattr(Tensor, op.__name__, op)
-    methods = (add, sub, mul, div, pow, neg, exp, log, log1p, sqrt, abs, sin, cos, tanh, sigmoid, relu, clamp,
+    methods = (add, sub, mul, div, pow, neg, exp, erf, log, log1p, sqrt, abs, sin, cos, tanh, sigmoid, relu, clamp,
                maximum, minimum, sum, mean, var, max, min, amax, amin, prod, logsumexp, argmax, argmin, softmax,
                log_softmax, reshape, transpose, permute, squeeze, unsqueeze, flatten, expand, broadcast_to,
                flip, split, matmul, dot, to, log2, log10, expm1, square, rsqrt, reciprocal, floor, ceil, round, sign,

@@ -1,4 +1,4 @@
-"""Convolution by im2col: conv2d, conv_transpose2d, max_pool2d, avg_pool2d.
+"""Convolution by im2col: conv2d, conv_transpose2d, max_pool2d, avg_pool2d (and max_unpool2d).
 
 Two linear Functions do all the index work, and each is the other's adjoint:
 
@@ -19,12 +19,15 @@ Everything else is composed from differentiable ops, so gradients of any order f
 With groups = g the channels split into g groups that never meet: the rows of im2col (and
 of W) are ordered channel-major, so reshaping them to (g, rows / g, ...) puts each group in
 a batch of its own, and one batched matmul does the g products.
+
+Each takes one image (C, H, W) as well as a batch (N, C, H, W), as PyTorch (accepts_one_image).
 """
+import functools
+
 from minigen import backend
-from minigen.autograd import Function
-from minigen.ops.options import unsupported
-from minigen.ops.reduce import amax, mean
-from minigen.ops.shape import pad, permute, reshape, transpose
+from minigen.autograd import Function, Tensor
+from minigen.ops.reduce import amax, sum
+from minigen.ops.shape import GetItem, pad, permute, reshape, transpose, unsqueeze
 
 
 def as_pair(value, name, op):
@@ -113,6 +116,18 @@ def col2im(cols, image_shape, kernel_size, stride=1, dilation=1):
 
 
 # ------------------------------------------------------------------ checks at the door
+def accepts_one_image(function):
+    """Let ``function`` of x (N, C, H, W) take one image (C, H, W) too, as PyTorch does: it runs
+    on a batch of one, and its result (or each of its results) loses the batch dim again."""
+    @functools.wraps(function)
+    def batched(x, *args, **kwargs):
+        if x.ndim != 3:
+            return function(x, *args, **kwargs)
+        out = function(unsqueeze(x, 0), *args, **kwargs)
+        return tuple(o[0] for o in out) if isinstance(out, tuple) else out[0]
+    return batched
+
+
 def _check_image(x, op):
     if x.ndim != 4:
         raise ValueError(f"{op}: expected input of shape (N, C, H, W), got shape {x.shape}")
@@ -171,6 +186,7 @@ def _padded_batch_last(x, sides, value=0.0):
     return permute(pad(permute(x, (1, 2, 3, 0)), (0, 0, left, right, top, bottom), value=value), (3, 0, 1, 2))
 
 
+@accepts_one_image
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation, as torch.nn.functional.conv2d.
 
@@ -195,6 +211,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _add_bias(permute(reshape(y, (o, ho, wo, n)), (3, 0, 1, 2)), bias, "conv2d")
 
 
+@accepts_one_image
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """The adjoint of conv2d with respect to its input, as torch.nn.functional.conv_transpose2d.
 
@@ -224,7 +241,17 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
 
 
 # ------------------------------------------------------------------ pooling
-def _pool(x, kernel_size, stride, padding, dilation, fill, reduce, op):
+def _pool_grid(size, kernel, stride, padding, dilation, ceil_mode):
+    """Window positions along one dim, PyTorch's rule: floor (or ceil) of (n + 2p - d(k-1) - 1) / s, plus 1;
+    with ceil_mode the last window must still start inside the input or its left padding."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    count = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    return count - 1 if ceil_mode and (count - 1) * stride >= size + padding else count
+
+
+def _pool_windows(x, kernel_size, stride, padding, dilation, ceil_mode, fill, op):
+    """Every window of each channel of x (N, C, H, W): (C, kH kW, Ho Wo N), and the settings as pairs.
+    Windows that ceil_mode adds past the padded image see ``fill`` there."""
     kernel = as_pair(kernel_size, "kernel_size", op)
     stride = kernel if stride is None else as_pair(stride, "stride", op)
     padding, dilation = as_pair(padding, "padding", op), as_pair(dilation, "dilation", op)
@@ -232,26 +259,105 @@ def _pool(x, kernel_size, stride, padding, dilation, fill, reduce, op):
     if any(2 * p > k for p, k in zip(padding, kernel)):
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
     _check_fits(x.shape[2:], kernel, stride, dilation, op, padding)
-    n, c, _, _ = x.shape
-    x = _padded_batch_last(x, tuple((p, p) for p in padding), value=fill)
-    ho, wo = (output_size(x.shape[2 + i], kernel[i], stride[i], dilation[i]) for i in (0, 1))
-    cols = Im2Col.apply(x, geometry=(kernel, stride, dilation, (ho, wo)))         # (C kH kW, Ho Wo N)
-    windows = reshape(cols, (c, kernel[0] * kernel[1], ho * wo * n))               # each channel's kH kW rows
-    return permute(reshape(reduce(windows, 1), (c, ho, wo, n)), (3, 0, 1, 2))
+    grid = tuple(_pool_grid(*args, ceil_mode) for args in zip(x.shape[2:], kernel, stride, padding, dilation))
+    extra = tuple(max(0, (g - 1) * s + d * (k - 1) + 1 - (n + 2 * p))  # the rows and columns ceil_mode adds
+                  for g, s, d, k, n, p in zip(grid, stride, dilation, kernel, x.shape[2:], padding))
+    x = _padded_batch_last(x, tuple((p, p + e) for p, e in zip(padding, extra)), value=fill)
+    cols = Im2Col.apply(x, geometry=(kernel, stride, dilation, grid))                 # (C kH kW, Ho Wo N)
+    windows = reshape(cols, (x.shape[1], kernel[0] * kernel[1], grid[0] * grid[1] * x.shape[0]))
+    return windows, (kernel, stride, padding, dilation, grid)
 
 
+def _to_image(values, n, grid):
+    """(C, Ho Wo N) -> (N, C, Ho, Wo)."""
+    return permute(reshape(values, (-1, grid[0], grid[1], n)), (3, 0, 1, 2))
+
+
+@accepts_one_image
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """Largest value of each (dilated) window (padding counts as -inf). At ties within a window
-    the gradient is split evenly (PyTorch sends it all to one element). ceil_mode and
-    return_indices are not implemented (NotImplementedError)."""
-    unsupported("max_pool2d", ceil_mode=(ceil_mode, False), return_indices=(return_indices, False))
-    return _pool(x, kernel_size, stride, padding, dilation, float("-inf"), amax, "max_pool2d")
+    """Largest value of each window (padding counts as -inf). At ties within a window the
+    gradient is split evenly (PyTorch sends it all to one element).
+
+    return_indices: also return where each maximum is, as PyTorch: the flat position h W + w
+    in its (H, W) image, an int64 tensor of the output's shape (max_unpool2d's input).
+    """
+    windows, (kernel, stride, padding, dilation, grid) = _pool_windows(
+        x, kernel_size, stride, padding, dilation, ceil_mode, float("-inf"), "max_pool2d")
+    y = _to_image(amax(windows, 1), x.shape[0], grid)
+    if not return_indices:
+        return y
+    return y, Tensor(_max_indices(windows.data, x.shape, kernel, stride, padding, dilation, grid))
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
-    """Mean of each window; zero padding counts in the mean (PyTorch's count_include_pad=True,
-    the only one implemented, as ceil_mode=False and no divisor_override)."""
-    unsupported("avg_pool2d", ceil_mode=(ceil_mode, False), count_include_pad=(count_include_pad, True),
-                divisor_override=(divisor_override, None))
-    return _pool(x, kernel_size, stride, padding, 1, 0.0, mean, "avg_pool2d")
+def _max_indices(windows, shape, kernel, stride, padding, dilation, grid):
+    """The flat index h W + w in the unpadded image of each window's (first) maximum, (N, C, Ho, Wo)."""
+    xp = backend.array_module(windows)
+    n, _, _, w = shape
+    offset = windows.argmax(axis=1).reshape(-1, grid[0], grid[1], n)  # k-th element of the window, row-major
+    rows = xp.arange(grid[0]).reshape(-1, 1, 1) * stride[0] + offset // kernel[1] * dilation[0] - padding[0]
+    columns = xp.arange(grid[1]).reshape(1, -1, 1) * stride[1] + offset % kernel[1] * dilation[1] - padding[1]
+    return (rows * w + columns).transpose(3, 0, 1, 2).astype(xp.int64)
+
+
+@accepts_one_image
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """Mean of each window, as PyTorch: the sum divided by divisor_override when given, else by the
+    window's positions inside the padded image (count_include_pad=True) or inside the image itself
+    (False); positions that ceil_mode adds past the padding never count."""
+    windows, (kernel, stride, padding, _, grid) = _pool_windows(
+        x, kernel_size, stride, padding, 1, ceil_mode, 0.0, "avg_pool2d")
+    total = _to_image(sum(windows, 1), x.shape[0], grid)
+    if divisor_override is not None:
+        if isinstance(divisor_override, bool) or not isinstance(divisor_override, int) or divisor_override < 1:
+            raise ValueError(f"avg_pool2d: divisor_override must be a positive int, got {divisor_override!r}")
+        return total / divisor_override
+    xp = backend.array_module(x.data)
+    counts = [_counted(xp, g, k, s, p, n, count_include_pad)
+              for g, k, s, p, n in zip(grid, kernel, stride, padding, x.shape[2:])]
+    return total / Tensor((counts[0].reshape(-1, 1) * counts[1]).astype(x.dtype))  # windows are separable
+
+
+def _counted(xp, grid, kernel, stride, padding, size, count_include_pad):
+    """How many positions of each window along one dim count in the mean."""
+    start = xp.arange(grid) * stride - padding  # in unpadded coordinates
+    low, high = (-padding, size + padding) if count_include_pad else (0, size)
+    return xp.minimum(start + kernel, high) - xp.maximum(start, low)
+
+
+class MaxUnpool(Function):
+    def forward(self, x, index, shape):
+        self.index = index
+        out = backend.array_module(x).zeros(shape, dtype=x.dtype)
+        out[index] = x  # each value back where max_pool2d found it
+        return out
+
+    def backward(self, gy):
+        return GetItem.apply(gy, index=self.index)  # the gradient of each output position, read back
+
+
+@accepts_one_image
+def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool2d on its maxima: each value of x (N, C, H, W) is put at its flat
+    index (from max_pool2d(..., return_indices=True)) in a zero image (N, C, Ho, Wo), with
+    Ho = (H - 1) s - 2p + kH unless output_size (Ho, Wo), or (N, C, Ho, Wo), is given.
+    The gradient reads each input's position back (PyTorch's gather)."""
+    kernel = as_pair(kernel_size, "kernel_size", "max_unpool2d")
+    stride = kernel if stride is None else as_pair(stride, "stride", "max_unpool2d")
+    padding = as_pair(padding, "padding", "max_unpool2d")
+    _check_image(x, "max_unpool2d")
+    if indices.shape != x.shape or indices.dtype.kind not in "iu":
+        raise ValueError(f"max_unpool2d: indices must be an integer tensor of the input's shape {tuple(x.shape)}, "
+                         f"got {indices.dtype} of shape {tuple(indices.shape)}")
+    n, c, h, w = x.shape
+    default = tuple((length - 1) * s - 2 * p + k for length, s, p, k in zip((h, w), stride, padding, kernel))
+    size = default if output_size is None else tuple(output_size)[-2:]
+    if len(size) != 2 or any(not default_n - s < n < default_n + s for n, default_n, s in zip(size, default, stride)):
+        raise ValueError(f"max_unpool2d: output_size {output_size!r} must be (H, W) within the stride {stride} of "
+                         f"{default} (the size max_pool2d came from)")
+    if indices.data.size and (indices.data.min() < 0 or indices.data.max() >= size[0] * size[1]):
+        raise IndexError(f"max_unpool2d: indices must be in [0, {size[0] * size[1]}) for an output of size {size}, "
+                         f"got values from {int(indices.data.min())} to {int(indices.data.max())}")
+    xp = backend.array_module(x.data)
+    index = (xp.arange(n).reshape(-1, 1, 1), xp.arange(c).reshape(1, -1, 1), indices.data.reshape(n, c, h * w))
+    flat = MaxUnpool.apply(reshape(x, (n, c, h * w)), index=index, shape=(n, c, size[0] * size[1]))
+    return reshape(flat, (n, c) + size)
