@@ -197,10 +197,6 @@ def test_padding_same_keeps_the_size_and_pads_the_odd_zero_after():
     (lambda: mg.nn.Conv2d(4, 3, 3, groups=2), ValueError, "out_channels must be divisible by groups"),
     (lambda: mg.nn.Conv2d(4, 4, 3, padding_mode="reflect"), NotImplementedError,
      "Conv2d: padding_mode='reflect' is not implemented"),
-    (lambda: mg.max_pool2d(mg.randn(1, 1, 4, 4), 2, ceil_mode=True), NotImplementedError,
-     "max_pool2d: ceil_mode=True is not implemented"),
-    (lambda: mg.avg_pool2d(mg.randn(1, 1, 4, 4), 2, 2, 1, False, False), NotImplementedError,
-     "avg_pool2d: count_include_pad=False is not implemented"),
 ])
 def test_groups_and_padding_strings_are_checked(call, error, message):
     with pytest.raises(error, match=message):

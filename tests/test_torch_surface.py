@@ -449,8 +449,12 @@ def test_label_smoothing_one_is_the_cross_entropy_to_the_uniform_distribution():
     assert loss == pytest.approx(-log_p.mean(axis=1).mean(), rel=1e-12)
 
 
-@pytest.mark.parametrize("make, message", [(lambda: nn.MSELoss(True), "size_average"),
-                                           (lambda: nn.KLDivLoss(reduction="avg"), "'batchmean'"),
+def test_the_deprecated_size_average_slot_is_refused_by_name():
+    with pytest.raises(NotImplementedError, match="MSELoss: size_average=True is not implemented"):
+        nn.MSELoss(True)
+
+
+@pytest.mark.parametrize("make, message", [(lambda: nn.KLDivLoss(reduction="avg"), "'batchmean'"),
                                            (lambda: F.cross_entropy(mg.randn(2, 3), mg.tensor(np.array([0, 1])),
                                                                     label_smoothing=1.5), "label_smoothing")])
 def test_loss_settings_outside_pytorchs_are_refused(make, message):

@@ -89,7 +89,7 @@ class BCELoss(_WeightedLoss):
     function = staticmethod(F.binary_cross_entropy)
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(size_average, reduce, reduction, weight=weight)
+        super().__init__(weight, size_average, reduce, reduction)
 
 
 class BCEWithLogitsLoss(_WeightedLoss):

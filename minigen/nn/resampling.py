@@ -31,7 +31,7 @@ def pad(input, pad, mode="constant", value=None):
     if mode not in PAD_MODES:
         raise NotImplementedError(f"pad: mode must be one of {PAD_MODES}, got {mode!r}")
     if mode == "constant":
-        return constant_pad(input, pad, 0.0 if value is None else value)
+        return constant_pad(input, pad, value=0.0 if value is None else value)
     if value is not None:
         raise ValueError(f"pad: value={value!r} only applies to mode='constant', got mode={mode!r}")
     k = len(pad) // 2
