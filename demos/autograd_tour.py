@@ -62,9 +62,9 @@ def main(argv=None):
         loss = ((inputs @ w + w0 - targets) ** 2).mean()
         w.grad = w0.grad = None
         loss.backward()
-        with mg.no_grad():
-            w.data -= 0.1 * w.grad.data
-            w0.data -= 0.1 * w0.grad.data
+        with mg.no_grad():  # an in-place step on the leaves, as in PyTorch
+            w -= 0.1 * w.grad
+            w0 -= 0.1 * w0.grad
     print(f"fitted y = {w.item():.3f} x + {w0.item():.3f} (true: 3 x - 1), mean squared error {loss.item():.4f}")
     return {"w": w.item(), "w0": w0.item(), "mse": loss.item()}
 

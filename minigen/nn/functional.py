@@ -123,11 +123,14 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         raise ValueError(f"instance_norm: expected more than 1 spatial element per channel, got input of shape "
                          f"{tuple(input.shape)}")
     y = _normalize(input, dims, eps)
-    if running_mean is not None:  # the batch's average of the per-instance statistics, as PyTorch
-        running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * input.data.mean(axis=dims).mean(0)
-    if running_var is not None:
-        unbiased = input.data.var(axis=dims, ddof=1).mean(0)
-        running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+    with backend.device_scope(input.device):  # raw arrays: made on the input's device
+        if running_mean is not None:  # the batch's average of the per-instance statistics, as PyTorch
+            running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * input.data.mean(axis=dims).mean(0)
+            mark_written(running_mean)
+        if running_var is not None:
+            unbiased = input.data.var(axis=dims, ddof=1).mean(0)
+            running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+            mark_written(running_var)
     per_channel = (1, c) + (1,) * len(dims)
     y = y if weight is None else y * reshape(weight, per_channel)
     return y if bias is None else y + reshape(bias, per_channel)

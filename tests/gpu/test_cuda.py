@@ -1,45 +1,37 @@
-"""Tests that need a GPU: the same numbers on CPU and CUDA, transfers, device errors.
+"""Checks that mean something only on a real GPU: float32 numerics of the device's own kernels
+(cuBLAS, cuSOLVER), and the GPU benchmark's own run. Placement and API use are checked on
+every run without a GPU too (tests/test_devices.py, on the CuPy stand-in). `pytest -m gpu`."""
+import pathlib
+import sys
 
-The op table (tests/test_ops.py) also runs on "cuda" when CuPy sees a GPU; these add what
-only makes sense with two devices. Select them with `pytest -m gpu`.
-"""
 import numpy as np
 import pytest
 
+import conftest
 import minigen as mg
+from minigen.models import gan
 
-pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not mg.cuda_is_available(),
-                                                  reason="CUDA is not available (CuPy not installed, or no GPU)")]
-
-
-def test_randn_gives_the_same_numbers_on_cpu_and_cuda():
-    mg.manual_seed(7)
-    on_cpu = mg.randn(3, 4).numpy()
-    mg.manual_seed(7)
-    on_cuda = mg.randn(3, 4, device="cuda")
-    assert on_cuda.device == "cuda:0"
-    np.testing.assert_array_equal(on_cpu, on_cuda.numpy())
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not conftest.REAL_CUDA, reason="needs a real GPU (CuPy finds none)")]
+sys.path.insert(0, str(pathlib.Path(__file__).parents[2] / "benchmarks"))
 
 
-def test_round_trip_keeps_values_and_gradients_flow_back():
-    x = mg.randn(5, dtype=mg.float64, requires_grad=True)
-    y = (x.cuda() ** 2).sum()
-    y.backward()
-    assert x.grad.device == "cpu"
-    np.testing.assert_allclose(x.grad.numpy(), 2 * x.numpy())
+def _dcgan_round(device):
+    mg.manual_seed(0)
+    trainer = gan.GANTrainer(gan.Generator(), gan.Discriminator(), device=device)
+    real = iter([mg.rand(64, 1, 28, 28, device=device) * 2 - 1])
+    losses = trainer.train_round(real)
+    return losses, [p.numpy() for p in trainer.generator.parameters()]
 
 
-def test_an_op_on_two_devices_is_refused():
-    with pytest.raises(RuntimeError, match=r"Add: expected all tensors on one device, got tensors on cpu, cuda:0"):
-        mg.randn(2) + mg.randn(2, device="cuda")
+def test_a_float32_dcgan_round_on_the_gpu_matches_the_cpu_to_float32_rounding():
+    (gpu_losses, gpu_params), (cpu_losses, cpu_params) = _dcgan_round("cuda"), _dcgan_round("cpu")
+    np.testing.assert_allclose(gpu_losses, cpu_losses, rtol=1e-4)
+    for got, expected in zip(gpu_params, cpu_params):
+        np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-5)
 
 
-def test_training_step_gives_the_same_result_on_both_devices():
-    results = []
-    for device in ("cpu", "cuda"):
-        mg.manual_seed(0)
-        w = mg.randn(8, 4, dtype=mg.float64, device=device, requires_grad=True)
-        x = mg.randn(16, 8, dtype=mg.float64, device=device)
-        mg.log_softmax(x @ w, dim=1).sum().backward()
-        results.append(w.grad.numpy())
-    np.testing.assert_allclose(results[0], results[1], rtol=1e-10)
+def test_the_gpu_benchmark_runs(capsys):
+    import bench_gpu
+    sys.argv = ["bench_gpu.py", "--quick"]
+    bench_gpu.main()
+    assert "HMM score 100k steps" in capsys.readouterr().out
