@@ -173,6 +173,7 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         self._hooks = (self._hooks or []) + [hook]
+        _HookHandle.registered = True
         return _HookHandle(self, hook)
 
     def __getattr__(self, name):
@@ -238,7 +239,7 @@ class Function:
         """Run the op on Tensors ``inputs`` and record it when a gradient will be needed."""
         fn, arrays = cls(), [x.data for x in inputs]
         try:
-            if _on_host(arrays):
+            if all([isinstance(array, np.ndarray) for array in arrays]):  # on the host
                 out = Tensor(fn.forward(*arrays, **params))
             else:
                 with backend.device_scope(_one_device(cls, inputs)):
@@ -247,7 +248,7 @@ class Function:
             raise _named(cls, inputs, error) from error
         if out.data.base is not None:
             _share_storage(out, inputs)
-        if _GradMode.enabled and out.data.dtype.kind in "fc" and any(x._requires_grad for x in inputs):
+        if _GradMode.enabled and True in [x._requires_grad for x in inputs] and out.data.dtype.kind in "fc":
             _record(fn, inputs, out)
         return out
 
@@ -255,8 +256,8 @@ class Function:
 def _record(fn, inputs, out):
     """Make ``fn`` the node of ``out``: remember its inputs, their edges and versions."""
     fn.inputs = inputs
-    fn.edges = tuple(x.grad_fn or (x if x._requires_grad else None) for x in inputs)
-    fn.versions = tuple(x._counter[0] for x in inputs) + (out._counter[0],)
+    fn.edges = [x.grad_fn or (x if x._requires_grad else None) for x in inputs]
+    fn.versions = [x._counter[0] for x in inputs] + [out._counter[0]]
     fn.output = weakref.ref(out)
     out.grad_fn = fn
     out._requires_grad = True
@@ -284,8 +285,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None)
     """
     pending = _Pending(create_graph, grad_outputs)  # node or leaf -> d(loss)/d(it), summed as it arrives
     for y, gy in zip(outputs, grad_outputs):
-        with backend.device_scope(gy.device):
-            pending.add(y.grad_fn or y, gy)
+        pending.add(y.grad_fn or y, gy)  # (every output requires grad: backward and grad check it)
     wanted = {x.grad_fn for x in inputs or () if x.grad_fn is not None}
     captured, ran = {}, []
     with _grad_mode(create_graph):  # record the backward only if asked
@@ -293,12 +293,13 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None)
             gy = pending.pop(fn)
             if gy is None:
                 continue
-            gy = _hooked(fn.output() if fn.inputs is not None else None, gy)
+            if _HookHandle.registered:
+                gy = _hooked(fn.output() if fn.inputs is not None else None, gy)
             if fn in wanted:
                 captured[fn] = gy
-            with backend.device_scope(gy.device):  # a node's backward runs where its gradient lives
-                for edge, gx in zip(fn.edges, _call_backward(fn, gy)):
-                    pending.add(edge, gx)
+            for i, (edge, gx) in enumerate(zip(fn.edges, _call_backward(fn, gy))):
+                if edge is not None and gx is not None:
+                    pending.add(edge, _checked_grad(fn, i, gx))
             ran.append(fn)
         for fn in ran if not retain_graph else ():
             _release(fn)
@@ -337,17 +338,19 @@ def topological_order(roots):
     return order
 
 
-def _call_backward(fn, gy):
-    """``fn.backward(gy)``, after checking that what it reads is still there and unchanged;
-    one checked gradient per input, None where none is needed."""
+def _call_backward(fn, gy, on_its_device=False):
+    """``fn.backward(gy)``, on the device of gy, after checking that what it reads is still there
+    and unchanged; one checked gradient per input, None where none is needed."""
+    if not on_its_device and not isinstance(gy.data, np.ndarray):
+        with backend.device_scope(gy.device):  # a node's backward runs where its gradient lives
+            return _call_backward(fn, gy, True)
     if fn.inputs is None:
         raise RuntimeError(_FREED)
-    _check_versions(fn)
+    if fn.reads_inputs or fn.reads_output:
+        _check_versions(fn)
     gxs = fn.backward(gy)
     if type(gxs) is not tuple or len(gxs) != len(fn.inputs):
         gxs = _one_per_input(fn, gxs)
-    gxs = [None if edge is None or gx is None else _checked_grad(fn, i, gx)
-           for i, (edge, gx) in enumerate(zip(fn.edges, gxs))]
     if _Anomaly.enabled:
         _check_finite(fn, gxs)
     return gxs
@@ -410,14 +413,14 @@ def write_inplace(x, op, *args):
     old.grad_fn, old._requires_grad, old._counter = x.grad_fn, x._requires_grad, x._counter
     with backend.device_scope(x.device):
         new = op(old, *args)
-    node, new = new.grad_fn, _fitted(x, new)
-    if node.reads_inputs:  # op's backward reads x as it was: keep a copy
-        old.data, old._counter = x.data.copy(), [x._counter[0]]
+        node, new = new.grad_fn, _fitted(x, new)
+        if node.reads_inputs:  # op's backward reads x as it was: keep a copy
+            old.data, old._counter = x.data.copy(), [x._counter[0]]
     if x.grad_fn is not None:
         x.grad_fn.output = weakref.ref(old)
     _overwrite(x, new)
     x.grad_fn, x._requires_grad, new.grad_fn.output = new.grad_fn, True, weakref.ref(x)
-    new.grad_fn.versions = new.grad_fn.versions[:-1] + (x._counter[0],)
+    new.grad_fn.versions[-1] = x._counter[0]
     return x
 
 
@@ -469,13 +472,14 @@ class _Pending:
         self.handed_out = {id(g.data) for g in grad_outputs}  # arrays that the caller may still hold
 
     def add(self, edge, g):
-        if edge is None or g is None:
-            return
         previous = self.sums.get(edge)
         if previous is None:
             self.sums[edge] = g
-        else:  # a + b, recorded only when the backward itself is being recorded
-            self.sums[edge] = previous + g if self.create_graph else Tensor(previous.data + g.data)
+        elif self.create_graph:  # a + b, recorded only when the backward itself is being recorded
+            self.sums[edge] = previous + g
+        else:
+            with backend.device_scope(g.device):
+                self.sums[edge] = Tensor(previous.data + g.data)
 
     def pop(self, edge):
         return self.sums.pop(edge, None)
@@ -506,6 +510,8 @@ class Clone(Function):
 
 
 class _HookHandle:
+    registered = False  # no hook was ever registered: the engine skips looking for them
+
     def __init__(self, tensor, hook):
         self.tensor, self.hook = tensor, hook
 
@@ -528,7 +534,7 @@ def _hooked(tensor, g):
 def _check_finite(fn, gxs):
     """Under detect_anomaly: name the op whose backward produced the first NaN."""
     for i, gx in enumerate(gxs):
-        if gx is not None and bool(backend.array_module(gx.data).isnan(gx.data).any()):
+        if isinstance(gx, Tensor) and bool(backend.array_module(gx.data).isnan(gx.data).any()):
             raise RuntimeError(f"Function '{type(fn).__name__}Backward' returned nan values in its {i}th output "
                                f"(the gradient for input {i}, of shape {tuple(gx.shape)})")
 
@@ -540,17 +546,22 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
 
 def _check_versions(fn):
     """Refuse a backward whose saved input or output was overwritten in place since."""
-    saved = [(f"input {k}", x, v) for k, (x, v) in enumerate(zip(fn.inputs, fn.versions))] if fn.reads_inputs else []
-    if fn.reads_output and fn.output() is not None:
-        saved.append(("the output", fn.output(), fn.versions[-1]))
-    for role, t, version in saved:
-        if t._counter[0] != version:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: a {t.dtype} tensor of shape {tuple(t.shape)}, {role} of {type(fn).__name__}, "
-                f"is at version {t._counter[0]}; expected version {version} instead. Hint: compute the "
-                "value again after the in-place change (an optimizer step is one), or write x = x + ... "
-                "instead of x += ...")
+    if fn.reads_inputs:
+        for k, (x, version) in enumerate(zip(fn.inputs, fn.versions)):
+            if x._counter[0] != version:
+                raise _stale(fn, f"input {k}", x, version)
+    out = fn.output() if fn.reads_output else None
+    if out is not None and out._counter[0] != fn.versions[-1]:
+        raise _stale(fn, "the output", out, fn.versions[-1])
+
+
+def _stale(fn, role, t, version):
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: a {t.dtype} tensor of shape {tuple(t.shape)}, {role} of {type(fn).__name__}, "
+        f"is at version {t._counter[0]}; expected version {version} instead. Hint: compute the "
+        "value again after the in-place change (an optimizer step is one), or write x = x + ... "
+        "instead of x += ...")
 
 
 def _check_inplace(x, recording):
@@ -586,13 +597,6 @@ def _one_device(cls, inputs):
     return device
 
 
-def _on_host(arrays):
-    for array in arrays:
-        if not isinstance(array, np.ndarray):
-            return False
-    return True
-
-
 def _named(cls, inputs, error):
     """The error of a forward, of the same kind, with the op and its inputs named."""
     kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(error, k))
@@ -606,6 +610,8 @@ def _implied_grad(output, where):
         given = "gradient" if where == "backward" else "grad_outputs"
         raise RuntimeError(f"{where}: grad can be implied only for a tensor with one element, got shape "
                            f"{output.shape}; pass {given}= of that shape")
+    if isinstance(output.data, np.ndarray):
+        return Tensor(np.ones_like(output.data))
     with backend.device_scope(output.device):
         return Tensor(backend.array_module(output.data).ones_like(output.data))
 

@@ -200,7 +200,7 @@ def _weighted_class_loss(name, op, to_log_probabilities):
             w = np.where(ignored, 0.0, weight[np.where(ignored, 0, t)])
             loss = -_np_pick(to_log_probabilities(x), np.where(ignored, 0, t)) * w
             return loss.sum() / w.sum() if reduction == "mean" else _np_reduce(loss, reduction)
-        return Case([scores, target], lambda x, t: op(x, t, mg.tensor(weight), ignore_index=-1, reduction=reduction),
+        return Case([scores, target], lambda x, t: op(x, t, mg.tensor(weight, device=x.device), ignore_index=-1, reduction=reduction),
                     reference, {"reduction": reduction, "weight": "per class", "ignore_index": -1})
 
 

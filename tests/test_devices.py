@@ -182,3 +182,13 @@ def test_the_whole_tour_runs_on_cuda1(standin, tmp_path, capsys):
     results = tour.main(["--device", "cuda:1", "--out", str(tmp_path)])
     assert set(results) == set(tour.NAMES)
     assert "on cuda:1" in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_an_optimizer_state_dict_on_cuda1_stays_on_cuda1(standin):
+    w = mg.randn(3, device="cuda:1", requires_grad=True)
+    optimizer = mg.optim.Adam([w])
+    (w * w).sum().backward()
+    optimizer.step()
+    saved = optimizer.state_dict()["state"][0]
+    assert {name: value.device for name, value in saved.items() if isinstance(value, mg.Tensor)} == \
+        {"exp_avg": "cuda:1", "exp_avg_sq": "cuda:1"}

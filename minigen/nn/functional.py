@@ -533,3 +533,9 @@ def embedding(input, weight, padding_idx=None):
 
 
 __getattr__ = suggesting_getattr(__name__, globals())
+
+
+# Every public function runs on its input's device (backend.on_data_device): the code above makes raw
+# arrays (masks, weights, index grids) that CuPy puts on the *current* device, which must be the input's.
+for _name in __all__:
+    globals()[_name] = backend.on_data_device(globals()[_name])

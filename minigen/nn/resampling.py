@@ -20,6 +20,7 @@ from minigen.ops import broadcast_to, matmul, pad as constant_pad, reshape
 PAD_MODES = ("constant", "reflect", "replicate")
 
 
+@backend.on_data_device
 def pad(input, pad, mode="constant", value=None):
     """Pad the last len(pad) / 2 dims, PyTorch's order: pad = (left, right, top, bottom, front, back).
 
@@ -61,6 +62,7 @@ def _pad_index(n, before, after, mode):
 INTERPOLATE_MODES = ("nearest", "bilinear")
 
 
+@backend.on_data_device
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims of input (N, C, *spatial) to ``size``, or to floor(n * scale_factor).
@@ -161,6 +163,7 @@ def _separable(x, rows, columns):
 
 
 # ------------------------------------------------------------------ adaptive pooling
+@backend.on_data_device
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to output_size (Ho, Wo) (an int for both; None keeps that side) from any
     (N, C, H, W) or (C, H, W): output row i averages input rows floor(i H / Ho) to

@@ -274,6 +274,7 @@ def _to_image(values, n, grid):
 
 
 @accepts_one_image
+@backend.on_data_device
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Largest value of each window (padding counts as -inf). At ties within a window the
     gradient is split evenly (PyTorch sends it all to one element).
@@ -300,6 +301,7 @@ def _max_indices(windows, shape, kernel, stride, padding, dilation, grid):
 
 
 @accepts_one_image
+@backend.on_data_device
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
     """Mean of each window, as PyTorch: the sum divided by divisor_override when given, else by the
     window's positions inside the padded image (count_include_pad=True) or inside the image itself
@@ -336,6 +338,7 @@ class MaxUnpool(Function):
 
 
 @accepts_one_image
+@backend.on_data_device
 def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=None):
     """The inverse of max_pool2d on its maxima: each value of x (N, C, H, W) is put at its flat
     index (from max_pool2d(..., return_indices=True)) in a zero image (N, C, Ho, Wo), with

@@ -85,8 +85,8 @@ def _integer_divisor_checked(x, y, op):
 
 
 # ------------------------------------------------------------------ bitwise logic (no gradient)
-@backend.on_data_device
 def _bitwise(name):
+    @backend.on_data_device
     def bitwise(x, y):
         x, y = _pair(x, y)
         for t in (x, y):
@@ -94,7 +94,7 @@ def _bitwise(name):
                 raise TypeError(f"{bitwise.__name__}: expected integer or boolean tensors, got dtype {t.dtype}")
         return Tensor(getattr(backend.array_module(x.data), name)(x.data, y.data))
 
-    bitwise.__name__ = name
+    bitwise.__name__ = bitwise.__qualname__ = name
     bitwise.__doc__ = f"Elementwise {name.split('_')[1]} of the bits of integer or boolean tensors."
     return bitwise
 

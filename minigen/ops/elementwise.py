@@ -18,6 +18,8 @@ def _pair(x, y):
         raise TypeError(f"expected at least one Tensor, got {type(x).__name__} and {type(y).__name__}")
     if type(x) is type(y) and x.dtype == y.dtype:
         return x, y
+    if type(y) in (int, float) and x.dtype.kind == "f":  # the common case: a float tensor and a number
+        return x, as_tensor_like(y, x, x.dtype)
     like = x if isinstance(x, Tensor) else y
     x, y = (v if isinstance(v, (Tensor, bool, int, float)) else as_tensor_like(v, like) for v in (x, y))
     dtype = dtypes.result_type(x, y)

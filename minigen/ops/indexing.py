@@ -70,12 +70,14 @@ def _index_checked(x, dim, index, op):
     return dim, data.astype("int64", copy=False)
 
 
+@backend.on_data_device
 def gather(x, dim, index):
     """out[i][j][k] = x[index[i][j][k]][j][k] for dim=0 (and alike for other dims); out has index's shape."""
     dim, index = _index_checked(x, dim, index, "gather")
     return Gather.apply(x, dim=dim, index=index)
 
 
+@backend.on_data_device
 def scatter_add(x, dim, index, src):
     """A copy of x with src[i][j][k] added at [index[i][j][k]][j][k] for dim=0 (repeated positions add up).
     Only src's first index.shape elements are used (as PyTorch)."""
@@ -137,6 +139,7 @@ def sort(x, dim=-1, descending=False, *, stable=False):
     return Sorted(Gather.apply(x, dim=dim, index=index), Tensor(index))
 
 
+@backend.on_data_device
 def topk(x, k, dim=-1, largest=True, sorted=True):
     """(values, indices) of the k largest (or smallest) entries along ``dim``, largest first (smallest
     first for largest=False). ``sorted=False`` also returns them in that order."""

@@ -256,7 +256,8 @@ def _normalize_index(index, x):
             if part.dtype.kind not in "biu":
                 raise IndexError(f"getitem: index arrays must be integer or boolean, got dtype {part.dtype}")
             part = backend.to_device(part, x.device)
-            out.extend(part.nonzero() if part.dtype == bool else (part,))
+            with backend.device_scope(x.device):
+                out.extend(part.nonzero() if part.dtype == bool else (part,))
         else:
             out.append(part)
     return tuple(out)

@@ -149,8 +149,7 @@ class Optimizer:
             for p in group["params"]:
                 index_of[id(p)] = len(index_of)
             param_groups.append({**group, "params": [index_of[id(p)] for p in group["params"]]})
-        state = {index_of[id(p)]: {name: Tensor(value.copy()) if backend.is_array(value) else value
-                                   for name, value in values.items()}
+        state = {index_of[id(p)]: {name: _snapshot(value) for name, value in values.items()}
                  for p, values in self.state.items()}
         return {"state": state, "param_groups": param_groups}
 
@@ -188,6 +187,14 @@ class Optimizer:
             lines.append(f"Parameter Group {k}")
             lines.extend(f"    {key}: {value}" for key, value in sorted(group.items()) if key != "params")
         return "\n".join(lines + [")"])
+
+
+def _snapshot(value):
+    """A state value as it is now: an array copied into a Tensor on its own device, others as they are."""
+    if not backend.is_array(value):
+        return value
+    with backend.device_scope(backend.device_of(value)):  # CuPy copies onto the current device
+        return Tensor(value.copy())
 
 
 def _to_param(p, name, value):
