@@ -533,8 +533,8 @@ def _hooked(tensor, g):
 # ------------------------------------------------------------------ checks and messages
 def _check_finite(fn, gxs):
     """Under detect_anomaly: name the op whose backward produced the first NaN."""
-    for i, gx in enumerate(gxs):
-        if isinstance(gx, Tensor) and bool(backend.array_module(gx.data).isnan(gx.data).any()):
+    for i, (edge, gx) in enumerate(zip(fn.edges, gxs)):
+        if edge is not None and isinstance(gx, Tensor) and bool(backend.array_module(gx.data).isnan(gx.data).any()):
             raise RuntimeError(f"Function '{type(fn).__name__}Backward' returned nan values in its {i}th output "
                                f"(the gradient for input {i}, of shape {tuple(gx.shape)})")
 
