@@ -128,7 +128,8 @@ def _pow_constant_integer_exponents(draw):
     """Bases through 0 with exponents 0..3 that need no gradient: x^0 is flat at 0 too."""
     sx, sy = draw(broadcast_pair()).input_shapes
     y = draw(hnp.arrays(np.float64, sy, elements=st.sampled_from([0.0, 1.0, 2.0, 3.0])))
-    return Case([draw(arrays(sx, with_zeros(reals(-2, 2))))],
+    # exact zeros, or |x| >= 1e-3: at x = 1e-299, 0 * x^-2 overflows to nan in float64 (in PyTorch too)
+    return Case([draw(arrays(sx, with_zeros(away_from_zero(1e-3, 2.0))))],
                 lambda x: x ** mg.Tensor(backend.to_device(y, x.device)), lambda x: x ** y)
 
 
