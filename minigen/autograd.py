@@ -239,16 +239,17 @@ class Function:
         """Run the op on Tensors ``inputs`` and record it when a gradient will be needed."""
         fn, arrays = cls(), [x.data for x in inputs]
         try:
-            if all([isinstance(array, np.ndarray) for array in arrays]):  # on the host
+            if _on_host(arrays):
                 out = Tensor(fn.forward(*arrays, **params))
             else:
                 with backend.device_scope(_one_device(cls, inputs)):
                     out = Tensor(fn.forward(*arrays, **params))
         except (IndexError, ValueError, TypeError) as error:  # say which op, and on what
             raise _named(cls, inputs, error) from error
-        if out.data.base is not None:
+        data = out.data
+        if data.base is not None:
             _share_storage(out, inputs)
-        if _GradMode.enabled and True in [x._requires_grad for x in inputs] and out.data.dtype.kind in "fc":
+        if _GradMode.enabled and True in [x._requires_grad for x in inputs] and data.dtype.kind in "fc":
             _record(fn, inputs, out)
         return out
 
@@ -257,7 +258,8 @@ def _record(fn, inputs, out):
     """Make ``fn`` the node of ``out``: remember its inputs, their edges and versions."""
     fn.inputs = inputs
     fn.edges = [x.grad_fn or (x if x._requires_grad else None) for x in inputs]
-    fn.versions = [x._counter[0] for x in inputs] + [out._counter[0]]
+    if fn.reads_inputs or fn.reads_output:  # what _check_versions compares before backward
+        fn.versions = [x._counter[0] for x in inputs] + [out._counter[0]]
     fn.output = weakref.ref(out)
     out.grad_fn = fn
     out._requires_grad = True
@@ -420,7 +422,8 @@ def write_inplace(x, op, *args):
         x.grad_fn.output = weakref.ref(old)
     _overwrite(x, new)
     x.grad_fn, x._requires_grad, new.grad_fn.output = new.grad_fn, True, weakref.ref(x)
-    new.grad_fn.versions[-1] = x._counter[0]
+    if new.grad_fn.reads_inputs or new.grad_fn.reads_output:
+        new.grad_fn.versions[-1] = x._counter[0]
     return x
 
 
@@ -595,6 +598,13 @@ def _one_device(cls, inputs):
             raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, got tensors on {devices}; "
                                "move them with .to(device)")
     return device
+
+
+def _on_host(arrays):
+    """True when every array is a NumPy array (nothing to choose: one device, no CuPy scope)."""
+    if len(arrays) == 1:
+        return type(arrays[0]) is np.ndarray or isinstance(arrays[0], np.ndarray)
+    return all([isinstance(array, np.ndarray) for array in arrays])
 
 
 def _named(cls, inputs, error):

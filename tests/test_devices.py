@@ -192,3 +192,21 @@ def test_an_optimizer_state_dict_on_cuda1_stays_on_cuda1(standin):
     saved = optimizer.state_dict()["state"][0]
     assert {name: value.device for name, value in saved.items() if isinstance(value, mg.Tensor)} == \
         {"exp_avg": "cuda:1", "exp_avg_sq": "cuda:1"}
+
+
+def test_the_bare_name_cuda_means_cuda0_everywhere(standin):
+    assert backend.device_of(backend.to_device(np.ones(2), "cuda")) == "cuda:0"
+    x = mg.zeros(2, device="cuda") + 1
+    assert x.device == "cuda:0" and x.tolist() == [1.0, 1.0]
+
+
+def test_cupy_without_a_usable_gpu_says_so_rather_than_install_cupy(request):
+    strict_cupy.install(backend, n_devices=0)
+    request.addfinalizer(lambda: strict_cupy.uninstall(backend))
+    with pytest.raises(RuntimeError, match="is installed, but it finds no usable GPU"):
+        mg.zeros(2, device="cuda")
+
+
+def test_cupy_is_pinned_to_14_or_newer():
+    setup = (pathlib.Path(__file__).parents[1] / "setup.cfg").read_text()
+    assert "cupy-cuda12x>=14" in setup and "cupy-cuda13x>=14" in setup
