@@ -239,7 +239,7 @@ class Function:
         """Run the op on Tensors ``inputs`` and record it when a gradient will be needed."""
         fn, arrays = cls(), [x.data for x in inputs]
         try:
-            if _on_host(arrays):
+            if all([type(array) is np.ndarray for array in arrays]):  # on the host: no device to choose
                 out = Tensor(fn.forward(*arrays, **params))
             else:
                 with backend.device_scope(_one_device(cls, inputs)):
@@ -360,9 +360,7 @@ def _call_backward(fn, gy, on_its_device=False):
 
 def _release(fn):
     """Free what ``fn`` saved (inputs, output, arrays kept by forward); keep its edges."""
-    edges = fn.edges
-    vars(fn).clear()
-    fn.edges, fn.inputs = edges, None
+    fn.__dict__ = {"edges": fn.edges, "inputs": None}
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
@@ -480,6 +478,8 @@ class _Pending:
             self.sums[edge] = g
         elif self.create_graph:  # a + b, recorded only when the backward itself is being recorded
             self.sums[edge] = previous + g
+        elif isinstance(g.data, np.ndarray):
+            self.sums[edge] = Tensor(previous.data + g.data)
         else:
             with backend.device_scope(g.device):
                 self.sums[edge] = Tensor(previous.data + g.data)
@@ -598,13 +598,6 @@ def _one_device(cls, inputs):
             raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, got tensors on {devices}; "
                                "move them with .to(device)")
     return device
-
-
-def _on_host(arrays):
-    """True when every array is a NumPy array (nothing to choose: one device, no CuPy scope)."""
-    if len(arrays) == 1:
-        return type(arrays[0]) is np.ndarray or isinstance(arrays[0], np.ndarray)
-    return all([isinstance(array, np.ndarray) for array in arrays])
 
 
 def _named(cls, inputs, error):
