@@ -13,7 +13,7 @@ import numpy as np
 from minigen import backend
 from minigen.autograd import Function, Tensor
 from minigen.ops.elementwise import Cast, abs, exp, where
-from minigen.ops.shape import Reshape, broadcast_to, flip, normalize_dim, pad, permute, reshape, unsqueeze
+from minigen.ops.shape import BroadcastTo, Reshape, flip, normalize_dim, pad, permute, reshape, unsqueeze
 
 MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
 
@@ -49,7 +49,7 @@ class Reduction(Function):
         """A tensor of the reduced shape, repeated over the reduced dims to the input's shape."""
         if not self.keepdims and t.ndim:  # a 0-d t broadcasts as it is
             t = Reshape.apply(t, shape=self.kept_shape)
-        return broadcast_to(t, self.in_shape)
+        return t if t.shape == self.in_shape else BroadcastTo.apply(t, shape=self.in_shape)  # shapes known to fit
 
 
 # ------------------------------------------------------------------ sums and moments
