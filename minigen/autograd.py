@@ -18,12 +18,12 @@ Checks and messages are at the end of the file; ``no_grad`` and the grad mode li
 ``minigen/grad_mode.py``. The operators (``+``, ``@``, ``.sum()`` ...) are attached to
 Tensor by ``minigen.ops``.
 """
-import difflib
 import weakref
 
 import numpy as np
 
 from minigen import backend
+from minigen.suggest import did_you_mean
 from minigen.grad_mode import (  # noqa: F401
     _Anomaly, _GradMode, _grad_mode, detect_anomaly, enable_grad, is_grad_enabled, no_grad)
 
@@ -180,9 +180,7 @@ class Tensor:
         """Only for names Tensor lacks: an AttributeError with the nearest name it has."""
         if name.startswith("__"):
             raise AttributeError(name)
-        near = difflib.get_close_matches(name, [n for n in dir(Tensor) if not n.startswith("_")], n=1)
-        hint = f"; did you mean '{near[0]}'?" if near else ""
-        raise AttributeError(f"Tensor has no '{name}'{hint}")
+        raise AttributeError(f"Tensor has no '{name}'{did_you_mean(name, (n for n in dir(Tensor) if n[0] != '_'))}")
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``; then free the graph.

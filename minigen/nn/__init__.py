@@ -15,7 +15,7 @@ from minigen.nn.loss import (
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from minigen.nn.module import Module, ModuleList, Parameter, Sequential
 from minigen.nn.norm import BatchNorm1d, BatchNorm2d, InstanceNorm2d, LayerNorm
-from minigen.nn.suggest import suggesting_getattr
+from minigen.suggest import suggesting_getattr
 
 __all__ = [
     "functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList",

@@ -24,7 +24,7 @@ from minigen.ops.batchnorm import BatchNorm
 from minigen.ops.shape import broadcast_shape
 from minigen.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, max_unpool2d
 from minigen.nn.resampling import adaptive_avg_pool2d, interpolate, pad
-from minigen.nn.suggest import suggesting_getattr
+from minigen.suggest import suggesting_getattr
 from minigen.ops.options import unsupported
 
 __all__ = [
