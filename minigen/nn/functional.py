@@ -123,14 +123,13 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         raise ValueError(f"instance_norm: expected more than 1 spatial element per channel, got input of shape "
                          f"{tuple(input.shape)}")
     y = _normalize(input, dims, eps)
-    with backend.device_scope(input.device):  # raw arrays: made on the input's device
-        if running_mean is not None:  # the batch's average of the per-instance statistics, as PyTorch
-            running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * input.data.mean(axis=dims).mean(0)
-            mark_written(running_mean)
-        if running_var is not None:
-            unbiased = input.data.var(axis=dims, ddof=1).mean(0)
-            running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
-            mark_written(running_var)
+    if running_mean is not None:  # the batch's average of the per-instance statistics, as PyTorch
+        running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * input.data.mean(axis=dims).mean(0)
+        mark_written(running_mean)
+    if running_var is not None:
+        unbiased = input.data.var(axis=dims, ddof=1).mean(0)
+        running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+        mark_written(running_var)
     per_channel = (1, c) + (1,) * len(dims)
     y = y if weight is None else y * reshape(weight, per_channel)
     return y if bias is None else y + reshape(bias, per_channel)
@@ -141,7 +140,6 @@ def _normalize(x, dims, eps):
     return (x - mean(x, dims, keepdim=True)) / sqrt(var(x, dims, keepdim=True, correction=0) + eps)
 
 
-@backend.on_data_device  # raw arrays below: made on the input's device
 def _batch_norm_training(x, running_mean, running_var, weight, bias, momentum, eps):
     """With the batch's statistics, by the fused BatchNorm Function (its backward is the closed form)."""
     xp, channels = backend.array_module(x.data), x.shape[1]
@@ -292,7 +290,6 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 _LOG_FLOOR = -100.0  # PyTorch clamps the logs of BCE here, so p = 0 costs 100, not inf
 
 
-@backend.on_data_device
 def _clamped_log(p):
     """max(ln p, -100), with a finite (zero) gradient where the floor applies, p = 0 included.
     The inner where keeps log away from 0, so no inf * 0 appears in the backward."""
@@ -389,7 +386,6 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 # ------------------------------------------------------------------ multi-class classification
-@backend.on_data_device  # raw arrays below: made on the input's device
 def _check_class_targets(input, target, op, ignore_index=None):
     """input (N, C, d1, ...) with class scores on dim 1; target (N, d1, ...) of ints in [0, C),
     or ``ignore_index``. Returns the mask of the positions that count (raw array)."""
@@ -410,7 +406,6 @@ def _check_class_targets(input, target, op, ignore_index=None):
     return keep
 
 
-@backend.on_data_device
 def _pick(values, target):
     """values[n, target[n, d...], d...]: the entry of each position's target class."""
     classes_last = permute(values, (0,) + tuple(range(2, values.ndim)) + (1,))
@@ -444,7 +439,6 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _weighted_nll(input, target, weight, ignore_index, reduction, "nll_loss")
 
 
-@backend.on_data_device  # raw arrays below: made on the input's device
 def _weighted_nll(log_probs, target, weight, ignore_index, reduction, op, label_smoothing=0.0):
     keep = _check_class_targets(log_probs, target, op, ignore_index)
     xp, w = backend.array_module(keep), _class_weights(weight, log_probs, op)
