@@ -362,3 +362,11 @@ def test_viterbi_scan_on_device_matches_cpu(device):
     model = log_model(np.random.default_rng(9), "sparse", 5, 3000)
     logprob, path = alg.viterbi_scan(*(mg.backend.to_device(x, device) for x in model))
     assert_same_viterbi((float(logprob), mg.backend.to_host(path)), sequential_viterbi(*model))
+
+
+def test_log_likelihood_scan_on_device_matches_the_sequential_pass(device):
+    """On a GPU the scan rescales its rows at every step (no host read per step): same ln p(X)."""
+    log_startprob, log_transmat, log_B = log_model(np.random.default_rng(4), "dense", 4, 3000)
+    expected = alg.forward_log(log_startprob, log_transmat, log_B[None], np.ones((1, 3000), bool))[1][0]
+    arrays = (mg.backend.to_device(np.exp(x), device) for x in (log_startprob, log_transmat, log_B))
+    assert float(alg.log_likelihood_scan(*arrays)) == pytest.approx(float(expected), rel=1e-10)
