@@ -1,11 +1,14 @@
 """The student's files: exercises/NAME.py, generated from the reference, loaded back, installed.
 
-The folder is ``exercises/`` in the current directory, or ``$MINIGEN_EXERCISES_DIR``.
+The folder is ``exercises/`` in the current directory, or ``$MINIGEN_EXERCISES_DIR``; its
+``.results.json`` keeps the last verdict of ``check`` on each file, for ``list``.
 ``MINIGEN_EXERCISES=hmm_forward,viterbi`` makes ``use_student_versions()`` (which the demos
 call) run the student's functions in place of minigen's for the rest of the program.
 """
+import hashlib
 import importlib.util
 import inspect
+import json
 import os
 import pathlib
 import textwrap
@@ -54,9 +57,15 @@ def start(exercise):
 
 
 def reset(exercise):
-    """Write the starting file again, over the student's work. Returns its path."""
-    path_of(exercise).unlink(missing_ok=True)
-    return start(exercise)
+    """Write the starting file again. The student's work, if any, is kept as NAME.py.bakN (the
+    first free N); returns (the path, the backup's path or None when the file was still the stub)."""
+    path, backup = path_of(exercise), None
+    if path.exists() and path.read_text(encoding="utf-8") != stub(exercise):
+        backup = next(path.with_name(f"{path.name}.bak{n}") for n in range(1, 10 ** 6)
+                      if not path.with_name(f"{path.name}.bak{n}").exists())
+        path.rename(backup)
+    path.unlink(missing_ok=True)
+    return start(exercise), backup
 
 
 def load(exercise):
@@ -97,3 +106,37 @@ def use_student_versions():
     if names:
         print(f"minigen: using the student versions of {', '.join(names)} (from {folder()}/)")
     return names
+
+
+# ------------------------------------------------------------------ the last verdicts, for `list`
+def _results_file():
+    return folder() / ".results.json"
+
+
+def _fingerprint(exercise):
+    return hashlib.sha256(path_of(exercise).read_bytes()).hexdigest()
+
+
+def record(exercise, verdict):
+    """Remember ``verdict`` ("passed 3/3", "failed (1/3 checks pass)" ...) for the file as it is now."""
+    results = _read_results()
+    results[exercise.name] = {"sha256": _fingerprint(exercise), "verdict": verdict}
+    partial = _results_file().with_suffix(".json.partial")
+    partial.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    partial.replace(_results_file())  # whole or not at all
+
+
+def status(exercise):
+    """'not started', 'started' (not checked since its last change), or the last verdict of check."""
+    if not path_of(exercise).exists():
+        return "not started"
+    last = _read_results().get(exercise.name)
+    return last["verdict"] if last and last["sha256"] == _fingerprint(exercise) else "started"
+
+
+def _read_results():
+    try:
+        results = json.loads(_results_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none yet, or unreadable: no verdict is known
+        return {}
+    return results if isinstance(results, dict) else {}
