@@ -14,7 +14,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from minigen import backend
 
 _ATOL = 1e-8  # rows of a stochastic matrix must sum to 1 within this
-_MAX_CONTEXT_STEPS = 2 ** 24  # an order-k fit counts on a (K^k, K^k) table: at most this many entries
+_MAX_CONTEXT_STEPS = 2 ** 24  # an order-k fit (k > 1) counts on a (K^k, K^k) table: at most this many entries
 
 
 def _check_distribution(name, p, shape, rows=True):
@@ -70,7 +70,7 @@ def markov_mle_order(sequences, K, order, pseudocount=0):
     C = K ** order
     startprob, context_transmat = markov_mle([context_codes(z, K, order) for z in sequences], C, pseudocount)
     c = np.arange(C)[:, None]
-    transmat = context_transmat[c, c * K % C + np.arange(K)]         # p(c -> c') for the K next states j
+    transmat = np.asarray(context_transmat)[c, c * K % C + np.arange(K)]  # p(c -> c') for the K next states j
     transmat /= transmat.sum(axis=1, keepdims=True)                  # (n_cj + pc) / sum_j' (n_cj' + pc)
     return startprob.reshape((K,) * order), transmat.reshape((K,) * (order + 1))
 
@@ -242,7 +242,7 @@ class MarkovChain:
             raise ValueError(f"fit: every sequence must hold at least order = {self.order} state(s), got one of "
                              f"length {min(len(s) for s in sequences)}")
         K = self.n_states or 1 + max(int(s.max()) for s in sequences)
-        if K ** (2 * self.order) > _MAX_CONTEXT_STEPS:
+        if self.order > 1 and K ** (2 * self.order) > _MAX_CONTEXT_STEPS:
             raise ValueError(f"fit: an order-{self.order} chain over {K} states has {K ** self.order} contexts, too "
                              f"many to count on a (K^k, K^k) table ({_MAX_CONTEXT_STEPS} entries at most)")
         startprob, transmat = markov_mle_order(sequences, K, self.order, pseudocount)
