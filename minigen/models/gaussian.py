@@ -154,7 +154,8 @@ class GaussianClassifier:
         """Cholesky factors L_k of (K', D, D) covariances, or a ValueError naming a singular one."""
         xp = backend.array_module(covariances)
         try:
-            chol = xp.linalg.cholesky(covariances)
+            chol = (xp.sqrt(covariances) if self.covariance == "diag"  # a diagonal Sigma's factor: its square root
+                    else xp.linalg.cholesky(covariances))
             diagonal = xp.diagonal(chol, axis1=-2, axis2=-1)
             if bool(xp.isfinite(chol).all() & (diagonal > 0).all()):  # cuSOLVER may give nan or a partial factor
                 return chol
