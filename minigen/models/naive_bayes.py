@@ -171,8 +171,8 @@ class GaussianNB(GaussianClassifier):
         if isinstance(smoothing, bool) or not isinstance(smoothing, numbers.Real) or not smoothing >= 0:
             raise ValueError(f"var_smoothing must be a non-negative number, got {smoothing!r}")
         X = check_features(X)
-        largest = float(X.var(axis=0).max()) if len(X) else 0.0
-        if largest == 0:
+        largest = float(X.var(axis=0).max()) if len(X) else 0.0  # no rows: fit refuses them with its message
+        if len(X) and largest == 0:
             raise ValueError("every feature of X is constant: the variances are 0 and var_smoothing "
                              "scales the largest of them")
         self.epsilon_ = smoothing * largest
