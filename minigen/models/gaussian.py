@@ -49,6 +49,7 @@ def class_scatter(X, mu):
     centered = X - mu
     return centered.T @ centered
 
+
 def check_features(X, n_features=None):
     """X as a finite float64 (N, D) array on its device (a list goes to the CPU).
 
