@@ -4,7 +4,18 @@ Every function works on a batch of B sequences at once, on the array module (Num
 CuPy) of its inputs, and comes in two variants: *scaled* (Rabiner: alpha_n is normalized
 by c_n and ln p(X) = sum_n ln c_n) and *log* (log-probabilities throughout, logsumexp).
 
-Notation (the lecture's; K states, T steps of the longest sequence)::
+The arguments' names and shapes follow NOTATION, just below (the HMM exercises show it
+too). These functions trust their inputs; the models in minigen.models.hmm validate at
+their door.
+
+One step of Python per time step is the cost for very long sequences: minigen.models.hmm_scan
+computes ln p(X) and Viterbi of one such sequence by chunks, from the recurrences here.
+"""
+import numpy as np
+
+from minigen import backend
+
+NOTATION = """Notation (the lecture's; K states, T steps of the longest sequence)::
 
     startprob (K,)       pi_k = p(z_1 = k)
     transmat  (K, K)     transmat[i, j] = p(z_n = j | z_{n-1} = i), rows sum to 1 (hmmlearn's layout;
@@ -15,15 +26,7 @@ Notation (the lecture's; K states, T steps of the longest sequence)::
                          are padded at the end (see pad_sequences)
 
 Padding steps change nothing: alpha is carried over them unchanged, beta is 1 there,
-gamma and xi are 0 there. These functions trust their inputs; the models in
-minigen.models.hmm validate at their door.
-
-One step of Python per time step is the cost for very long sequences: minigen.models.hmm_scan
-computes ln p(X) and Viterbi of one such sequence by chunks, from the recurrences here.
-"""
-import numpy as np
-
-from minigen import backend
+gamma and xi are 0 there."""
 
 
 # ------------------------------------------------------------------ batches
