@@ -230,6 +230,25 @@ def markov_nan_row(sequences, K, pseudocount=0):
     return _markov(sequences, K, pseudocount, uniform=False)
 
 
+def _nb_joint(X, feature_log_prob, class_log_prior, off_pixels=True):
+    log_q = np.log1p(-np.exp(feature_log_prob)) if off_pixels else 0 * feature_log_prob
+    return X @ (feature_log_prob - log_q).T + log_q.sum(axis=1) + class_log_prior
+
+
+def nb_forgets_off_pixels(X, feature_log_prob, class_log_prior):
+    a = _nb_joint(X, feature_log_prob, class_log_prior, off_pixels=False)
+    return a - np.log(np.exp(a - a.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True)) - a.max(axis=1, keepdims=True)
+
+
+def nb_joint_not_posterior(X, feature_log_prob, class_log_prior):
+    return _nb_joint(X, feature_log_prob, class_log_prior)
+
+
+def nb_unstable(X, feature_log_prob, class_log_prior):
+    joint = np.exp(_nb_joint(X, feature_log_prob, class_log_prior))
+    return np.log(joint / joint.sum(axis=1, keepdims=True))
+
+
 def _forward(startprob, transmat, B_obs, mask, transpose=False, normalize=True, start=True):
     alpha, c = np.empty_like(B_obs), np.ones(mask.shape)
     a = (startprob if start else 1.0) * B_obs[:, 0]
@@ -425,15 +444,23 @@ BUGS = {
                    (batch_norm_detached_mean, "gradcheck"),
                    (batch_norm_biased_running_var, "moves towards the unbiased batch variance")],
     "adam_step": [(adam_no_bias_correction, "bias correction"), (adam_eps_inside_sqrt, "eps=0.001")],
-    "markov_mle": [(markov_column_wise, "rows (the state you leave) sum to 1"), (markov_all_states_start, "count the first state of each sequence only"),
+    "markov_mle": [(markov_column_wise, "rows (the state you leave) sum to 1"),
+                   (markov_all_states_start, "count the first state of each sequence only"),
                    (markov_nan_row, "make it uniform instead of dividing 0 by 0")],
+    "bernoulli_nb_log_posterior": [(nb_forgets_off_pixels, "the pixels that are off count too"),
+                                   (nb_joint_not_posterior, "divides by p(x)"),
+                                   (nb_unstable, "largest a_k out before exp (log-sum-exp)")],
     "hmm_forward": [(forward_column_wise, "p(z_n = j | z_{n-1} = i)"), (forward_without_pi, "pi * B_1"),
                     (forward_unscaled_padding, "padding"),
-                    (forward_alpha_not_divided, "normalized to sum to 1"), (forward_padding_zeroed, "carry alpha_{n-1} over unchanged")],
-    "hmm_backward": [(backward_not_transposed, "a sum over the NEXT state j"), (backward_same_step, "B_{n+1}"), (backward_padding_zeroed, "beta_hat_n = 1, as at the last")],
+                    (forward_alpha_not_divided, "normalized to sum to 1"),
+                    (forward_padding_zeroed, "carry alpha_{n-1} over unchanged")],
+    "hmm_backward": [(backward_not_transposed, "a sum over the NEXT state j"), (backward_same_step, "B_{n+1}"),
+                     (backward_padding_zeroed, "beta_hat_n = 1, as at the last")],
     "viterbi": [(viterbi_off_by_one, "an off-by-one here shifts the path"), (viterbi_sum_not_max, "a max, not a sum"),
                 (viterbi_no_padding, "padding")],
-    "baum_welch_m_step": [(m_step_columns, "normalize each ROW"), (m_step_transposed, "transposed: rows and columns swapped"), (m_step_nan_rows, "previous row")],
+    "baum_welch_m_step": [(m_step_columns, "normalize each ROW"),
+                          (m_step_transposed, "transposed: rows and columns swapped"),
+                          (m_step_nan_rows, "previous row")],
     "reparameterize_backward": [(reparameterize_missing_half, "constant factor"),
                                 (reparameterize_std_as_var, "input 1"),
                                 (reparameterize_no_sum_to, "sum over a broadcast axis")],
