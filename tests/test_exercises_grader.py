@@ -3,6 +3,7 @@ mistake they name, a student's file cannot stop or hang `check`, every exercise 
 of the demo that claims it, and `list`, `reset` and the bare command do what a newcomer expects."""
 import ast
 import importlib
+import os
 import pathlib
 import subprocess
 import sys
@@ -235,12 +236,22 @@ def test_the_bare_command_prints_the_help(capsys):
     assert "usage: python -m minigen.exercises" in out and all(c in out for c in ("list", "start", "check", "reset"))
 
 
-def test_the_bare_command_of_docs_index_runs_without_a_traceback(tmp_path):
-    index = (ROOT / "docs" / "index.md").read_text()
-    assert "python -m minigen.exercises\n" in index
-    run = subprocess.run([sys.executable, "-m", "minigen.exercises"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=60, env={**__import__("os").environ, "MINIGEN_EXERCISES_DIR": str(tmp_path)})
-    assert run.returncode == 0 and "Traceback" not in run.stderr and "usage:" in run.stdout, run.stderr
+def test_the_new_users_commands_of_docs_index_run_without_a_traceback(tmp_path):
+    """README -> docs/index.md step 4 -> the exercises: each command as written, in a fresh folder."""
+    step = (ROOT / "docs" / "index.md").read_text().split("4. Do an exercise", 1)[1].split("```bash", 1)[1]
+    commands = [line.strip() for line in step.split("```", 1)[0].splitlines() if line.strip()]
+    assert commands[0] == "python -m minigen.exercises" and len(commands) >= 3
+    assert "python -m minigen.exercises list" in (ROOT / "README.md").read_text()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("MINIGEN_EXERCISES_DIR", None)
+    outputs = []
+    for command in commands:
+        run = subprocess.run([sys.executable, *command.split()[1:]], cwd=tmp_path, env=env, capture_output=True,
+                             text=True, timeout=60)
+        assert run.returncode == 0 and "Traceback" not in run.stderr + run.stdout, (command, run.stderr)
+        outputs.append(run.stdout)
+    assert "usage: python -m minigen.exercises" in outputs[0]
+    assert (tmp_path / "exercises" / "hmm_forward.py").exists()
 
 
 # ------------------------------------------------------------------ every exercise is on its demo's path
@@ -268,3 +279,10 @@ def test_a_blank_student_version_stops_the_demo_that_claims_it(name, folder, tmp
     finally:
         install(exercise, exercise.reference)
     assert pathlib.Path(error.traceback[-1].path) == folder / f"{name}.py"
+
+
+def test_docs_exercises_names_the_demo_of_each_exercise():
+    text = (ROOT / "docs" / "exercises.md").read_text()
+    for name, demo in DEMOS.items():
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{demo}` |" if demo else "| none yet |"))
+        assert f"`{name}`" in row, f"docs/exercises.md: the row of {demo} does not name {name}"
