@@ -286,3 +286,8 @@ def test_docs_exercises_names_the_demo_of_each_exercise():
     for name, demo in DEMOS.items():
         row = next(line for line in text.splitlines() if line.startswith(f"| `{demo}` |" if demo else "| none yet |"))
         assert f"`{name}`" in row, f"docs/exercises.md: the row of {demo} does not name {name}"
+
+
+def test_start_names_the_demo_that_runs_the_exercise(folder, capsys):
+    main(["start", "viterbi"])
+    assert "MINIGEN_EXERCISES=viterbi python demos/hmm_pen_digits.py --quick" in capsys.readouterr().out

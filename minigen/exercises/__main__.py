@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from minigen.exercises import checking, sandbox, student
-from minigen.exercises.registry import EXERCISES, get
+from minigen.exercises.registry import DEMOS, EXERCISES, get
 
 
 def list_exercises(_args):
@@ -22,6 +22,8 @@ def start(args):
     path = student.start(get(args.name))
     print(f"wrote {path}: replace `raise NotImplementedError` with your code, then run\n"
           f"    python -m minigen.exercises check {args.name}")
+    if DEMOS.get(args.name):
+        print(f"and see a demo run with your version:\n    MINIGEN_EXERCISES={args.name} python {DEMOS[args.name]}")
     return 0
 
 
