@@ -1,5 +1,6 @@
 """The exercises: every reference passes its checks, typical wrong versions (the bug zoo) fail
 them with a message that helps, and the command line lists, starts, checks and resets."""
+import atexit
 import inspect
 import os
 import pathlib
@@ -15,7 +16,7 @@ from minigen.autograd import Tensor
 from minigen.exercises import EXERCISES, get, run_checks, swapped
 from minigen.exercises.checking import install
 from minigen.exercises.__main__ import main
-from minigen.exercises.student import use_student_versions
+from minigen.exercises.student import report_calls, use_student_versions
 from minigen.models import hmm_algorithms as alg
 from minigen.ops import exp, softplus, sigmoid
 from minigen.ops.shape import reshape, sum_to, transpose, unsqueeze
@@ -591,6 +592,7 @@ def test_an_unknown_name_is_an_error_listing_the_names(command, folder, capsys):
 def restore_forward():
     yield
     install(get("hmm_forward"), get("hmm_forward").reference)  # undo use_student_versions
+    atexit.unregister(report_calls)
 
 
 def _counting_forward(folder):
@@ -613,7 +615,7 @@ def test_minigen_exercises_installs_the_students_version(folder, monkeypatch, re
     assert student.__module__ == "student_hmm_forward"
     X = np.random.default_rng(0).integers(0, 3, (20, 1))
     CategoricalHMM(2, n_features=3, n_iter=3, random_state=0).fit(X)
-    assert len(student.__globals__["calls"]) >= 3
+    assert len(student.__wrapped__.__globals__["calls"]) >= 3
 
 
 def test_a_wrong_student_version_changes_what_the_demos_compute(folder, monkeypatch, restore_forward):
@@ -657,6 +659,8 @@ def test_the_hmm_demo_runs_the_students_forward(folder, tmp_path):
     assert run.returncode == 0, run.stderr
     assert "student versions of hmm_forward" in run.stdout
     assert len((folder / "hmm_forward.calls").read_text().splitlines()) >= 1
+    calls = len((folder / "hmm_forward.calls").read_text().splitlines())
+    assert run.stdout.splitlines()[-1] == f"minigen: your hmm_forward ran {calls} time{'s' if calls > 1 else ''}"
 
 
 @pytest.mark.parametrize("source, error", [

@@ -2,6 +2,7 @@
 mistake they name, a student's file cannot stop or hang `check`, every exercise is on the path
 of the demo that claims it, and `list`, `reset` and the bare command do what a newcomer expects."""
 import ast
+import atexit
 import importlib
 import os
 import pathlib
@@ -15,7 +16,7 @@ from minigen.exercises import EXERCISES, get, run_checks
 from minigen.exercises.__main__ import main
 from minigen.exercises.checking import install
 from minigen.exercises.registry import DEMOS
-from minigen.exercises.student import use_student_versions
+from minigen.exercises.student import report_calls, use_student_versions
 from minigen.ops.shape import sum_to
 from test_exercises import BUGS
 
@@ -278,7 +279,20 @@ def test_a_blank_student_version_stops_the_demo_that_claims_it(name, folder, tmp
             demo.main(args + ["--out", str(tmp_path / "out")])
     finally:
         install(exercise, exercise.reference)
+        atexit.unregister(report_calls)
     assert pathlib.Path(error.traceback[-1].path) == folder / f"{name}.py"
+
+
+def test_a_demo_says_at_exit_how_often_the_students_version_ran(folder, tmp_path):
+    """MINIGEN_EXERCISES=viterbi with markov_weather, which never decodes: the demo says so."""
+    _write(folder, "viterbi", "from minigen.models.hmm_algorithms import viterbi_scaled\n")
+    env = {**os.environ, "MINIGEN_EXERCISES": "viterbi", "MINIGEN_EXERCISES_DIR": str(folder), "MPLBACKEND": "Agg",
+           "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, str(ROOT / "demos" / "markov_weather.py"), "--out", str(tmp_path / "out")],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == ("minigen: your viterbi never ran: this program does not call it "
+                                           "(MINIGEN_EXERCISES=viterbi python demos/hmm_pen_digits.py --quick does)")
 
 
 def test_docs_exercises_names_the_demo_of_each_exercise():

@@ -5,6 +5,9 @@ The folder is ``exercises/`` in the current directory, or ``$MINIGEN_EXERCISES_D
 ``MINIGEN_EXERCISES=hmm_forward,viterbi`` makes ``use_student_versions()`` (which the demos
 call) run the student's functions in place of minigen's for the rest of the program.
 """
+import atexit
+import collections
+import functools
 import hashlib
 import importlib.util
 import inspect
@@ -14,7 +17,7 @@ import pathlib
 import textwrap
 
 from minigen.exercises.checking import install
-from minigen.exercises.registry import BY_NAME, get
+from minigen.exercises.registry import BY_NAME, DEMOS, get
 
 
 def folder():
@@ -96,16 +99,41 @@ def use_student_versions():
     """Install the student's versions of the exercises named in $MINIGEN_EXERCISES (comma-separated).
 
     For the rest of the program minigen calls them in place of its own. Prints one line
-    naming them; returns the names (none when the variable is unset or empty). Raises
-    KeyError for an unknown name and FileNotFoundError for a file not started.
+    naming them, and at exit how often each ran (a demo that never calls one says so);
+    returns the names (none when the variable is unset or empty). Raises KeyError for an
+    unknown name and FileNotFoundError for a file not started.
     """
     names = [name.strip() for name in os.environ.get("MINIGEN_EXERCISES", "").split(",") if name.strip()]
     for name in names:
         exercise = get(name)
-        install(exercise, load(exercise))
+        install(exercise, _counted(exercise.name, load(exercise)))
     if names:
         print(f"minigen: using the student versions of {', '.join(names)} (from {folder()}/)")
+        atexit.register(report_calls, names)
     return names
+
+
+CALLS = collections.Counter()  # exercise name -> calls of the student's version installed by use_student_versions
+
+
+def _counted(name, candidate):
+    """``candidate``, counting its calls in CALLS[name]."""
+    @functools.wraps(candidate)
+    def counted(*args, **kwargs):
+        CALLS[name] += 1
+        return candidate(*args, **kwargs)
+    return counted
+
+
+def report_calls(names):
+    """Print how often the student's version of each of ``names`` ran (at the end of a demo)."""
+    for name in names:
+        if CALLS[name]:
+            print(f"minigen: your {name} ran {CALLS[name]} time{'s' if CALLS[name] > 1 else ''}")
+        else:
+            demo = DEMOS.get(name)
+            print(f"minigen: your {name} never ran: this program does not call it"
+                  + (f" (MINIGEN_EXERCISES={name} python {demo} does)" if demo else ""))
 
 
 # ------------------------------------------------------------------ the last verdicts, for `list`
