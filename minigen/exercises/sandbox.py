@@ -37,6 +37,7 @@ def check_in_child(exercise, time_limit=TIME_LIMIT):
 
 
 def _receive(exercise, receiver, child, deadline, time_limit):
+    """Collect the child's messages until "done", a load error, its end or the deadline."""
     results = []
     while True:
         stopped = None
