@@ -89,7 +89,8 @@ def _encode(obj, where, arrays, parents):
 
 def _encode_container(obj, where, arrays, parents):
     if id(obj) in parents:
-        raise ValueError(f"save: {where} is {parents[id(obj)]} itself: a structure that contains itself cannot be saved")
+        raise ValueError(f"save: {where} is {parents[id(obj)]} itself: a structure that contains itself "
+                         "cannot be saved")
     if len(parents) == MAX_DEPTH:
         raise ValueError(f"save: obj is nested more than {MAX_DEPTH} levels deep (at {where[:200]}...)")
     parents = {**parents, id(obj): where}

@@ -323,7 +323,8 @@ def test_an_entry_that_declares_more_data_than_the_file_holds_is_refused_before_
         archive.writestr("0.npy", member.getvalue())  # 8 MB of zeros in 8 kB
     tracemalloc.start()
     try:
-        with pytest.raises(CheckpointError, match=r"crafted\.npz.*entry '0' declares 8000000 bytes .* holds \d{4} compressed bytes"):
+        with pytest.raises(CheckpointError,
+                           match=r"crafted\.npz.*entry '0' declares 8000000 bytes .* holds \d{4} compressed bytes"):
             load(path)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
