@@ -211,8 +211,8 @@ def _fetch(url, target, sha256, size, file):
     try:
         digest = hashlib.sha256()
         with open(temporary, "xb") as out, urllib.request.urlopen(url, timeout=TIMEOUT) as response:
-            announced = int(response.headers.get("Content-Length") or 0) or None
-            _check_length(announced or 0, size, "announces")
+            announced = int(response.headers.get("Content-Length") or 0)  # 0: not announced
+            _check_length(announced, size, "announces")
             received = 0
             with progress(total=announced or size, desc=target.name, file=file, unit="B", unit_scale=True) as bar:
                 while chunk := response.read1(1 << 16):  # whatever has arrived, up to 64 kB
