@@ -376,3 +376,11 @@ def test_a_structure_nested_too_deeply_is_refused(tmp_path):
         deep = [deep]
     with pytest.raises(ValueError, match="nested more than 100 levels deep"):
         save(deep, tmp_path / "deep.npz")
+
+
+def test_an_entry_that_is_not_an_npy_array_raises_checkpoint_error(tmp_path):
+    path = tmp_path / "raw.npz"
+    with zipfile.ZipFile(path, "w") as archive:  # np.load hands back entries not named .npy as raw bytes
+        archive.writestr("__minigen__", json.dumps({"format": "minigen", "version": 1, "tree": None}))
+    with pytest.raises(CheckpointError, match=r"raw\.npz"):
+        load(path)
