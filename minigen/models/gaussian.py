@@ -167,8 +167,9 @@ class GaussianClassifier:
                     else xp.linalg.cholesky(covariances))
         except np.linalg.LinAlgError:
             chol = xp.full_like(covariances, xp.nan)
-        # L_ii^2 / Sigma_ii: the share of feature i's variance that features 0..i-1 leave unexplained
-        unexplained = xp.diagonal(chol, axis1=-2, axis2=-1) ** 2 / xp.diagonal(covariances, axis1=-2, axis2=-1)
+        with np.errstate(invalid="ignore"):  # 0 / 0 for a feature of variance 0: nan, which counts as singular
+            # L_ii^2 / Sigma_ii: the share of feature i's variance that features 0..i-1 leave unexplained
+            unexplained = xp.diagonal(chol, axis1=-2, axis2=-1) ** 2 / xp.diagonal(covariances, axis1=-2, axis2=-1)
         positive = backend.to_host(xp.isfinite(chol).all(axis=(1, 2)) & (unexplained > RCOND).all(axis=1))
         if positive.all():  # cuSOLVER may give nan or a partial factor instead of raising
             return chol
