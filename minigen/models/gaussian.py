@@ -139,7 +139,8 @@ class GaussianClassifier:
         self.classes_ = classes
         self.priors_ = counts / N if self.priors is None else check_priors("priors", self.priors, K, xp)  # PRML 4.73
         self.means_ = (one_hot.T @ X) / counts[:, None]                                     # PRML 4.75
-        scatter = xp.stack([class_scatter(X[in_k], mu) for in_k, mu in zip(one_hot.T > 0, self.means_)])
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is named just below
+            scatter = xp.stack([class_scatter(X[in_k], mu) for in_k, mu in zip(one_hot.T > 0, self.means_)])
         if not bool(xp.isfinite(scatter).all()):
             raise ValueError(f"the covariance overflows float64: X's values reach {float(abs(X).max()):.3g}, and the "
                              "sums of their squared deviations pass 1.8e308; scale X down (standardize each feature)")
