@@ -154,10 +154,13 @@ class _Trickle(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", "1000")
         self.end_headers()
-        for _ in range(1000):
-            self.wfile.write(b"x")
-            self.wfile.flush()
-            time.sleep(0.05)
+        try:
+            for _ in range(1000):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.05)
+        except OSError:  # the client hung up
+            pass
 
     def log_message(self, *args):
         pass
@@ -251,6 +254,24 @@ def test_a_download_removes_the_partial_files_that_killed_downloads_left(tmp_pat
     os.utime(tmp_path / abandoned[1], (time.time() - 7200, time.time() - 7200))  # minigen's older name: by age
     mnist.download(name, tmp_path, mirror.sha256[name], [mirror.url], size=mirror.sizes[name])
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(kept + [name])
+
+
+def test_a_download_killed_midway_leaves_a_partial_file_that_the_next_download_removes(tmp_path, mirror, serve):
+    name, folder = "t10k-labels-idx1-ubyte.gz", tmp_path / "cache"
+    child = subprocess.Popen([sys.executable, "-c", "import sys; from minigen.data import mnist; "
+                              "mnist.download(sys.argv[1], sys.argv[2], '0' * 64, [sys.argv[3]])",
+                              name, str(folder), serve(_Trickle)],
+                             env={**os.environ, "PYTHONPATH": os.getcwd()}, stderr=subprocess.DEVNULL)
+    try:
+        start = time.monotonic()
+        while not list(folder.glob("*.part")) and time.monotonic() - start < 30:
+            time.sleep(0.02)
+    finally:
+        child.kill()  # SIGKILL: no finally clause runs in the child
+        child.wait()
+    assert len(list(folder.glob("*.part"))) == 1
+    mnist.download(name, folder, mirror.sha256[name], [mirror.url], size=mirror.sizes[name])
+    assert [path.name for path in folder.iterdir()] == [name]
 
 
 def _dead_pid():
