@@ -63,16 +63,22 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
 
 def _analytic_gradients(outputs, v, inputs):
     """dL/dx for each input (host float64 arrays): one backward pass seeded with v, dL/dy = v."""
-    recorded = [(y, w) for y, w in zip(outputs, v) if y.requires_grad]
-    gradients = [None] * len(inputs)
-    if recorded:
-        try:
-            gradients = grad([y for y, _ in recorded], inputs, grad_outputs=[w for _, w in recorded],
-                             allow_unused=True)
-        except RuntimeError as error:  # a backward returned a gradient of the wrong shape, say
-            raise GradcheckError(f"gradcheck: backward failed: {error}") from error
+    try:
+        gradients = _seeded_grad(outputs, v, inputs)
+    except RuntimeError as error:  # a backward returned a gradient of the wrong shape, say
+        raise GradcheckError(f"gradcheck: backward failed: {error}") from error
     return [np.zeros(x.shape) if g is None else backend.to_host(g.data).astype(np.float64)
             for x, g in zip(inputs, gradients)]
+
+
+def _seeded_grad(outputs, seeds, inputs, create_graph=False):
+    """grad of the outputs with grad_outputs=seeds, over the outputs that were recorded (an argsort's
+    indices were not); None for an input they do not depend on."""
+    recorded = [(y, seed) for y, seed in zip(outputs, seeds) if y.requires_grad]
+    if not recorded:
+        return [None] * len(inputs)
+    return grad([y for y, _ in recorded], inputs, grad_outputs=[seed for _, seed in recorded],
+                create_graph=create_graph, allow_unused=True)
 
 
 def _numeric_gradient(fn, inputs, v, x, eps):
@@ -161,8 +167,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
 
     def first_derivative(*args):
         xs, us = args[:len(inputs)], args[len(inputs):]
-        gs = grad(_as_outputs(fn(*xs)), [xs[k] for k in checked], grad_outputs=list(us), create_graph=True,
-                  allow_unused=True)  # d<u, fn(x)>/dx: the backward of fn seeded with u
+        gs = _seeded_grad(_as_outputs(fn(*xs)), us, [xs[k] for k in checked], create_graph=True)  # d<u, fn(x)>/dx
         return tuple(g if g is not None else Tensor(backend.array_module(xs[k].data).zeros_like(xs[k].data))
                      for k, g in zip(checked, gs))
 
