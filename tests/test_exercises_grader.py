@@ -115,8 +115,6 @@ def _text(node):
 # hints that a test outside the bug zoo gives their wrong answer, and where
 HINTS_TESTED_ELSEWHERE = {
     "sys.exit() and exit() end the program": "test_sys_exit_in_a_students_function_is_a_failed_check",
-    "a function that calls itself without end": "BUGS['topological_order'] (topological_recursive)",
-    "it is negative everywhere but at the prior": "BUGS['gaussian_kl'] (kl_wrong_sign)",
     "each dim's KL, -ln sigma": "test_a_kl_that_is_negative_somewhere_fails_the_kl_at_least_0_check",
     "one KL per example": "test_a_kl_summed_over_the_wrong_axis_gets_the_axis_hint_only",
 }
