@@ -50,8 +50,7 @@ def _check_one(exercise, time_limit):
     """Print the per-check report of one exercise; record and return its one-line summary."""
     print(f"{exercise.name} ({student.path_of(exercise)})")
     if not student.path_of(exercise).exists():
-        print(f"  could not load it: {student.path_of(exercise)} does not exist; start the exercise with: "
-              f"python -m minigen.exercises start {exercise.name}")
+        print(f"  could not load it: {student.not_started(exercise)}")
         return "could not load the file"
     load_error, results = sandbox.check_in_child(exercise, time_limit)
     if load_error:
@@ -80,7 +79,7 @@ def time_limit(text):
         value = float(text)
     except ValueError:
         value = 0.0
-    if not value > 0:
+    if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
     return value
 

@@ -79,8 +79,7 @@ def load(exercise):
     """
     path = path_of(exercise)
     if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist; start the exercise with: python -m minigen.exercises "
-                                f"start {exercise.name}")
+        raise FileNotFoundError(not_started(exercise))
     spec = importlib.util.spec_from_file_location(f"student_{exercise.name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -88,6 +87,12 @@ def load(exercise):
     if not callable(candidate):
         raise AttributeError(f"{path} defines no function {exercise.attr!r} (the name must stay as generated)")
     return candidate
+
+
+def not_started(exercise):
+    """What to say of an exercise whose file does not exist."""
+    return f"{path_of(exercise)} does not exist; start the exercise with: python -m minigen.exercises start " \
+           f"{exercise.name}"
 
 
 def started():
