@@ -7,6 +7,7 @@ command it prints the help. Each exercise's checks run in a child process (sandb
 import argparse
 import sys
 
+from minigen import exercises
 from minigen.exercises import checking, sandbox, student
 from minigen.exercises.registry import DEMOS, EXERCISES, get
 
@@ -85,11 +86,12 @@ def time_limit(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m minigen.exercises", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m minigen.exercises", description=exercises.__doc__.splitlines()[0],
+                                     epilog="Begin with `list`, then `start NAME`; docs/exercises.md tells the rest.")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("list", help="the exercises and their status").set_defaults(run=list_exercises)
     for name, run, text in (("start", start, "write exercises/NAME.py to fill in"),
-                            ("reset", reset, "write exercises/NAME.py afresh")):
+                            ("reset", reset, "write exercises/NAME.py afresh (yours kept as NAME.py.bakN)")):
         command = commands.add_parser(name, help=text)
         command.add_argument("name")
         command.set_defaults(run=run)
