@@ -24,6 +24,7 @@ import numpy as np
 
 import minigen
 from minigen import nn, optim
+from minigen.checks import check_int
 from minigen.creation import rand, randn, tensor
 from minigen.models import judge
 from minigen.models.gan_checkpoint import ResumableRun
@@ -106,10 +107,8 @@ def _check_kind(kind):
 
 
 def _check_int(where, name, value, lowest=1):
-    """Raise ValueError unless ``value`` is an int >= lowest (a NumPy one too, not a bool)."""
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < lowest:
-        what = "a positive integer" if lowest == 1 else f"an int of at least {lowest}"
-        raise ValueError(f"{where}: {name} must be {what}, got {value!r}")
+    """checks.check_int, in this module's words: "a positive integer" for lowest 1."""
+    check_int(where, name, value, lowest, expected="a positive integer" if lowest == 1 else None)
 
 
 def discriminator_loss(real_logits, fake_logits, kind):
