@@ -130,6 +130,10 @@ class Optimizer:
         copied to each parameter's device and dtype. Raises ValueError when the number of
         groups, a group's size, or a state array's shape does not match, or an option is out of range.
         """
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            got = f"keys {sorted(map(str, state_dict))}" if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError("load_state_dict: expected a dict with keys 'state' and 'param_groups' (from "
+                             f"optimizer.state_dict()), got {got}")
         groups, saved_groups = self.param_groups, state_dict["param_groups"]
         if len(groups) != len(saved_groups):
             raise ValueError(f"load_state_dict: the state dict has {len(saved_groups)} parameter groups, "
