@@ -107,9 +107,8 @@ def main(argv=None):
 
     minigen.manual_seed(args.seed)
     critic = args.loss == "wgan-gp"  # --k-d is WGAN's n_critic there
-    k_d = {"k_d": 1, "n_critic": args.k_d} if critic else {"k_d": args.k_d or 1}
-    trainer = GANTrainer(Generator(), Discriminator(batch_norm=not critic), loss=args.loss, k_g=args.k_g,
-                         seed=args.seed, device=args.device, **k_d)
+    trainer = GANTrainer(Generator(), Discriminator(batch_norm=not critic), loss=args.loss, k_d=args.k_d,
+                         k_g=args.k_g, seed=args.seed, device=args.device)
     if epochs * (len(train_images) // args.batch_size) < trainer.k_d:
         parser.error(f"--epochs {epochs} of {len(train_images)} digits in batches of --batch-size {args.batch_size} "
                      f"make no round of {trainer.k_d} discriminator steps")

@@ -164,9 +164,9 @@ class GANTrainer(ResumableRun):
     """Alternating updates: each round, k_d discriminator steps (one real batch each)
     then k_g generator steps, with Adam(lr, betas) for both.
 
-    n_critic: WGAN's name for k_d, accepted in its place; with loss "wgan-gp", k_d is
-    n_critic, or WGAN_N_CRITIC (5) without it (a k_d given there is not used). seed: seeds minigen's stream, which draws the fixed noise, every z
-    and every eps of the penalty; fit also orders the batches of epoch e by
+    k_d: 1 by default, WGAN_N_CRITIC (5) with loss "wgan-gp"; n_critic: WGAN's name for
+    k_d, accepted in its place. seed: seeds minigen's stream, which draws the fixed noise,
+    every z and every eps of the penalty; fit also orders the batches of epoch e by
     ``np.random.default_rng(seed + e)``.
 
     After training: ``history_`` (one entry per round: the mean over the round's steps of
@@ -179,17 +179,17 @@ class GANTrainer(ResumableRun):
     resuming: minigen.models.gan_checkpoint.
     """
 
-    def __init__(self, generator, discriminator, loss="non_saturating", k_d=1, k_g=1, lr=2e-4, betas=(0.5, 0.999),
+    def __init__(self, generator, discriminator, loss="non_saturating", k_d=None, k_g=1, lr=2e-4, betas=(0.5, 0.999),
                  n_critic=None, gp_lambda=10.0, seed=0, device="cpu"):
         _check_kind(loss)
-        for name, value in (("k_d", k_d), ("k_g", k_g), ("n_critic", 1 if n_critic is None else n_critic)):
-            _check_int("GANTrainer", name, value)
-        if n_critic is not None and k_d != 1:
+        if n_critic is not None and k_d is not None:
             raise ValueError("GANTrainer: give k_d or n_critic (its WGAN name), not both")
+        k_d = n_critic if k_d is None else k_d
+        k_d = (WGAN_N_CRITIC if loss == "wgan-gp" else 1) if k_d is None else k_d
+        for name, value in (("n_critic" if n_critic is not None else "k_d", k_d), ("k_g", k_g)):
+            _check_int("GANTrainer", name, value)
         if getattr(discriminator, "sigmoid", False):
             raise ValueError("GANTrainer: the discriminator must return logits (Discriminator(sigmoid=False))")
-        if n_critic is not None or loss == "wgan-gp":
-            k_d = WGAN_N_CRITIC if n_critic is None else n_critic
         self.generator, self.discriminator = generator.to(device), discriminator.to(device)
         self.loss, self.k_d, self.k_g, self.lr, self.betas = loss, k_d, k_g, lr, betas
         self.gp_lambda, self.seed, self.device = gp_lambda, seed, device
