@@ -1,6 +1,8 @@
 """The lecture's models.
 
 gaussian        GaussianClassifier: Bayes' theorem with Gaussian class-conditionals
+mixture         GaussianMixture: EM for a mixture of Gaussians (mixture_init: its starts and checks;
+                kmeans: k-means++ and Lloyd's iterations)
 markov          MarkovChain
 hmm_algorithms  forward, backward, posteriors, Viterbi, Baum-Welch (scaled and log), as plain functions
 hmm             CategoricalHMM, GaussianHMM (hmmlearn's API)

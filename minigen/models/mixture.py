@@ -47,7 +47,7 @@ def log_gaussian(X, mu, U, covariance_type):
     if covariance_type in ("full", "tied"):
         U = xp.broadcast_to(U, (K, D, D))
         y = (X @ U.transpose(1, 0, 2).reshape(D, K * D)).reshape(N, K, D) - xp.einsum("kd,kde->ke", mu, U)
-        maha = (y * y).sum(axis=2)                                        # |U_k^T (x_n - mu_k)|^2
+        maha = xp.einsum("nkd,nkd->nk", y, y)                             # |U_k^T (x_n - mu_k)|^2
         log_det = xp.log(xp.diagonal(U, axis1=1, axis2=2)).sum(axis=1)    # ln |U_k|
     else:
         P = U ** 2 if covariance_type == "diag" else (U ** 2)[:, None] * xp.ones(D)  # diagonal precisions (K, D)
