@@ -32,6 +32,27 @@ def logsumexp(a, axis):
     return (top + xp.log(xp.exp(a - top).sum(axis=axis, keepdims=True))).squeeze(axis)
 
 
+def check_points(X, n_features=None, fitted="the model"):
+    """X (N, D) as float64 on its device (NumPy or CuPy; a list becomes NumPy).
+
+    Raises ValueError when X is not 2-D, has other than ``n_features`` columns (when given; the
+    message says ``fitted`` was fitted with n_features), or holds nan or inf (naming the first row).
+    """
+    if not backend.is_array(X):
+        X = np.asarray(X)
+    xp = backend.array_module(X)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (N samples, D features), got shape {X.shape}")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"X has {X.shape[1]} features but {fitted} was fitted with {n_features}")
+    X = X.astype(xp.float64, copy=False)
+    bad = backend.to_host(~xp.isfinite(X).all(axis=1))
+    if bad.any():
+        raise ValueError(f"X must be finite: {int(bad.sum())} row(s) hold nan or inf, "
+                         f"the first at row {int(np.argmax(bad))}")
+    return X
+
+
 def gaussian_log_density(X, mu, L):
     """ln N(x_n | mu, Sigma) for X (N, D), mu (D,), L (D, D) the Cholesky factor of Sigma = L L^T.
 
@@ -139,19 +160,7 @@ class GaussianClassifier:
     def _check_X(self, X, fitted=True):
         if fitted:
             self._check_fitted()
-        if not backend.is_array(X):
-            X = np.asarray(X)
-        xp = backend.array_module(X)
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (N samples, D features), got shape {X.shape}")
-        if fitted and X.shape[1] != self.means_.shape[1]:
-            raise ValueError(f"X has {X.shape[1]} features but the classifier was fitted with {self.means_.shape[1]}")
-        X = X.astype(xp.float64, copy=False)
-        bad = backend.to_host(~xp.isfinite(X).all(axis=1))
-        if bad.any():
-            raise ValueError(f"X must be finite: {int(bad.sum())} row(s) hold nan or inf, "
-                             f"the first at row {int(np.argmax(bad))}")
-        return X
+        return check_points(X, self.means_.shape[1] if fitted else None, "the classifier")
 
     # ---------------------------------------------------------------- Bayes' theorem
     def log_joint(self, X):

@@ -8,6 +8,7 @@ import numpy as np
 from minigen import backend
 from minigen.models import kmeans
 from minigen.models.gan import _check_int
+from minigen.models.gaussian import check_points
 from minigen.optim.optimizer import check_nonnegative
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -82,21 +83,10 @@ def check_arguments(model):
 
 
 def check_X(model, X, fitting):
-    """X as a float64 (N, D) array on its device; ValueError for a bad shape, NaN/inf, or (fitting)
-    fewer points than components."""
-    if not backend.is_array(X):
-        X = np.asarray(X)
-    xp = backend.array_module(X)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (N points, D features), got shape {X.shape}")
-    if not fitting and X.shape[1] != model.means_.shape[1]:
-        raise ValueError(f"X has {X.shape[1]} features but the mixture was fitted with {model.means_.shape[1]}")
+    """X as a float64 (N, D) array on its device (gaussian.check_points); ValueError also for fewer points
+    than components when fitting."""
+    X = check_points(X, None if fitting else model.means_.shape[1], "the mixture")
     if fitting and len(X) < model.n_components:
         raise ValueError(f"fewer points than components: X has {len(X)} rows, n_components={model.n_components}; "
                          "each component needs at least one point")
-    X = X.astype(xp.float64, copy=False)
-    bad = backend.to_host(~xp.isfinite(X).all(axis=1))
-    if bad.any():
-        raise ValueError(f"X must be finite: {int(bad.sum())} row(s) hold NaN or inf, the first at row "
-                         f"{int(np.argmax(bad))}")
     return X
