@@ -44,10 +44,14 @@ def log_gaussian(X, mu, U, covariance_type):
     """
     xp = backend.array_module(X)
     (N, D), K = X.shape, len(mu)
-    if covariance_type in ("full", "tied"):
-        U = xp.broadcast_to(U, (K, D, D))
-        y = (X @ U.transpose(1, 0, 2).reshape(D, K * D)).reshape(N, K, D) - xp.einsum("kd,kde->ke", mu, U)
-        maha = xp.einsum("nkd,nkd->nk", y, y)                             # |U_k^T (x_n - mu_k)|^2
+    if covariance_type == "tied":
+        y = (X @ U)[:, None, :] - (mu @ U)[None, :, :]                    # y_nk = U^T (x_n - mu_k), (N, K, D)
+        maha = xp.einsum("nkd,nkd->nk", y, y)                             # |y_nk|^2
+        log_det = xp.log(xp.diagonal(U)).sum()                            # ln |U|
+    elif covariance_type == "full":
+        XU = X @ U.transpose(1, 0, 2).reshape(D, K * D)                   # all x_n^T U_k in one product
+        y = XU.reshape(N, K, D) - xp.einsum("kd,kde->ke", mu, U)          # y_nk = U_k^T (x_n - mu_k)
+        maha = xp.einsum("nkd,nkd->nk", y, y)                             # |y_nk|^2
         log_det = xp.log(xp.diagonal(U, axis1=1, axis2=2)).sum(axis=1)    # ln |U_k|
     else:
         P = U ** 2 if covariance_type == "diag" else (U ** 2)[:, None] * xp.ones(D)  # diagonal precisions (K, D)
@@ -83,7 +87,8 @@ def _full(X, gamma, N_k, mu):
     transpose, exactly symmetric (and NumPy hands it to BLAS's faster syrk).
     """
     xp = backend.array_module(X)
-    B = xp.sqrt(gamma.T)[:, :, None] * (X[None, :, :] - mu[:, None, :])     # (K, N, D)
+    B = X[None, :, :] - mu[:, None, :]                                      # x_n - mu_k, (K, N, D)
+    B *= xp.sqrt(gamma.T)[:, :, None]
     return B.transpose(0, 2, 1) @ B / N_k[:, None, None]
 
 
