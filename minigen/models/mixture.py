@@ -53,10 +53,14 @@ def log_gaussian(X, mu, U, covariance_type):
         y = XU.reshape(N, K, D) - xp.einsum("kd,kde->ke", mu, U)          # y_nk = U_k^T (x_n - mu_k)
         maha = xp.einsum("nkd,nkd->nk", y, y)                             # |y_nk|^2
         log_det = xp.log(xp.diagonal(U, axis1=1, axis2=2)).sum(axis=1)    # ln |U_k|
-    else:
-        P = U ** 2 if covariance_type == "diag" else (U ** 2)[:, None] * xp.ones(D)  # diagonal precisions (K, D)
+    elif covariance_type == "diag":
+        P = U ** 2                                                        # the diagonal precisions (K, D)
         maha = (X * X) @ P.T - 2 * X @ (mu * P).T + (mu * mu * P).sum(axis=1)   # sum_d P_kd (x_nd - mu_kd)^2
         log_det = 0.5 * xp.log(P).sum(axis=1)
+    else:
+        p = U ** 2                                                        # 1 / sigma_k^2, (K,)
+        maha = ((X * X).sum(axis=1)[:, None] - 2 * X @ mu.T + (mu * mu).sum(axis=1)) * p  # p_k |x_n - mu_k|^2
+        log_det = 0.5 * D * xp.log(p)
     return -0.5 * (D * math.log(2 * math.pi) + maha) + log_det
 
 
