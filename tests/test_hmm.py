@@ -263,8 +263,8 @@ def test_decode_of_long_sequences_goes_by_chunks_and_equals_the_sequential_decod
     model.means_, model.covars_ = np.array([[0.0], [1.0], [2.5]]), np.array([[0.5], [0.4], [0.8]])
     X, _ = model.sample(2 * hmm.SCAN_MIN_STEPS + 5, random_state=0)
     lengths = [hmm.SCAN_MIN_STEPS + 7, hmm.SCAN_MIN_STEPS - 2]
-    calls, viterbi_scan = [], hmm.alg.viterbi_scan
-    monkeypatch.setattr(hmm.alg, "viterbi_scan", lambda *args: calls.append(args) or viterbi_scan(*args))
+    calls, viterbi_scan = [], hmm.hmm_scan.viterbi_scan
+    monkeypatch.setattr(hmm.hmm_scan, "viterbi_scan", lambda *args: calls.append(args) or viterbi_scan(*args))
     logprob, path = model.decode(X, lengths)
     assert len(calls) == 2
     monkeypatch.setattr(hmm, "SCAN_MIN_STEPS", len(X) + 1)  # the sequential viterbi_scaled / viterbi_log

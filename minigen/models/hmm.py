@@ -19,6 +19,7 @@ import numpy as np
 
 from minigen import backend
 from minigen.models import hmm_algorithms as alg
+from minigen.models import hmm_scan
 from minigen.progress import progress
 
 _STOCHASTIC_ATOL = 1e-6
@@ -149,7 +150,7 @@ class _BaseHMM:
         """Total log-likelihood ln p(X) = sum over the sequences (forward pass only).
 
         Sequences of SCAN_MIN_STEPS steps and more go through the associative scan
-        (alg.log_likelihood_scan) in both implementations: it rescales as it goes and checks
+        (hmm_scan.log_likelihood_scan) in both implementations: it rescales as it goes and checks
         a zero with the sequential log pass, so it is as safe from underflow as the log
         variant; "log" then gives -inf for a sequence of probability zero where "scaling" raises.
         """
@@ -157,7 +158,7 @@ class _BaseHMM:
         if mask.shape[1] >= SCAN_MIN_STEPS:
             emission, offset = self._emission(X_pad, mask, params, "scaling")
             log_likelihood = backend.array_module(emission).stack([
-                alg.log_likelihood_scan(params["startprob"], params["transmat"], emission[b, :int(length)],
+                hmm_scan.log_likelihood_scan(params["startprob"], params["transmat"], emission[b, :int(length)],
                                         allow_zero=self.implementation == "log")
                 for b, length in enumerate(backend.to_host(mask.sum(axis=1)))])
             return float((log_likelihood + offset).sum())
@@ -178,7 +179,7 @@ class _BaseHMM:
         """The most likely states (N,) and a log-probability, summed over the sequences.
 
         "viterbi": the jointly most likely path and ln max_Z p(X, Z). Sequences of SCAN_MIN_STEPS
-        steps and more go through alg.viterbi_scan (by chunks, in log space) in both implementations.
+        steps and more go through hmm_scan.viterbi_scan (by chunks, in log space) in both implementations.
         "map": each step's most likely state (argmax gamma) and ln prod_n max_k gamma_nk.
         """
         if algorithm == "map":
@@ -200,10 +201,10 @@ class _BaseHMM:
         return float((logprob + offset).sum()), backend.to_host(alg.unpad(path, mask))
 
     def _decode_scan(self, X_pad, mask, params):
-        """decode() of a padded batch, one sequence at a time through alg.viterbi_scan."""
+        """decode() of a padded batch, one sequence at a time through hmm_scan.viterbi_scan."""
         log_startprob, log_transmat = alg.safe_log(params["startprob"]), alg.safe_log(params["transmat"])
         log_B = self._log_emission(X_pad, params)
-        decoded = [alg.viterbi_scan(log_startprob, log_transmat, log_B[b, :int(length)])
+        decoded = [hmm_scan.viterbi_scan(log_startprob, log_transmat, log_B[b, :int(length)])
                    for b, length in enumerate(backend.to_host(mask.sum(axis=1)))]
         path = backend.array_module(log_B).concatenate([path for _, path in decoded])
         return sum(float(logprob) for logprob, _ in decoded), backend.to_host(path)

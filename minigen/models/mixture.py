@@ -14,10 +14,7 @@ The model is p(x) = sum_k pi_k N(x | mu_k, Sigma_k) (PRML 9.7). EM alternates
 
 and never lowers ln p(X) = sum_n ln sum_k pi_k N(x_n | mu_k, Sigma_k) (9.28).
 
-covariance_type (scikit-learn's): "full" (a Sigma_k each), "tied" (one Sigma for all), "diag"
-(diagonal Sigma_k), "spherical" (sigma_k^2 I); covariances are stored in scikit-learn's compact
-shapes (K, D, D), (D, D), (K, D), (K,). Densities go through U_k, a Cholesky factor of the
-precision (Sigma_k^-1 = U_k U_k^T, ``precisions_cholesky_``), in the same compact shapes.
+The arguments' names and shapes follow NOTATION, just below (the mixture exercises show it too).
 Everything runs in float64 on the device of X (NumPy or CuPy), batched over the K components,
 in log space (responsibilities by log-sum-exp); fitted arrays live on that device.
 """
@@ -30,6 +27,20 @@ from minigen.models.gan import _check_int
 from minigen.models.gaussian import logsumexp
 from minigen.models.hmm import ConvergenceMonitor
 from minigen.models.mixture_init import check_arguments, check_X, given_parameters, initial_responsibilities
+
+NOTATION = """Notation (the lecture's; N points, D features, K components)::
+
+    X      (N, D)     the points x_n
+    pi     (K,)       the weights pi_k = p(z_k = 1)
+    mu     (K, D)     the means mu_k
+    gamma  (N, K)     the responsibilities gamma(z_nk) = p(z_k = 1 | x_n); rows sum to 1
+    covariance_type   scikit-learn's: "full" (a Sigma_k each), "tied" (one Sigma for all),
+                      "diag" (diagonal Sigma_k), "spherical" (sigma_k^2 I)
+    Sigma             the covariances in scikit-learn's compact shapes, one per type:
+                      full (K, D, D), tied (D, D), diag (K, D) (the diagonals), spherical (K,)
+    U                 the precisions' Cholesky factors, Sigma_k^-1 = U_k U_k^T, in the same
+                      shapes (scikit-learn's precisions_cholesky_; diag: 1 / sqrt(Sigma))
+"""
 
 EPS = np.finfo(np.float64).eps
 LOG_TINY = math.log(np.finfo(np.float64).tiny)  # -708.4: below it, exp gives subnormal numbers

@@ -8,7 +8,7 @@ import numpy as np
 from minigen import backend
 from minigen.models import kmeans
 from minigen.models.gan import _check_int
-from minigen.models.gaussian import check_points
+from minigen.models.gaussian import check_features
 from minigen.optim.optimizer import check_nonnegative
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -83,9 +83,9 @@ def check_arguments(model):
 
 
 def check_X(model, X, fitting):
-    """X as a float64 (N, D) array on its device (gaussian.check_points); ValueError also for fewer points
+    """X as a float64 (N, D) array on its device (gaussian.check_features); ValueError also for fewer points
     than components when fitting."""
-    X = check_points(X, None if fitting else model.means_.shape[1], "the mixture")
+    X = check_features(X, None if fitting else model.means_.shape[1], "the mixture")
     if fitting and len(X) < model.n_components:
         raise ValueError(f"fewer points than components: X has {len(X)} rows, n_components={model.n_components}; "
                          "each component needs at least one point")

@@ -11,7 +11,7 @@ from minigen.ops.options import unsupported
 from minigen.ops.shape import sum_to
 
 
-def _pair(x, y):
+def as_operands(x, y):
     """Both operands as Tensors of one dtype (PyTorch's promotion, minigen.dtypes) on one device
     (a number or array takes the other's device)."""
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
@@ -89,20 +89,20 @@ class Neg(Function):
 
 
 def add(input, other):
-    return Add.apply(*_pair(input, other))
+    return Add.apply(*as_operands(input, other))
 
 
 def sub(input, other):
-    return Sub.apply(*_pair(input, other))
+    return Sub.apply(*as_operands(input, other))
 
 
 def mul(input, other):
-    return Mul.apply(*_pair(input, other))
+    return Mul.apply(*as_operands(input, other))
 
 
 def div(input, other):
     """input / other, true division: integers divide into the default dtype, as in PyTorch."""
-    x, y = _pair(input, other)
+    x, y = as_operands(input, other)
     return Div.apply(_floating(x), _floating(y))
 
 
@@ -151,7 +151,7 @@ def pow(x, exponent):
     """x ** exponent; a Python number as exponent is a constant (PowScalar)."""
     if isinstance(exponent, (int, float)) and isinstance(x, Tensor):
         return PowScalar.apply(_floating(x) if isinstance(exponent, float) else x, exponent=exponent)
-    return Pow.apply(*_pair(x, exponent))
+    return Pow.apply(*as_operands(x, exponent))
 
 
 class Exp(Function):
@@ -478,11 +478,11 @@ class Where(Function):
 
 
 def maximum(input, other):
-    return Maximum.apply(*_pair(input, other))
+    return Maximum.apply(*as_operands(input, other))
 
 
 def minimum(input, other):
-    return Minimum.apply(*_pair(input, other))
+    return Minimum.apply(*as_operands(input, other))
 
 
 def where(condition, input, other):
@@ -491,7 +491,7 @@ def where(condition, input, other):
     them (float32 if either is a float, else int64, or bool for two bools) on condition's device."""
     if not isinstance(input, Tensor) and not isinstance(other, Tensor) and isinstance(condition, Tensor):
         input, other = _scalars_like(input, other, condition)
-    x, y = _pair(input, other)
+    x, y = as_operands(input, other)
     condition = as_tensor_like(condition, x)
     if condition.dtype != bool:
         raise TypeError(f"where: condition must be a boolean tensor, got dtype {condition.dtype}")
@@ -543,7 +543,7 @@ class Compare(Function):
 
 def _compare(name):
     def compare(input, other):
-        x, y = _pair(input, other)
+        x, y = as_operands(input, other)
         try:
             return Compare.apply(x, y, name=name)
         except ValueError:

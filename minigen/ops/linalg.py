@@ -8,7 +8,7 @@ import string
 
 from minigen import backend
 from minigen.autograd import Function, Tensor
-from minigen.ops.elementwise import _pair
+from minigen.ops.elementwise import as_operands
 from minigen.ops.shape import broadcast_shape, reshape, sum_to, transpose, unsqueeze
 
 
@@ -48,7 +48,7 @@ class Dot(Function):
 def matmul(input, other):
     """input @ other with NumPy's rules: (..., n, k) @ (..., k, m), batch dims broadcast; a 1-D
     operand is a row (on the left) or a column (on the right) vector, its dim dropped after."""
-    a, b = _pair(input, other)
+    a, b = as_operands(input, other)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dim, got shapes {a.shape} and {b.shape}")
     k_a, k_b = a.shape[-1], b.shape[-2 if b.ndim > 1 else 0]
@@ -60,7 +60,7 @@ def matmul(input, other):
 
 def dot(input, tensor):
     """Inner product of two 1-D tensors of one length."""
-    a, b = _pair(input, tensor)
+    a, b = as_operands(input, tensor)
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
         raise ValueError(f"dot: expected two 1-D tensors of one length, got shapes {a.shape} and {b.shape}")
     return Dot.apply(a, b)
