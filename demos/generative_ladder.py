@@ -18,6 +18,7 @@ import pathlib
 import numpy as np
 
 import minigen
+from minigen import backend
 from minigen.data import load_mnist
 from minigen.models.gan import Discriminator, GANTrainer, Generator, evaluate_samples, to_gan_range
 from minigen.models.judge import load_judge
@@ -38,22 +39,24 @@ CAN = {"training digits": ("-", "-", "-"),
        "DCGAN": ("no", "yes: z ~ N(0, I), G(z)", "yes: continuous, no encoder")}
 
 
-def naive_bayes_samples(pixels, labels, n, seed):
+def naive_bayes_samples(pixels, labels, n, seed, device):
     """n binary digits from BernoulliNB, n / 10 of each class: 0, 1, ..., 9, 0, 1, ..."""
-    model = BernoulliNB().fit(pixels, labels)
+    model = BernoulliNB().fit(backend.to_device(pixels, device), backend.to_device(labels, device))
     rng = np.random.default_rng(seed)
-    per_class = np.stack([model.sample(c, -(-n // 10), random_state=rng) for c in range(10)])  # (10, n / 10, 784)
+    per_class = np.stack([backend.to_host(model.sample(c, -(-n // 10), random_state=rng))
+                          for c in range(10)])                                              # (10, n / 10, 784)
     return per_class.transpose(1, 0, 2).reshape(-1, pixels.shape[1])[:n]
 
 
-def mixture_samples(pixels, n, components, seed):
+def mixture_samples(pixels, n, components, seed, device):
     """n digits from a Gaussian mixture on the first PCA_DIMS principal components, mapped back to pixels."""
     mean = pixels.mean(axis=0, dtype=np.float64)
     _, vectors = np.linalg.eigh(np.cov(pixels.T))                # the covariance's eigenvectors, ascending
     directions = vectors[:, ::-1][:, :PCA_DIMS].T                # the principal directions, (PCA_DIMS, 784)
-    gmm = GaussianMixture(components, covariance_type="full", random_state=seed).fit((pixels - mean) @ directions.T)
+    codes = backend.to_device((pixels - mean) @ directions.T, device)   # the PCA coordinates (N, PCA_DIMS)
+    gmm = GaussianMixture(components, covariance_type="full", random_state=seed).fit(codes)
     gmm.random_state = seed + 1
-    codes, _ = gmm.sample(n)
+    codes = backend.to_host(gmm.sample(n)[0])
     return np.clip(codes @ directions + mean, 0, 1)[np.random.default_rng(seed).permutation(n)]
 
 
@@ -96,8 +99,9 @@ def main(argv=None):
 
     few = QUICK_DIGITS if quick else len(images)  # the VAE's and the DCGAN's training digits
     samples = {"training digits": pixels[np.random.default_rng(args.seed + 1).permutation(len(pixels))[:n]],
-               "naive Bayes": naive_bayes_samples(pixels, labels, n, args.seed),
-               "Gaussian mixture": mixture_samples(pixels, n, args.components or (5 if quick else 20), args.seed),
+               "naive Bayes": naive_bayes_samples(pixels, labels, n, args.seed, args.device),
+               "Gaussian mixture": mixture_samples(pixels, n, args.components or (5 if quick else 20), args.seed,
+                                                   args.device),
                "VAE": vae_samples(pixels[:few], n, args.vae_epochs or (1 if quick else 20), args.seed, args.device)}
     samples["DCGAN"], dcgan_source = dcgan_samples(images[:few], n, args.gan_epochs or (1 if quick else 10),
                                                    pathlib.Path(args.dcgan_checkpoint), args.seed, args.device)
