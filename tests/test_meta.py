@@ -10,7 +10,7 @@ from op_specs import SPECS
 
 PACKAGE = pathlib.Path(minigen.__file__).parent
 # The order of layers: a module may import only from its own layer or those before it.
-LAYERS = ["suggest", "backend", "dtypes", "grad_mode", "autograd", "ops", "creation", "gradcheck", "progress", "serialization", "data", "nn", "optim",
+LAYERS = ["suggest", "checks", "tempfiles", "backend", "dtypes", "grad_mode", "autograd", "ops", "creation", "gradcheck", "progress", "serialization", "data", "nn", "optim",
           "models", "exercises"]
 
 

@@ -183,8 +183,8 @@ def test_runs_on_the_device_of_its_input(device, covariance_type):
     ({}, np.zeros(4), r"X must be 2-D .* got shape \(4,\)"),
     ({"covariance_type": "ful"}, np.zeros((4, 2)), "covariance_type must be one of"),
     ({"init_params": "kmean"}, np.zeros((4, 2)), "init_params must be one of"),
-    ({"n_components": 0}, np.zeros((4, 2)), "n_components must be a positive integer, got 0"),
-    ({"reg_covar": -1.0}, np.zeros((4, 2)), "reg_covar must be >= 0"),
+    ({"n_components": 0}, np.zeros((4, 2)), "GaussianMixture: n_components must be a positive int, got 0"),
+    ({"reg_covar": -1.0}, np.zeros((4, 2)), "GaussianMixture: reg_covar must be >= 0, got -1.0"),
     ({"weights_init": [0.5, 0.6]}, np.ones((4, 2)) + np.arange(4)[:, None], "summing to 1"),
 ])
 def test_bad_input_is_refused_with_a_message_naming_it(kwargs, X, message):

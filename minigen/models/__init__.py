@@ -11,6 +11,7 @@ hmm             CategoricalHMM, GaussianHMM (hmmlearn's API)
 autoencoder     dense and convolutional autoencoders, denoising, outlier scores
 vae             the VAE with hand-written reparameterization and KL gradients
 gan             DCGAN generator and discriminator, the three losses, the gradient penalty, the trainer
+gan_checkpoint  GANTrainer's checkpoints and exact resume
 classifier      the small CNN for digits
 judge           classifier score and Frechet distance of generated digits
 """

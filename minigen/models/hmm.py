@@ -81,6 +81,8 @@ class _BaseHMM:
     def _check_arguments(self):
         if not isinstance(self.n_components, (int, np.integer)) or self.n_components < 1:
             raise ValueError(f"n_components must be a positive integer, got {self.n_components!r}")
+        if isinstance(self.n_iter, bool) or not isinstance(self.n_iter, (int, np.integer)) or self.n_iter < 1:
+            raise ValueError(f"n_iter must be a positive integer, got {self.n_iter!r}")
         if self.implementation not in ("scaling", "log"):
             raise ValueError(f'implementation must be "scaling" or "log", got {self.implementation!r}')
         return backend.canonical_device(self.device)
@@ -95,6 +97,13 @@ class _BaseHMM:
         self.startprob_ = _check_stochastic("startprob_", self.startprob_, (k,))
         self.transmat_ = _check_stochastic("transmat_", self.transmat_, (k, k))
         self._check_emissions()
+
+    def _checked_X(self, X, fitting=False):
+        """X checked by the subclass's ``_check_X``, and not empty."""
+        X = self._check_X(X, fitting)
+        if len(X) == 0:
+            raise ValueError(f"X has no observations (shape {X.shape}): give at least one row")
+        return X
 
     def _rng(self):
         if self.random_state is None:
@@ -112,7 +121,7 @@ class _BaseHMM:
     def _batch(self, X, lengths, device):
         """Validated X -> padded (B, T, ...) on device, mask (B, T), and the parameters on device."""
         self._check()
-        padded, mask = alg.pad_sequences(backend.to_device(self._check_X(X), device), lengths)
+        padded, mask = alg.pad_sequences(backend.to_device(self._checked_X(X), device), lengths)
         params = {"startprob": backend.to_device(self.startprob_, device),
                   "transmat": backend.to_device(self.transmat_, device), **self._emission_params(device)}
         return padded, mask, params
@@ -220,7 +229,7 @@ class _BaseHMM:
         Raises ValueError when a sequence has probability zero under the current parameters.
         """
         device = self._check_arguments()
-        self._init(self._check_X(X, fitting=True), self._rng())
+        self._init(self._checked_X(X, fitting=True), self._rng())
         self.monitor_ = ConvergenceMonitor(self.tol, self.n_iter)
         bar = progress(range(self.n_iter), desc=f"EM {type(self).__name__}")
         for _ in bar:
@@ -381,6 +390,11 @@ class GaussianHMM(_BaseHMM):
             raise ValueError(f"X has {X.shape[1]} features but means_ has {np.shape(self.means_)[1]}")
         if not np.isfinite(X).all():
             raise ValueError("X must be finite (it holds NaN or inf)")
+        with np.errstate(over="ignore"):
+            if not np.isfinite(np.square(X).sum(axis=0)).all():  # the moments and distances in the E and M steps
+                raise ValueError(f"X is too large: the squares of its values overflow float64 (largest |x| = "
+                                 f"{np.abs(X).max():.3g}; their sums must stay below 1.8e308): scale X down, "
+                                 "e.g. standardize each feature")
         return X
 
     def _init_emissions(self, X, rng):

@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from minigen import backend
-from minigen.models.gan import _check_int
+from minigen.checks import check_int
 from minigen.models.gaussian import logsumexp
 from minigen.models.hmm import ConvergenceMonitor
 from minigen.models.mixture_init import check_arguments, check_X, given_parameters, initial_responsibilities
@@ -273,7 +273,7 @@ class GaussianMixture:
         from random_state, returned on the device of the fitted means.
         """
         self._check_fitted()
-        _check_int("GaussianMixture.sample", "n_samples", n_samples)
+        check_int("GaussianMixture.sample", "n_samples", n_samples)
         rng = self._rng()
         pi, mu, Sigma = (backend.to_host(a) for a in (self.weights_, self.means_, self.covariances_))
         K, D = mu.shape

@@ -6,10 +6,9 @@ parameters by one M step; weights_init, means_init and precisions_init then repl
 import numpy as np
 
 from minigen import backend
+from minigen.checks import check_int, check_nonnegative
 from minigen.models import kmeans
-from minigen.models.gan import _check_int
 from minigen.models.gaussian import check_features
-from minigen.optim.optimizer import check_nonnegative
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 INIT_PARAMS = ("kmeans", "k-means++", "random")
@@ -71,9 +70,9 @@ def _check_weights(value, K):
 def check_arguments(model):
     """Raise ValueError (TypeError for a non-number) for a constructor argument out of its range."""
     where = "GaussianMixture"
-    _check_int(where, "n_components", model.n_components)
-    _check_int(where, "max_iter", model.max_iter)
-    _check_int(where, "n_init", model.n_init)
+    check_int(where, "n_components", model.n_components)
+    check_int(where, "max_iter", model.max_iter)
+    check_int(where, "n_init", model.n_init)
     check_nonnegative(where, "tol", model.tol)
     check_nonnegative(where, "reg_covar", model.reg_covar)
     if model.covariance_type not in COVARIANCE_TYPES:

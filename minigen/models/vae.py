@@ -17,6 +17,7 @@ import numpy as np
 
 import minigen
 from minigen import backend, nn, optim
+from minigen.checks import check_int
 from minigen.autograd import Function, no_grad
 from minigen.creation import randn, randn_like
 from minigen.data import DataLoader
@@ -165,8 +166,7 @@ class VAE(nn.Module):
     def elbo(self, x, n_samples=1):
         """ELBO per example (N,): mean over n_samples of ln p(x|z), minus the closed-form KL.
         Raises ValueError unless n_samples is a positive int."""
-        if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-            raise ValueError(f"elbo: n_samples must be a positive int, got {n_samples!r}")
+        check_int("elbo", "n_samples", n_samples)
         mu, logvar = self.encode(x)
         eps = randn(n_samples, *mu.shape, dtype=mu.dtype, device=mu.device)
         z = reparameterize(mu, logvar, eps)                                # (S, N, L)
@@ -180,8 +180,7 @@ class VAE(nn.Module):
         taken by logsumexp over the k log weights (no weight is ever exponentiated alone).
         An upper bound on -ln p(x) in expectation, tighter as k grows; k = 1 gives -ELBO.
         """
-        if not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"iwae_nll: k must be a positive int, got {k!r}")
+        check_int("iwae_nll", "k", k)
         mu, logvar = self.encode(x)
         eps = randn(k, *mu.shape, dtype=mu.dtype, device=mu.device)
         z = reparameterize(mu, logvar, eps)                                # (k, N, L)
@@ -205,8 +204,7 @@ class VAE(nn.Module):
     def interpolate(self, x_a, x_b, steps):
         """Walk the latent line from mu(x_a) to mu(x_b) in ``steps`` even steps and decode.
         x_a, x_b: (..., D) -> (..., steps, D), ends included."""
-        if not isinstance(steps, (int, np.integer)) or steps < 2:
-            raise ValueError(f"interpolate: steps must be an int of at least 2, got {steps!r}")
+        check_int("interpolate", "steps", steps, lowest=2)
         mu_a, mu_b = unsqueeze(self.encode(x_a)[0], -2), unsqueeze(self.encode(x_b)[0], -2)  # (..., 1, L)
         t = minigen.tensor(np.linspace(0, 1, steps)[:, None], dtype=mu_a.dtype, device=mu_a.device)  # (steps, 1)
         return self.mean(self.decode(mu_a * (1 - t) + mu_b * t))

@@ -15,6 +15,7 @@ import numpy as np
 
 from minigen import backend
 from minigen.autograd import Tensor, no_grad
+from minigen.checks import is_int
 from minigen.nn.utils import zero_grads
 from minigen.ops.options import unsupported
 
@@ -462,7 +463,7 @@ def _replace(container, index, module):
 
 def _key(container, index):
     """The child name of a list-like container for an integer index (negative counts from the end)."""
-    if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+    if not is_int(index):
         raise TypeError(f"{type(container).__name__} indices must be integers or slices, got {type(index).__name__}")
     n = len(container)
     if not -n <= index < n:

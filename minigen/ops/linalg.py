@@ -14,9 +14,7 @@ from minigen.ops.shape import broadcast_shape, reshape, sum_to, transpose, unsqu
 
 class MatMul(Function):
     def forward(self, a, b):
-        if a.ndim > 1 and b.ndim > 1 and a.shape[-1] == 1 == b.shape[-2]:  # an outer product: BLAS is 20x slower
-            return a * b
-        return backend.array_module(a).matmul(a, b)
+        return _matmul(a, b)  # C = A B, NumPy's rules
 
     def backward(self, gy):
         a, b = self.inputs
@@ -34,6 +32,15 @@ class MatMul(Function):
             gb = sum_to(transpose(a2) @ g2, b2.shape)  # dL/dB = A^T dL/dC
             gb = gb if b.ndim > 1 else reshape(gb, b.shape)
         return ga, gb
+
+
+def _matmul(a, b):
+    """xp.matmul(a, b) on raw arrays. An outer product (inner dimension 1, both at least 2-D) is
+    computed as the broadcast product a * b, the same numbers: BLAS's path for it is slower
+    (docs/performance.md, "Speed tricks in the forwards")."""
+    if a.ndim > 1 and b.ndim > 1 and a.shape[-1] == 1 == b.shape[-2]:
+        return a * b
+    return backend.array_module(a).matmul(a, b)
 
 
 class Dot(Function):
