@@ -16,6 +16,7 @@ import autoencoder_mnist
 import autograd_tour
 import bayes_classifier
 import dcgan_mnist
+import generative_ladder
 import hmm_pen_digits
 import markov_weather
 import mnist_classifier
@@ -65,6 +66,11 @@ def dcgan_line(m):
             f"(30 epochs: 5.9, docs/results.md)")
 
 
+def ladder_line(m):
+    scores = ", ".join(f"{name} {row['classifier_score']:.2f}" for name, row in m["models"].items())
+    return f"the judge's classifier score of each one's samples: {scores}"
+
+
 ALL = {"device", "quick", "out"}
 # name, module, its headline, the tour's options it takes
 DEMOS = [("autograd_tour", autograd_tour, autograd_line, {"device"}),
@@ -74,7 +80,8 @@ DEMOS = [("autograd_tour", autograd_tour, autograd_line, {"device"}),
          ("mnist_classifier", mnist_classifier, classifier_line, ALL),
          ("autoencoder_mnist", autoencoder_mnist, autoencoder_line, ALL),
          ("vae_mnist", vae_mnist, vae_line, ALL),
-         ("dcgan_mnist", dcgan_mnist, dcgan_line, ALL)]
+         ("dcgan_mnist", dcgan_mnist, dcgan_line, ALL),
+         ("generative_ladder", generative_ladder, ladder_line, ALL | {"checkpoint"})]  # the DCGAN's, just written
 NAMES = [name for name, *_ in DEMOS]
 
 
@@ -97,7 +104,8 @@ def main(argv=None):
             continue
         out = pathlib.Path(args.out) / name
         out.mkdir(parents=True, exist_ok=True)
-        options = {"quick": ["--quick"], "out": ["--out", str(out)], "device": ["--device", args.device]}
+        options = {"quick": ["--quick"], "out": ["--out", str(out)], "device": ["--device", args.device],
+                   "checkpoint": ["--dcgan-checkpoint", str(pathlib.Path(args.out) / "dcgan_mnist" / "checkpoint.npz")]}
         demo_argv = ["--seed", str(args.seed)] + [word for option in sorted(takes) for word in options[option]]
         demo_start = time.perf_counter()
         results[name] = run_quietly(module, demo_argv, out / "log.txt")

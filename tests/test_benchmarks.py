@@ -1,14 +1,17 @@
 """The benchmarks' own instruments (the timings themselves are never tested)."""
 import pathlib
 import sys
+import types
 
 import numpy as np
+import pytest
 
 import minigen
 from minigen.ops import linalg
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "benchmarks"))
 import bench_dcgan_parts  # noqa: E402
+import bench_mixture  # noqa: E402
 
 
 def test_product_clock_counts_the_flops_of_every_product_and_restores_matmul():
@@ -34,3 +37,16 @@ def test_fastest_step_reports_the_products_of_one_step():
     assert len(steps) == 3 + 2  # warm-up steps, then the timed ones
     assert (calls, flops) == (2, 2 * 2 * 8 ** 3)
     assert 0 < product_seconds <= seconds
+
+
+def test_mixture_benchmark_refuses_a_fit_that_stops_before_max_iter():
+    calls = []
+
+    def fit(max_iter):
+        calls.append(max_iter)
+        return types.SimpleNamespace(n_iter_=max_iter)
+
+    seconds = bench_mixture.per_iteration({"a": fit, "b": fit}, repeats=2)
+    assert set(seconds) == {"a", "b"} and calls.count(1) == calls.count(1 + bench_mixture.ITERATIONS) == 6
+    with pytest.raises(RuntimeError, match="stopped before max_iter=1"):
+        bench_mixture.per_iteration({"a": lambda max_iter: types.SimpleNamespace(n_iter_=0)}, repeats=1)

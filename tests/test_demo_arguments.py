@@ -8,10 +8,10 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "demos"))
 
-WITH_DEVICE = ["autoencoder_mnist", "autograd_tour", "bayes_classifier", "dcgan_mnist", "hmm_pen_digits",
-               "mnist_classifier", "tour", "vae_mnist"]
-WITH_OUT = ["autoencoder_mnist", "bayes_classifier", "dcgan_mnist", "hmm_pen_digits", "markov_weather",
-            "mnist_classifier", "vae_mnist"]
+WITH_DEVICE = ["autoencoder_mnist", "autograd_tour", "bayes_classifier", "dcgan_mnist", "generative_ladder",
+               "hmm_pen_digits", "mnist_classifier", "tour", "vae_mnist"]
+WITH_OUT = ["autoencoder_mnist", "bayes_classifier", "dcgan_mnist", "generative_ladder", "hmm_pen_digits",
+            "markov_weather", "mnist_classifier", "vae_mnist"]
 
 
 def usage_error(demo, argv, capsys):

@@ -18,6 +18,10 @@ from minigen.exercises.checking import install
 from minigen.exercises.__main__ import main
 from minigen.exercises.student import report_calls, use_student_versions
 from minigen.models import hmm_algorithms as alg
+from minigen.models.gaussian import logsumexp
+from minigen.models.mixture import e_step as reference_e_step
+from minigen.models.mixture import log_gaussian
+from minigen.models.mixture import m_step as reference_m_step
 from minigen.ops import exp, softplus, sigmoid
 from minigen.ops.shape import reshape, sum_to, transpose, unsqueeze
 
@@ -388,6 +392,42 @@ def kl_mean_over_latent(self, mu, logvar):
     return -0.5 * (1 + logvar - mu ** 2 - np.exp(logvar)).mean(axis=-1)
 
 
+def gmm_e_step_exp_first(X, pi, mu, U, covariance_type):
+    joint = np.exp(log_gaussian(X, mu, U, covariance_type)) * pi
+    p_x = joint.sum(axis=1)
+    return np.log(p_x), np.log(joint / p_x[:, None])
+
+
+def gmm_e_step_without_pi(X, pi, mu, U, covariance_type):
+    log_joint = log_gaussian(X, mu, U, covariance_type)
+    log_px = logsumexp(log_joint, axis=1)
+    return log_px, log_joint - log_px[:, None]
+
+
+def gmm_e_step_returns_gamma(X, pi, mu, U, covariance_type):
+    log_px, log_gamma = reference_e_step(X, pi, mu, U, covariance_type)
+    return log_px, np.exp(log_gamma)
+
+
+def gmm_m_step_divides_by_N(X, gamma, covariance_type, reg_covar):
+    pi, mu, Sigma = reference_m_step(X, gamma, covariance_type, reg_covar)
+    return pi, mu * pi[:, None], Sigma
+
+
+def gmm_m_step_counts_not_weights(X, gamma, covariance_type, reg_covar):
+    pi, mu, Sigma = reference_m_step(X, gamma, covariance_type, reg_covar)
+    return pi * len(X), mu, Sigma
+
+
+def gmm_m_step_without_reg(X, gamma, covariance_type, reg_covar):
+    return reference_m_step(X, gamma, covariance_type, 0.0)
+
+
+def gmm_m_step_unweighted(X, gamma, covariance_type, reg_covar):
+    pi, mu, _ = reference_m_step(X, gamma, covariance_type, reg_covar)
+    return pi, mu, reference_m_step(X, np.full_like(gamma, 1 / gamma.shape[1]), covariance_type, reg_covar)[2]
+
+
 def d_loss_swapped(real_logits, fake_logits, kind):
     if kind == "wgan-gp":
         return real_logits.mean() - fake_logits.mean()
@@ -462,6 +502,11 @@ BUGS = {
     "baum_welch_m_step": [(m_step_columns, "normalize each ROW"),
                           (m_step_transposed, "transposed: rows and columns swapped"),
                           (m_step_nan_rows, "previous row")],
+    "gmm_e_step": [(gmm_e_step_exp_first, "log-sum-exp: subtract the largest"), (gmm_e_step_without_pi, "did you add ln pi_k to log_gaussian?"),
+                   (gmm_e_step_returns_gamma, "return ln gamma (log space)")],
+    "gmm_m_step": [(gmm_m_step_divides_by_N, "divide by N_k, not by N"), (gmm_m_step_without_reg, "plus reg_covar on the diagonal"),
+                   (gmm_m_step_unweighted, "around the NEW mu_k, weighted by gamma"),
+                   (gmm_m_step_counts_not_weights, "pi_k = N_k / N with N_k")],
     "reparameterize_backward": [(reparameterize_missing_half, "constant factor"),
                                 (reparameterize_std_as_var, "input 1"),
                                 (reparameterize_no_sum_to, "sum over a broadcast axis")],

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 from minigen import autograd
 from minigen.exercises import checks_engine as E
+from minigen.exercises import checks_mixture as G
 from minigen.exercises import checks_models as M
-from minigen.models import gan, hmm_algorithms, markov, naive_bayes, vae
+from minigen.models import gan, hmm_algorithms, markov, mixture, naive_bayes, vae
 from minigen.nn import functional
 from minigen.ops import conv, elementwise, linalg, reduce, shape
 from minigen.optim import adam
@@ -41,6 +42,7 @@ class Exercise:
 NP = "import numpy as np\n"
 HMM_NOTATION = hmm_algorithms.NOTATION  # the shapes and conventions of minigen/models/hmm_algorithms.py
 XP = "from minigen import backend  # xp = backend.array_module(x): NumPy or CuPy\n"
+MIXTURE_NOTATION = mixture.NOTATION  # the shapes and covariance types of minigen/models/mixture.py
 
 EXERCISES = [
     Exercise("mul_backward", "autograd", "easy", elementwise.Mul, "backward",
@@ -122,6 +124,19 @@ EXERCISES = [
              "by its row sum; a row without counts keeps its previous value.",
              (M.m_step_values, M.m_step_unvisited, M.m_step_em_increases_likelihood),
              XP, context=HMM_NOTATION),
+    Exercise("gmm_e_step", "Gaussian mixtures", "easy", mixture, "e_step",
+             "The E step of EM for a Gaussian mixture, in log space: return ln p(x_n) = ln sum_k pi_k N(x_n | mu_k, "
+             "Sigma_k) (N,) and the log responsibilities ln gamma(z_nk) = ln pi_k N(x_n | mu_k, Sigma_k) - ln p(x_n) "
+             "(N, K). log_gaussian(X, mu, U, covariance_type) gives ln N(x_n | mu_k, Sigma_k) (N, K). Points far "
+             "from every component must get finite values.",
+             (G.gmm_e_step_by_hand, G.gmm_e_step_far_away),
+             XP + "from minigen.models.mixture import log_gaussian\n", context=MIXTURE_NOTATION),
+    Exercise("gmm_m_step", "Gaussian mixtures", "medium", mixture, "m_step",
+             "The M step of EM for a Gaussian mixture from the responsibilities gamma (N, K): return pi (K,), "
+             "mu (K, D) and Sigma in the compact shape of covariance_type, with reg_covar added to every variance "
+             "(PRML 9.24-9.27). N_k = sum_n gamma_nk may be 0: add 10 * EPS to it, as minigen does.",
+             (G.gmm_m_step_full, G.gmm_m_step_other_types, G.gmm_m_step_em_increases_likelihood),
+             XP + "EPS = 2.220446049250313e-16\n", context=MIXTURE_NOTATION),
     Exercise("reparameterize_backward", "variational autoencoders", "easy", vae.Reparameterize, "backward",
              "The backward of z = mu + exp(logvar / 2) * eps (mu, logvar, eps broadcast together): "
              "return dL/dmu, dL/dlogvar, dL/deps from gz, each of its input's shape.",
@@ -153,6 +168,7 @@ DEMOS = {
     "batch_norm": "demos/dcgan_mnist.py --quick",
     "markov_mle": "demos/markov_weather.py",
     "bernoulli_nb_log_posterior": None,  # no demo uses BernoulliNB yet
+    **dict.fromkeys(["gmm_e_step", "gmm_m_step"], "demos/generative_ladder.py --quick"),
     **dict.fromkeys(["hmm_forward", "hmm_backward", "viterbi", "baum_welch_m_step"], "demos/hmm_pen_digits.py --quick"),
     **dict.fromkeys(["reparameterize_backward", "gaussian_kl", "adam_step"], "demos/vae_mnist.py --quick"),
     "discriminator_loss": "demos/dcgan_mnist.py --quick",

@@ -2,6 +2,8 @@
 
 gaussian        GaussianClassifier: Bayes' theorem with Gaussian class-conditionals
 naive_bayes     BernoulliNB (binary pixels) and GaussianNB (the diagonal GaussianClassifier)
+mixture         GaussianMixture: EM for a mixture of Gaussians (mixture_init: its starts and checks;
+                kmeans: k-means++ and Lloyd's iterations)
 markov          MarkovChain
 hmm_algorithms  forward, backward, posteriors, Viterbi, Baum-Welch (scaled and log), as plain functions
 hmm_scan        ln p(X) and Viterbi of one long sequence by chunks (the same answers, T / chunks steps)

@@ -51,10 +51,11 @@ def class_scatter(X, mu):
     return centered.T @ centered
 
 
-def check_features(X, n_features=None):
+def check_features(X, n_features=None, model="the classifier"):
     """X as a finite float64 (N, D) array on its device (a list goes to the CPU).
 
-    Raises ValueError for X not 2-D, with other than ``n_features`` columns (when given), or not finite.
+    Raises ValueError for X not 2-D, with other than ``n_features`` columns (when given: "... but
+    ``model`` was fitted with n_features"), or not finite.
     """
     if not backend.is_array(X):
         X = np.asarray(X)
@@ -62,7 +63,7 @@ def check_features(X, n_features=None):
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (N samples, D features), got shape {X.shape}")
     if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"X has {X.shape[1]} features but the classifier was fitted with {n_features}")
+        raise ValueError(f"X has {X.shape[1]} features but {model} was fitted with {n_features}")
     X = X.astype(xp.float64, copy=False)
     bad = backend.to_host(~xp.isfinite(X).all(axis=1))
     if bad.any():
