@@ -4,8 +4,9 @@
     gradgradcheck(fn, inputs)  second derivatives: the same check applied to the gradient itself
 
 Outputs are projected on a fixed random direction v (L = sum(v * fn(inputs))), so one
-backward pass gives the whole gradient of L, and every element of every input that
-requires grad is perturbed in turn. Inputs must be float64: in float32 the differences
+backward pass seeded with v gives the whole gradient of L, and every element of every
+input that requires grad is perturbed in turn. L itself is computed on raw arrays, so the
+check runs no op but those of fn. Inputs must be float64: in float32 the differences
 drown in rounding error.
 """
 import numpy as np
@@ -29,13 +30,10 @@ def _projection(outputs, seed):
             for y in outputs]
 
 
-def _projected(fn, inputs, v):
-    """L = sum_k sum(v_k * y_k), a scalar Tensor."""
-    total = None
-    for y, w in zip(_as_outputs(fn(*inputs)), v):
-        term = (y.double() * w).sum()
-        total = term if total is None else total + term
-    return total
+def _projected(outputs, v):
+    """L = sum_k sum(v_k * y_k) on raw arrays: the instrument runs none of minigen's ops, whose
+    backward (a student's ``Mul.backward``, say) may be the very code under check."""
+    return sum((y.data.astype(np.float64) * w.data).sum() for y, w in zip(outputs, v))
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
@@ -54,17 +52,33 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         if inputs[k].dtype != np.float64:
             raise TypeError(f"gradcheck: input {k} has dtype {inputs[k].dtype}; finite differences need "
                             "float64 inputs (use .double())")
-    v = _projection(_as_outputs(fn(*inputs)), seed)
+    outputs = _as_outputs(fn(*inputs))
+    v = _projection(outputs, seed)
+    analytic = _analytic_gradients(outputs, v, [inputs[k] for k in checked])
+    numeric = {k: _numeric_gradient(fn, inputs, v, inputs[k], eps) for k in checked}
+    for k, g in zip(checked, analytic):
+        _compare(k, inputs[k].shape, g, numeric, atol, rtol)
+    return True
+
+
+def _analytic_gradients(outputs, v, inputs):
+    """dL/dx for each input (host float64 arrays): one backward pass seeded with v, dL/dy = v."""
     try:
-        analytic = grad(_projected(fn, inputs, v), [inputs[k] for k in checked], allow_unused=True)
+        gradients = _seeded_grad(outputs, v, inputs)
     except RuntimeError as error:  # a backward returned a gradient of the wrong shape, say
         raise GradcheckError(f"gradcheck: backward failed: {error}") from error
-    for k, g in zip(checked, analytic):
-        x = inputs[k]
-        a = np.zeros(x.shape) if g is None else backend.to_host(g.data).astype(np.float64)
-        n = _numeric_gradient(fn, inputs, v, x, eps)
-        _compare(k, x.shape, a, n, atol, rtol)
-    return True
+    return [np.zeros(x.shape) if g is None else backend.to_host(g.data).astype(np.float64)
+            for x, g in zip(inputs, gradients)]
+
+
+def _seeded_grad(outputs, seeds, inputs, create_graph=False):
+    """grad of the outputs with grad_outputs=seeds, over the outputs that were recorded (an argsort's
+    indices were not); None for an input they do not depend on."""
+    recorded = [(y, seed) for y, seed in zip(outputs, seeds) if y.requires_grad]
+    if not recorded:
+        return [None] * len(inputs)
+    return grad([y for y, _ in recorded], inputs, grad_outputs=[seed for _, seed in recorded],
+                create_graph=create_graph, allow_unused=True)
 
 
 def _numeric_gradient(fn, inputs, v, x, eps):
@@ -78,9 +92,9 @@ def _numeric_gradient(fn, inputs, v, x, eps):
     with backend.device_scope(x.device):  # the writes into x.data run where x lives
         for index in np.ndindex(*x.shape):
             x.data[index] = original[index] + eps
-            ups.append(_projected(fn, inputs, v).data)
+            ups.append(_projected(_as_outputs(fn(*inputs)), v))
             x.data[index] = original[index] - eps
-            downs.append(_projected(fn, inputs, v).data)
+            downs.append(_projected(_as_outputs(fn(*inputs)), v))
             x.data[index] = original[index]
         if not ups:
             return np.zeros(x.shape)
@@ -89,7 +103,9 @@ def _numeric_gradient(fn, inputs, v, x, eps):
     return (up - down) / (2 * eps)
 
 
-def _compare(k, shape, analytic, numeric, atol, rtol):
+def _compare(k, shape, analytic, numerics, atol, rtol):
+    """Raise GradcheckError unless input k's analytic gradient matches numerics[k] (numerics: input -> array)."""
+    numeric = numerics[k]
     excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
     if excess.size == 0 or np.nanmax(np.where(np.isnan(excess), np.inf, excess)) <= 0:
         return
@@ -98,7 +114,7 @@ def _compare(k, shape, analytic, numeric, atol, rtol):
         f"gradcheck: input {k} (shape {tuple(shape)}): analytic and numeric gradients differ",
         f"  worst element {tuple(int(i) for i in worst)}: analytic {analytic[worst]:.6g}, "
         f"numeric {numeric[worst]:.6g} (allowed |diff| <= {atol:g} + {rtol:g} * |numeric|)",
-        f"  hint: {diagnose(analytic, numeric)}",
+        f"  hint: {diagnose(analytic, numeric, {j: n for j, n in numerics.items() if j != k})}",
     ]
     if analytic.size <= 36:
         message += [f"  analytic:\n{np.array2string(analytic, precision=4)}",
@@ -106,8 +122,11 @@ def _compare(k, shape, analytic, numeric, atol, rtol):
     raise GradcheckError("\n".join(message))
 
 
-def diagnose(analytic, numeric, tol=1e-3):
-    """A guess at the mistake that turns the true gradient ``numeric`` into ``analytic``."""
+def diagnose(analytic, numeric, others=None, tol=1e-3):
+    """A guess at the mistake that turns the true gradient ``numeric`` into ``analytic``.
+
+    others: {j: the true gradient of input j} of the other inputs, to spot gradients returned swapped.
+    """
     def close(a, b):
         return np.allclose(a, b, rtol=tol, atol=tol)
 
@@ -125,6 +144,10 @@ def diagnose(analytic, numeric, tol=1e-3):
     for axis in range(analytic.ndim):
         if analytic.shape[axis] > 1 and close(analytic, np.broadcast_to(numeric.sum(axis, keepdims=True), numeric.shape)):
             return f"the gradient was summed over axis {axis} where each element needs its own"
+    for j, other in (others or {}).items():
+        if other.shape == analytic.shape and np.any(other) and close(analytic, other):
+            return (f"this is the gradient of input {j}: are two gradients swapped (returned in the wrong order, "
+                    "or x where y belongs)?")
     return "no simple pattern; compare the two arrays element by element"
 
 
@@ -144,10 +167,9 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
 
     def first_derivative(*args):
         xs, us = args[:len(inputs)], args[len(inputs):]
-        ys = _as_outputs(fn(*xs))
-        loss = _projected(lambda *_: ys, (), us)
-        gs = grad(loss, [xs[k] for k in checked], create_graph=True, allow_unused=True)
-        return tuple(g if g is not None else xs[k] * 0 for k, g in zip(checked, gs))
+        gs = _seeded_grad(_as_outputs(fn(*xs)), us, [xs[k] for k in checked], create_graph=True)  # d<u, fn(x)>/dx
+        return tuple(g if g is not None else Tensor(backend.array_module(xs[k].data).zeros_like(xs[k].data))
+                     for k, g in zip(checked, gs))
 
     try:
         return gradcheck(first_derivative, inputs + tuple(u), eps, atol, rtol, seed)

@@ -1,5 +1,6 @@
 """The exercises: every reference passes its checks, typical wrong versions (the bug zoo) fail
 them with a message that helps, and the command line lists, starts, checks and resets."""
+import atexit
 import inspect
 import os
 import pathlib
@@ -15,7 +16,7 @@ from minigen.autograd import Tensor
 from minigen.exercises import EXERCISES, get, run_checks, swapped
 from minigen.exercises.checking import install
 from minigen.exercises.__main__ import main
-from minigen.exercises.student import use_student_versions
+from minigen.exercises.student import report_calls, use_student_versions
 from minigen.models import hmm_algorithms as alg
 from minigen.models.gaussian import logsumexp
 from minigen.models.mixture import e_step as reference_e_step
@@ -147,7 +148,7 @@ def col2im_assigns(self, cols, image_shape, geometry):
 
 
 def _batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5,
-                correction=0, std_as_var=False, detach=False, dims=None):
+                correction=0, std_as_var=False, detach=False, dims=None, unbiased_running=True):
     dims = dims or (0,) + tuple(range(2, x.ndim))
     per_channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     if training:
@@ -158,11 +159,15 @@ def _batch_norm(x, running_mean, running_var, weight=None, bias=None, training=F
         if running_mean is not None:
             running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mu.data.reshape(-1)
             running_var.data[...] = (1 - momentum) * running_var.data + momentum * sigma2.data.reshape(-1) * (
-                count / (count - 1))
+                count / (count - 1) if unbiased_running else 1)
     else:
         mu, sigma2 = reshape(running_mean, per_channel), reshape(running_var, per_channel)
     y = (x - mu) / ((sigma2 + eps) if std_as_var else (sigma2 + eps).sqrt())
     return y * reshape(weight, per_channel) + reshape(bias, per_channel)
+
+
+def batch_norm_biased_running_var(*args, **kwargs):
+    return _batch_norm(*args, **kwargs, unbiased_running=False)
 
 
 def batch_norm_unbiased(*args, **kwargs):
@@ -275,6 +280,21 @@ def forward_unscaled_padding(startprob, transmat, B_obs, mask):
     return alpha, c
 
 
+def forward_alpha_not_divided(startprob, transmat, B_obs, mask):
+    alpha, c = get("hmm_forward").reference(startprob, transmat, B_obs, mask)
+    return alpha * c[..., None], c
+
+
+def forward_padding_zeroed(startprob, transmat, B_obs, mask):
+    alpha, c = get("hmm_forward").reference(startprob, transmat, B_obs, mask)
+    return np.where(mask[..., None], alpha, 0.0), c
+
+
+def backward_padding_zeroed(transmat, B_obs, c, mask):
+    beta = get("hmm_backward").reference(transmat, B_obs, c, mask)
+    return np.where(mask[..., None], beta, 0.0)
+
+
 def _backward(transmat, B_obs, c, mask, transpose=True, step=1):
     beta = np.ones_like(B_obs)
     for n in range(B_obs.shape[1] - 2, -1, -1):
@@ -306,21 +326,31 @@ def _viterbi(log_startprob, log_transmat, log_B, mask, shift=0, reduce=np.max):
     return log_delta.max(axis=1), np.where(mask, path, -1)
 
 
-def viterbi_off_by_one(log_startprob, log_transmat, log_B, mask):
-    return _viterbi(log_startprob, log_transmat, log_B, mask, shift=-1)
+def _logs(startprob, transmat, B_obs):
+    with np.errstate(divide="ignore"):
+        return np.log(startprob), np.log(transmat), np.log(B_obs)
 
 
-def viterbi_sum_not_max(log_startprob, log_transmat, log_B, mask):
-    return _viterbi(log_startprob, log_transmat, log_B, mask, reduce=lambda s, axis: np.logaddexp.reduce(s, axis))
+def viterbi_off_by_one(startprob, transmat, B_obs, mask):
+    return _viterbi(*_logs(startprob, transmat, B_obs), mask, shift=-1)
 
 
-def viterbi_no_padding(log_startprob, log_transmat, log_B, mask):
-    logprob, path = _viterbi(log_startprob, log_transmat, log_B, mask)
+def viterbi_sum_not_max(startprob, transmat, B_obs, mask):
+    return _viterbi(*_logs(startprob, transmat, B_obs), mask, reduce=lambda s, axis: np.logaddexp.reduce(s, axis))
+
+
+def viterbi_no_padding(startprob, transmat, B_obs, mask):
+    logprob, path = _viterbi(*_logs(startprob, transmat, B_obs), mask)
     return logprob, np.where(path < 0, 0, path)
 
 
 def m_step_columns(start_counts, trans_counts, startprob, transmat):
     return start_counts / start_counts.sum(), trans_counts / trans_counts.sum(axis=0, keepdims=True)
+
+
+def m_step_transposed(start_counts, trans_counts, startprob, transmat):
+    startprob, transmat = get("baum_welch_m_step").reference(start_counts, trans_counts, startprob, transmat)
+    return startprob, transmat.T
 
 
 def m_step_nan_rows(start_counts, trans_counts, startprob, transmat):
@@ -348,6 +378,10 @@ def reparameterize_no_sum_to(self, gz):
 
 def kl_wrong_sign(self, mu, logvar):
     return 0.5 * (1 + logvar - mu ** 2 - np.exp(logvar)).sum(axis=-1)
+
+
+def kl_missing_one(self, mu, logvar):
+    return -0.5 * (logvar - mu ** 2 - np.exp(logvar)).sum(axis=-1)
 
 
 def kl_std_as_var(self, mu, logvar):
@@ -378,6 +412,11 @@ def gmm_e_step_returns_gamma(X, pi, mu, U, covariance_type):
 def gmm_m_step_divides_by_N(X, gamma, covariance_type, reg_covar):
     pi, mu, Sigma = reference_m_step(X, gamma, covariance_type, reg_covar)
     return pi, mu * pi[:, None], Sigma
+
+
+def gmm_m_step_counts_not_weights(X, gamma, covariance_type, reg_covar):
+    pi, mu, Sigma = reference_m_step(X, gamma, covariance_type, reg_covar)
+    return pi * len(X), mu, Sigma
 
 
 def gmm_m_step_without_reg(X, gamma, covariance_type, reg_covar):
@@ -433,40 +472,55 @@ def penalty_at_real_points(critic, real, fake, lam=10.0, eps=None):
 
 # exercise -> [(wrong version, a word the failure message must contain)]
 BUGS = {
-    "mul_backward": [(mul_no_sum_to, "sum over a broadcast axis"), (mul_swapped, "analytic and numeric"),
+    "mul_backward": [(mul_no_sum_to, "sum over a broadcast axis"), (mul_swapped, "are two gradients swapped"),
                      (mul_raw_arrays, "second derivatives")],
     "matmul_backward": [(matmul_transposed, "transposed"), (matmul_2d_only, "broadcast")],
-    "sum_to": [(sum_to_leading_only, "expected"), (sum_to_wrong_axes, "hint")],
+    "sum_to": [(sum_to_leading_only, "expected"), (sum_to_wrong_axes, "then over the dims where the target has size 1")],
     "topological_order": [(topological_not_reversed, "must come later"), (topological_recursive, "explicit stack"),
                           (topological_breadth_first, "must come later")],
     "log_softmax": [(log_softmax_naive, "subtract the max"), (log_softmax_last_axis, "dim=0")],
     "im2col": [(im2col_no_dilation, "dilation (2, 2)"), (im2col_batch_first, "cols[(c kH + i) kW + j")],
     "col2im": [(col2im_assigns, "add (+=)")],
     "batch_norm": [(batch_norm_unbiased, "biased variance"), (batch_norm_std_as_var, "sqrt(var + eps)"),
-                   (batch_norm_detached_mean, "gradcheck")],
+                   (batch_norm_detached_mean, "gradcheck"),
+                   (batch_norm_biased_running_var, "moves towards the unbiased batch variance")],
     "adam_step": [(adam_no_bias_correction, "bias correction"), (adam_eps_inside_sqrt, "eps=0.001")],
-    "markov_mle": [(markov_column_wise, "rows"), (markov_all_states_start, "first state"),
-                   (markov_nan_row, "uniform")],
+    "markov_mle": [(markov_column_wise, "rows (the state you leave) sum to 1"),
+                   (markov_all_states_start, "count the first state of each sequence only"),
+                   (markov_nan_row, "make it uniform instead of dividing 0 by 0")],
     "bernoulli_nb_log_posterior": [(nb_forgets_off_pixels, "the pixels that are off count too"),
-                                   (nb_joint_not_posterior, "divides by p(x)"), (nb_unstable, "log-sum-exp")],
+                                   (nb_joint_not_posterior, "divides by p(x)"),
+                                   (nb_unstable, "largest a_k out before exp (log-sum-exp)")],
     "hmm_forward": [(forward_column_wise, "p(z_n = j | z_{n-1} = i)"), (forward_without_pi, "pi * B_1"),
-                    (forward_unscaled_padding, "padding")],
-    "hmm_backward": [(backward_not_transposed, "NEXT state"), (backward_same_step, "B_{n+1}")],
-    "viterbi": [(viterbi_off_by_one, "off-by-one"), (viterbi_sum_not_max, "not a sum"),
+                    (forward_unscaled_padding, "padding"),
+                    (forward_alpha_not_divided, "normalized to sum to 1"),
+                    (forward_padding_zeroed, "carry alpha_{n-1} over unchanged")],
+    "hmm_backward": [(backward_not_transposed, "a sum over the NEXT state j"), (backward_same_step, "B_{n+1}"),
+                     (backward_padding_zeroed, "beta_hat_n = 1, as at the last")],
+    "viterbi": [(viterbi_off_by_one, "an off-by-one here shifts the path"), (viterbi_sum_not_max, "a max, not a sum"),
                 (viterbi_no_padding, "padding")],
-    "baum_welch_m_step": [(m_step_columns, "ROW"), (m_step_nan_rows, "previous row")],
-    "gmm_e_step": [(gmm_e_step_exp_first, "log-sum-exp"), (gmm_e_step_without_pi, "ln pi_k"),
-                   (gmm_e_step_returns_gamma, "log space")],
-    "gmm_m_step": [(gmm_m_step_divides_by_N, "not by N"), (gmm_m_step_without_reg, "reg_covar"),
-                   (gmm_m_step_unweighted, "weighted")],
+    "baum_welch_m_step": [(m_step_columns, "normalize each ROW"),
+                          (m_step_transposed, "transposed: rows and columns swapped"),
+                          (m_step_nan_rows, "previous row")],
+    "gmm_e_step": [(gmm_e_step_exp_first, "log-sum-exp: subtract the largest"),
+                   (gmm_e_step_without_pi, "did you add ln pi_k to log_gaussian?"),
+                   (gmm_e_step_returns_gamma, "return ln gamma (log space)")],
+    "gmm_m_step": [(gmm_m_step_divides_by_N, "divide by N_k, not by N"),
+                   (gmm_m_step_without_reg, "plus reg_covar on the diagonal"),
+                   (gmm_m_step_unweighted, "around the NEW mu_k, weighted by gamma"),
+                   (gmm_m_step_counts_not_weights, "pi_k = N_k / N with N_k")],
     "reparameterize_backward": [(reparameterize_missing_half, "constant factor"),
                                 (reparameterize_std_as_var, "input 1"),
                                 (reparameterize_no_sum_to, "sum over a broadcast axis")],
-    "gaussian_kl": [(kl_wrong_sign, "sign"), (kl_std_as_var, "not exp(logvar / 2)"), (kl_mean_over_latent, "sum over the last dim")],
-    "discriminator_loss": [(d_loss_swapped, "real logits go with"), (d_loss_unstable, "softplus"),
+    "gaussian_kl": [(kl_wrong_sign, "the sign is flipped"), (kl_wrong_sign, "it is negative everywhere but at the prior"),
+                    (kl_missing_one, "KL = -1/2 sum_j (1 + logvar_j"), (kl_std_as_var, "not exp(logvar / 2)"),
+                    (kl_mean_over_latent, "sum over the last dim")],
+    "discriminator_loss": [(d_loss_swapped, "real logits go with"), (d_loss_unstable, "-softplus(-x) and ln(1 - sigma(x))"),
+                           (d_loss_unstable, "you return inf or nan"),
                            (d_loss_sum, "expected")],
     "gradient_penalty": [(penalty_no_create_graph, "create_graph=True"), (penalty_whole_batch_norm, "one norm per"),
-                         (penalty_squared_norm, "not squared"), (penalty_at_real_points, "xhat = eps * real")],
+                         (penalty_squared_norm, "the norm taken over each sample's pixels (not squared)"),
+                         (penalty_at_real_points, "xhat = eps * real")],
 }
 
 
@@ -587,6 +641,7 @@ def test_an_unknown_name_is_an_error_listing_the_names(command, folder, capsys):
 def restore_forward():
     yield
     install(get("hmm_forward"), get("hmm_forward").reference)  # undo use_student_versions
+    atexit.unregister(report_calls)
 
 
 def _counting_forward(folder):
@@ -609,7 +664,7 @@ def test_minigen_exercises_installs_the_students_version(folder, monkeypatch, re
     assert student.__module__ == "student_hmm_forward"
     X = np.random.default_rng(0).integers(0, 3, (20, 1))
     CategoricalHMM(2, n_features=3, n_iter=3, random_state=0).fit(X)
-    assert len(student.__globals__["calls"]) >= 3
+    assert len(student.__wrapped__.__globals__["calls"]) >= 3
 
 
 def test_a_wrong_student_version_changes_what_the_demos_compute(folder, monkeypatch, restore_forward):
@@ -653,6 +708,8 @@ def test_the_hmm_demo_runs_the_students_forward(folder, tmp_path):
     assert run.returncode == 0, run.stderr
     assert "student versions of hmm_forward" in run.stdout
     assert len((folder / "hmm_forward.calls").read_text().splitlines()) >= 1
+    calls = len((folder / "hmm_forward.calls").read_text().splitlines())
+    assert run.stdout.splitlines()[-1] == f"minigen: your hmm_forward ran {calls} time{'s' if calls > 1 else ''}"
 
 
 @pytest.mark.parametrize("source, error", [

@@ -94,3 +94,23 @@ def test_no_input_requiring_grad_is_an_error():
 ])
 def test_diagnose_other_patterns(analytic, expected):
     assert expected in diagnose(analytic, np.array([1.0, 2.0]))
+
+
+def test_swapped_gradients_are_named():
+    mul = custom(lambda x, y: x * y, lambda fn, gy: (gy * fn.inputs[0], gy * fn.inputs[1]))
+    with pytest.raises(mg.GradcheckError, match="input 0 .*\n.*\n  hint: this is the gradient of input 1: are two "
+                                                "gradients swapped"):
+        mg.gradcheck(mul, [leaf(3, 4), leaf(3, 4)])
+
+
+def test_the_checks_run_no_op_of_minigen_but_those_of_fn(monkeypatch):
+    """The projection L = sum(v * y) is no Mul, Sum or Add of minigen: a broken Mul.backward leaves
+    a function without a Mul unharmed (and the exercises check a student's Mul.backward this way)."""
+    from minigen.ops.elementwise import Mul
+
+    def broken(self, gy):
+        raise AssertionError("the check ran Mul.backward")
+    monkeypatch.setattr(Mul, "backward", broken)
+    shift = custom(lambda x: x + 1.0, lambda fn, gy: gy)
+    assert mg.gradcheck(shift, [leaf(3)])
+    assert mg.gradgradcheck(shift, [leaf(3)])

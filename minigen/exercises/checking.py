@@ -80,22 +80,30 @@ def run_checks(exercise, candidate):
 
     Stops at the first NotImplementedError (the remaining checks could only say the same).
     """
-    results = []
+    return list(iter_checks(exercise, candidate))
+
+
+def iter_checks(exercise, candidate):
+    """The Results of run_checks, one by one as each check ends."""
     for check in exercise.checks:
-        title = check.__doc__.strip().splitlines()[0]
         minigen.manual_seed(0)
         try:
             with swapped(exercise, candidate):
                 check(candidate)
         except NotImplementedError:
-            return results + [Result(title, False, NOT_IMPLEMENTED)]
+            yield Result(title(check), False, NOT_IMPLEMENTED)
+            return
         except (CheckFailure, GradcheckError) as failure:
-            results.append(Result(title, False, str(failure)))
-        except Exception as error:  # the student's code raised: say what, and where in their file
-            results.append(Result(title, False, describe_error(error)))
+            yield Result(title(check), False, str(failure))
+        except (Exception, SystemExit) as error:  # the student's code raised: say what, and where in their file
+            yield Result(title(check), False, describe_error(error))
         else:
-            results.append(Result(title, True, ""))
-    return results
+            yield Result(title(check), True, "")
+
+
+def title(check):
+    """A check's title: the first line of its docstring."""
+    return check.__doc__.strip().splitlines()[0]
 
 
 def describe_error(error):
@@ -106,6 +114,8 @@ def describe_error(error):
     if isinstance(error, SyntaxError):  # the file did not compile, so no line of it ran: the error says where
         message, where = error.msg, f" (at {error.filename} line {error.lineno}: {(error.text or '').strip()})"
     hint = ""
+    if isinstance(error, SystemExit):
+        hint = "\n  hint: sys.exit() and exit() end the program: a check needs your function to return its answer"
     if isinstance(error, RecursionError):
         hint = ("\n  hint: a function that calls itself without end (directly, or through minigen, where your "
                 "function now stands in for minigen's)? Deep graphs need an explicit stack (a list), not recursion")
@@ -169,12 +179,22 @@ def value_hint(got, expected):
     return ""
 
 
-def compare(what, got, expected, atol=1e-8, rtol=1e-6, hint=""):
-    """Fail unless ``got`` has ``expected``'s shape and values; the message names the worst entry."""
+def hint_when(got, wrong, hint):
+    """``hint`` when ``got`` is the wrong answer ``wrong`` that it explains, else '' (a hint must not mislead)."""
+    got, wrong = as_numpy(got), as_numpy(wrong)
+    return hint if got.shape == wrong.shape and np.allclose(got, wrong, rtol=1e-6, atol=1e-8) else ""
+
+
+def compare(what, got, expected, atol=1e-8, rtol=1e-6, hint="", shape_hint=""):
+    """Fail unless ``got`` has ``expected``'s shape and values; the message names the worst entry.
+
+    ``hint`` is a guess for wrong values, ``shape_hint`` one for a wrong shape (the other would mislead there).
+    """
     got, expected = as_numpy(got), as_numpy(expected)
     if got.shape != expected.shape:
         guess = " (transposed?)" if got.shape == expected.shape[::-1] else ""
-        fail(f"{what}: got shape {got.shape}, expected {expected.shape}{guess}" + (f"\n  hint: {hint}" if hint else ""))
+        fail(f"{what}: got shape {got.shape}, expected {expected.shape}{guess}"
+             + (f"\n  hint: {shape_hint}" if shape_hint else ""))
     same = np.isclose(got, expected, atol=atol, rtol=rtol) | (np.isnan(got) & np.isnan(expected))
     if same.all():
         return

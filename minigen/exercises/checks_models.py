@@ -9,7 +9,7 @@ import numpy as np
 
 import minigen
 from minigen.autograd import Tensor
-from minigen.exercises.checking import case, check_gradients, compare, fail, leaf
+from minigen.exercises.checking import case, check_gradients, compare, fail, hint_when, leaf
 from minigen.models.gan import discriminator_loss as reference_discriminator_loss
 from minigen.models.gan import gradient_penalty as reference_gradient_penalty
 from minigen.models.hmm_algorithms import backward_scaled as reference_backward
@@ -192,15 +192,10 @@ def _best_path(startprob, transmat, B):
     return np.array(best), math.log(_joint(startprob, transmat, B, best))
 
 
-def _log_inputs(startprob, transmat, B_obs):
-    with np.errstate(divide="ignore"):
-        return np.log(startprob), np.log(transmat), np.log(B_obs)
-
-
 def viterbi_max(candidate):
     """ln max_Z p(X, Z) equals the maximum over all K^T paths (3 sequences, K = 3)"""
     startprob, transmat, B_obs, mask = _random_hmm(_rng(), T=5, lengths=(5, 3, 1))
-    logprob, _ = candidate(*_log_inputs(startprob, transmat, B_obs), mask)
+    logprob, _ = candidate(startprob, transmat, B_obs, mask)
     for b, length in enumerate(mask.sum(axis=1)):
         _, expected = _best_path(startprob, transmat, B_obs[b, :length])
         compare(f"sequence {b}: ln max_Z p(X, Z)", np.asarray(logprob)[b], expected,
@@ -212,7 +207,7 @@ def viterbi_path(candidate):
     rng = _rng()
     for trial in range(3):
         startprob, transmat, B_obs, mask = _random_hmm(rng, T=5, lengths=(5, 4))
-        _, path = candidate(*_log_inputs(startprob, transmat, B_obs), mask)
+        _, path = candidate(startprob, transmat, B_obs, mask)
         for b, length in enumerate(mask.sum(axis=1)):
             z = np.asarray(path)[b, :length]
             best, best_logprob = _best_path(startprob, transmat, B_obs[b, :length])
@@ -229,7 +224,7 @@ def viterbi_path(candidate):
 def viterbi_padding(candidate):
     """the path is -1 on padding steps"""
     startprob, transmat, B_obs, mask = _random_hmm(_rng(), T=5, lengths=(5, 3, 1))
-    _, path = candidate(*_log_inputs(startprob, transmat, B_obs), mask)
+    _, path = candidate(startprob, transmat, B_obs, mask)
     compare("path on the padding steps", np.asarray(path)[~mask], np.full(int((~mask).sum()), -1))
 
 
@@ -301,16 +296,25 @@ def _kl_by_integration(mu, logvar):
     return ((f[1:] + f[:-1]) / 2 * np.diff(z)).sum()
 
 
+KL_SHAPE_HINT = "one KL per example: sum over the last dim (axis=-1), the latent dims, not over the examples"
+
+
 def kl_properties(candidate):
-    """KL = 0 at the prior (mu = 0, logvar = 0), KL >= 0 elsewhere, one value per example: shape (N,)"""
+    """KL = 0 at the prior (mu = 0, logvar = 0), KL >= 0 on a grid of (mu, logvar), one value per example: (N,)"""
     compare("KL(N(0, I) || N(0, I)) for 2 examples of 3 latent dims", gaussian_kl(Tensor(np.zeros((2, 3))),
                                                                                   Tensor(np.zeros((2, 3)))),
-            np.zeros(2), hint="KL = -1/2 sum_j (1 + logvar_j - mu_j^2 - exp(logvar_j)), summed over the last dim")
-    rng = _rng()
-    kl = np.asarray(gaussian_kl(Tensor(rng.standard_normal((20, 3))), Tensor(2 * rng.standard_normal((20, 3)))).data)
-    if (kl < 0).any():
-        fail(f"KL must be >= 0 (Gibbs' inequality), got {kl[kl < 0][0]:.6g} for one of 20 random (mu, logvar): "
-             "is a sign flipped?")
+            np.zeros(2), hint="KL = -1/2 sum_j (1 + logvar_j - mu_j^2 - exp(logvar_j)), summed over the last dim",
+            shape_hint=KL_SHAPE_HINT)
+    mu, logvar = (a.reshape(-1, 1) for a in np.meshgrid(np.linspace(-3, 3, 13), np.linspace(-6, 6, 49)))
+    kl = np.asarray(gaussian_kl(Tensor(mu), Tensor(logvar)).data).reshape(-1)
+    if (kl < -1e-12).any():
+        worst = np.argmin(kl)
+        guess = ("it is negative everywhere but at the prior: is the sign flipped?" if (kl <= 1e-12).all() else
+                 "each dim's KL, -ln sigma + sigma^2 / 2 + mu^2 / 2 - 1/2, is >= 0: check each term, "
+                 "and that sigma^2 = exp(logvar)")
+        fail(f"KL must be >= 0 (Gibbs' inequality), got {kl[worst]:.6g} at mu = {mu[worst, 0]:.4g}, logvar = "
+             f"{logvar[worst, 0]:.4g} (1-D latent; {int((kl < -1e-12).sum())} of {kl.size} grid points are "
+             f"negative)\n  hint: {guess}")
 
 
 def kl_integration(candidate):
@@ -319,11 +323,13 @@ def kl_integration(candidate):
     expected = np.array([_kl_by_integration(m, lv) for m, lv in pairs])
     mu, logvar = (Tensor(np.array([[p[k]] for p in pairs])) for k in (0, 1))
     got = gaussian_kl(mu, logvar)
+    std_as_var = -0.5 * (1 + logvar.data - mu.data ** 2 - np.exp(logvar.data / 2)).sum(axis=-1)
     compare("KL of (mu, logvar) = " + ", ".join(map(str, pairs)), got, expected, atol=1e-6,
-            hint="sigma^2 = exp(logvar), not exp(logvar / 2) (that is sigma): per dim -ln sigma + sigma^2 / 2 + "
-                 "mu^2 / 2 - 1/2")
+            hint=hint_when(got, std_as_var, "sigma^2 = exp(logvar), not exp(logvar / 2) (that is sigma): per dim "
+                                            "-ln sigma + sigma^2 / 2 + mu^2 / 2 - 1/2"), shape_hint=KL_SHAPE_HINT)
     both = gaussian_kl(Tensor(np.array([[0.5, -1.0]])), Tensor(np.array([[0.0, -1.5]])))
-    compare("KL of a 2-D latent (sum over the last dim)", both, [expected[0] + expected[1]], atol=1e-6)
+    compare("KL of a 2-D latent (sum over the last dim)", both, [expected[0] + expected[1]], atol=1e-6,
+            shape_hint=KL_SHAPE_HINT)
 
 
 def kl_gradients(candidate):

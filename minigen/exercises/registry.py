@@ -112,9 +112,11 @@ EXERCISES = [
              "1 on padding steps; then alpha_hat * beta_hat = p(z_n | X).",
              (M.hmm_backward_brute_force, M.hmm_backward_posteriors, M.hmm_backward_padding),
              NP + XP, context=HMM_NOTATION),
-    Exercise("viterbi", "hidden Markov models", "medium", hmm_algorithms, "viterbi_log",
-             "Viterbi in log space: the largest ln p(X, Z) over state paths Z and a path that reaches it, "
-             "by dynamic programming with back pointers, then a backtrack; -1 on padding steps.",
+    Exercise("viterbi", "hidden Markov models", "medium", hmm_algorithms, "viterbi_scaled",
+             "Viterbi: the largest ln p(X, Z) over state paths Z and a path that reaches it, by dynamic "
+             "programming with back pointers, then a backtrack; -1 on padding steps. The inputs are "
+             "probabilities: keep delta from underflowing by working in logs (ln of the inputs) or by dividing "
+             "delta by its maximum d_n each step (then ln max_Z p(X, Z) = sum_n ln d_n).",
              (M.viterbi_max, M.viterbi_path, M.viterbi_padding),
              NP + XP, context=HMM_NOTATION),
     Exercise("baum_welch_m_step", "hidden Markov models", "easy", hmm_algorithms, "m_step",
@@ -157,6 +159,21 @@ EXERCISES = [
 ]
 
 BY_NAME = {exercise.name: exercise for exercise in EXERCISES}
+
+# the demo whose run uses each exercise (MINIGEN_EXERCISES=NAME python DEMO), None for none; a test runs each
+# demo with a blank version of its exercise, which must stop it
+DEMOS = {
+    **dict.fromkeys(["mul_backward", "matmul_backward", "sum_to", "topological_order", "log_softmax", "im2col",
+                     "col2im"], "demos/mnist_classifier.py --quick"),
+    "batch_norm": "demos/dcgan_mnist.py --quick",
+    "markov_mle": "demos/markov_weather.py",
+    "bernoulli_nb_log_posterior": None,  # no demo uses BernoulliNB yet
+    **dict.fromkeys(["gmm_e_step", "gmm_m_step"], "demos/generative_ladder.py --quick"),
+    **dict.fromkeys(["hmm_forward", "hmm_backward", "viterbi", "baum_welch_m_step"], "demos/hmm_pen_digits.py --quick"),
+    **dict.fromkeys(["reparameterize_backward", "gaussian_kl", "adam_step"], "demos/vae_mnist.py --quick"),
+    "discriminator_loss": "demos/dcgan_mnist.py --quick",
+    "gradient_penalty": "demos/dcgan_mnist.py --quick --loss wgan-gp",
+}
 
 
 def get(name):
