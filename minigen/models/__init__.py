@@ -1,6 +1,7 @@
 """The lecture's models.
 
 gaussian        GaussianClassifier: Bayes' theorem with Gaussian class-conditionals
+naive_bayes     BernoulliNB (binary pixels) and GaussianNB (the diagonal GaussianClassifier)
 markov          MarkovChain
 hmm_algorithms  forward, backward, posteriors, Viterbi, Baum-Welch (scaled and log), as plain functions
 hmm             CategoricalHMM, GaussianHMM (hmmlearn's API)

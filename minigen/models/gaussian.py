@@ -44,6 +44,56 @@ def gaussian_log_density(X, mu, L):
     return -0.5 * (X.shape[1] * math.log(2 * math.pi) + log_det + (z * z).sum(axis=0))
 
 
+def class_scatter(X, mu):
+    """sum_n (x_n - mu)(x_n - mu)^T over the rows of X (N_k, D): N_k times the class's ML covariance."""
+    centered = X - mu
+    return centered.T @ centered
+
+
+def check_features(X, n_features=None):
+    """X as a finite float64 (N, D) array on its device (a list goes to the CPU).
+
+    Raises ValueError for X not 2-D, with other than ``n_features`` columns (when given), or not finite.
+    """
+    if not backend.is_array(X):
+        X = np.asarray(X)
+    xp = backend.array_module(X)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (N samples, D features), got shape {X.shape}")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"X has {X.shape[1]} features but the classifier was fitted with {n_features}")
+    X = X.astype(xp.float64, copy=False)
+    bad = backend.to_host(~xp.isfinite(X).all(axis=1))
+    if bad.any():
+        raise ValueError(f"X must be finite: {int(bad.sum())} row(s) hold nan or inf, "
+                         f"the first at row {int(np.argmax(bad))}")
+    return X
+
+
+def encode_labels(X, y):
+    """(classes (K,) the sorted labels, one_hot (N, K) of X's dtype) for labels y (N,) of the rows of X.
+
+    Raises ValueError when y is not one label per row of X or holds fewer than 2 classes.
+    """
+    xp = backend.array_module(X)
+    y = xp.asarray(y)
+    if y.ndim != 1 or len(y) != len(X):
+        raise ValueError(f"y must hold one label per row of X: X has {len(X)} rows, y has shape {y.shape}")
+    classes, index = xp.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(f"y must hold at least 2 classes, got {len(classes)}: {backend.to_host(classes).tolist()}")
+    return classes, (index.reshape(-1)[:, None] == xp.arange(len(classes))).astype(X.dtype)
+
+
+def check_priors(name, priors, K, xp):
+    """priors as a float64 array of ``xp``: K non-negative numbers summing to 1, else ValueError."""
+    priors = np.asarray(priors, dtype=np.float64)
+    if priors.shape != (K,) or (priors < 0).any() or abs(priors.sum() - 1) > 1e-8:
+        raise ValueError(f"{name} must be {K} non-negative numbers summing to 1 (one per class), got "
+                         f"{priors.tolist()} (sum {priors.sum():.10g})")
+    return xp.asarray(priors)
+
+
 @backend.on_data_device_methods
 class GaussianClassifier:
     """Bayes classifier with Gaussian class-conditionals p(x | C_k) = N(x | mu_k, Sigma_k).
@@ -82,20 +132,13 @@ class GaussianClassifier:
             raise ValueError(f"reg must be a non-negative number, got {self.reg!r}")
         X = self._check_X(X, fitted=False)
         xp = backend.array_module(X)
-        y = xp.asarray(y)
-        if y.ndim != 1 or len(y) != len(X):
-            raise ValueError(f"y must hold one label per row of X: X has {len(X)} rows, y has shape {y.shape}")
-        classes, index = xp.unique(y, return_inverse=True)
+        classes, one_hot = encode_labels(X, y)
         K, (N, D) = len(classes), X.shape
-        if K < 2:
-            raise ValueError(f"y must hold at least 2 classes, got {K}: {backend.to_host(classes).tolist()}")
-        one_hot = (index.reshape(-1)[:, None] == xp.arange(K)).astype(X.dtype)  # (N, K)
         counts = one_hot.sum(axis=0)
         self.classes_ = classes
-        self.priors_ = counts / N if self.priors is None else self._check_priors(xp, K)   # PRML 4.73
+        self.priors_ = counts / N if self.priors is None else check_priors("priors", self.priors, K, xp)  # PRML 4.73
         self.means_ = (one_hot.T @ X) / counts[:, None]                                     # PRML 4.75
-        centered = X[:, None, :] - self.means_[None]                                        # (N, K, D)
-        scatter = xp.einsum("nk,nki,nkj->kij", one_hot, centered, centered)                 # sum_{n in C_k}
+        scatter = xp.stack([class_scatter(X[in_k], mu) for in_k, mu in zip(one_hot.T > 0, self.means_)])
         eye = self.reg * xp.eye(D)
         if self.covariance == "shared":
             self.covariance_ = scatter.sum(axis=0) / N + eye             # PRML 4.78-4.80: sum_k N_k/N S_k
@@ -112,7 +155,8 @@ class GaussianClassifier:
         """Cholesky factors L_k of (K', D, D) covariances, or a ValueError naming a singular one."""
         xp = backend.array_module(covariances)
         try:
-            chol = xp.linalg.cholesky(covariances)
+            chol = (xp.sqrt(covariances) if self.covariance == "diag"  # a diagonal Sigma's factor: its square root
+                    else xp.linalg.cholesky(covariances))
             diagonal = xp.diagonal(chol, axis1=-2, axis2=-1)
             if bool(xp.isfinite(chol).all() & (diagonal > 0).all()):  # cuSOLVER may give nan or a partial factor
                 return chol
@@ -125,13 +169,6 @@ class GaussianClassifier:
         raise ValueError(f"{which} is singular (smallest eigenvalue {smallest[k]:.3g}): too few samples or "
                          f"collinear features; a larger reg (now {self.reg}) adds more to its diagonal")
 
-    def _check_priors(self, xp, K):
-        priors = np.asarray(self.priors, dtype=np.float64)
-        if priors.shape != (K,) or (priors < 0).any() or abs(priors.sum() - 1) > 1e-8:
-            raise ValueError(f"priors must be {K} non-negative numbers summing to 1 (one per class), got "
-                             f"{priors.tolist()} (sum {priors.sum():.10g})")
-        return xp.asarray(priors)
-
     def _check_fitted(self):
         if not hasattr(self, "means_"):
             raise RuntimeError("GaussianClassifier is not fitted yet: call fit(X, y) first")
@@ -139,19 +176,7 @@ class GaussianClassifier:
     def _check_X(self, X, fitted=True):
         if fitted:
             self._check_fitted()
-        if not backend.is_array(X):
-            X = np.asarray(X)
-        xp = backend.array_module(X)
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (N samples, D features), got shape {X.shape}")
-        if fitted and X.shape[1] != self.means_.shape[1]:
-            raise ValueError(f"X has {X.shape[1]} features but the classifier was fitted with {self.means_.shape[1]}")
-        X = X.astype(xp.float64, copy=False)
-        bad = backend.to_host(~xp.isfinite(X).all(axis=1))
-        if bad.any():
-            raise ValueError(f"X must be finite: {int(bad.sum())} row(s) hold nan or inf, "
-                             f"the first at row {int(np.argmax(bad))}")
-        return X
+        return check_features(X, self.means_.shape[1] if fitted else None)
 
     # ---------------------------------------------------------------- Bayes' theorem
     def log_joint(self, X):
