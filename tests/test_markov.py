@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from minigen import backend
-from minigen.models.markov import MarkovChain
+from minigen.models.markov import MarkovChain, markov_mle
 
 STATES = ["Sun", "Rain", "Cloud"]
 WEATHER = np.array([[0.8, 0.05, 0.15],
@@ -255,3 +255,14 @@ def test_order_k_fit_and_first_order_methods_refuse_what_they_cannot_do():
     for method in (chain.stationary_distribution, lambda: chain.n_step(2)):
         with pytest.raises(ValueError, match="needs a first-order chain, this one has order=2"):
             method()
+
+
+@pytest.mark.parametrize("sequences, message", [
+    ([], r"markov_mle: sequences is empty: give at least one sequence of states"),
+    ([np.array([0, 1]), np.array([], int)], r"markov_mle: sequence 1 is empty"),
+    ([np.array([0, 2])], r"markov_mle: sequence 0 holds states outside \[0, 2\): \[2\]"),
+    ([np.array([0.0, 1.0])], r"markov_mle: sequence 0 must hold integer states, got float64"),
+])
+def test_markov_mle_refuses_bad_sequences_by_name(sequences, message):
+    with pytest.raises(ValueError, match=message):
+        markov_mle(sequences, 2)

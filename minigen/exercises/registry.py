@@ -39,8 +39,7 @@ class Exercise:
 
 
 NP = "import numpy as np\n"
-# the shapes and conventions of minigen/models/hmm_algorithms.py, from its docstring
-HMM_NOTATION = "Notation" + hmm_algorithms.__doc__.split("Notation", 1)[1].split("These functions trust")[0].rstrip()
+HMM_NOTATION = hmm_algorithms.NOTATION  # the shapes and conventions of minigen/models/hmm_algorithms.py
 XP = "from minigen import backend  # xp = backend.array_module(x): NumPy or CuPy\n"
 
 EXERCISES = [

@@ -22,6 +22,7 @@ import numpy as np
 from minigen import backend
 
 COVARIANCES = ("shared", "full", "diag")
+RCOND = 1e-12  # a feature with less of its variance left unexplained by the others: singular in float64
 
 
 def logsumexp(a, axis):
@@ -138,7 +139,11 @@ class GaussianClassifier:
         self.classes_ = classes
         self.priors_ = counts / N if self.priors is None else check_priors("priors", self.priors, K, xp)  # PRML 4.73
         self.means_ = (one_hot.T @ X) / counts[:, None]                                     # PRML 4.75
-        scatter = xp.stack([class_scatter(X[in_k], mu) for in_k, mu in zip(one_hot.T > 0, self.means_)])
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is named just below
+            scatter = xp.stack([class_scatter(X[in_k], mu) for in_k, mu in zip(one_hot.T > 0, self.means_)])
+        if not bool(xp.isfinite(scatter).all()):
+            raise ValueError(f"the covariance overflows float64: X's values reach {float(abs(X).max()):.3g}, and the "
+                             "sums of their squared deviations pass 1.8e308; scale X down (standardize each feature)")
         eye = self.reg * xp.eye(D)
         if self.covariance == "shared":
             self.covariance_ = scatter.sum(axis=0) / N + eye             # PRML 4.78-4.80: sum_k N_k/N S_k
@@ -152,22 +157,34 @@ class GaussianClassifier:
         return self
 
     def _cholesky(self, covariances, classes):
-        """Cholesky factors L_k of (K', D, D) covariances, or a ValueError naming a singular one."""
+        """Cholesky factors L_k of (K', D, D) covariances, or a ValueError naming a singular one.
+
+        Singular also means singular to float64's precision: a feature whose variance the
+        features before it leave unexplained but for a share below RCOND (rounding error).
+        """
         xp = backend.array_module(covariances)
         try:
             chol = (xp.sqrt(covariances) if self.covariance == "diag"  # a diagonal Sigma's factor: its square root
                     else xp.linalg.cholesky(covariances))
-            diagonal = xp.diagonal(chol, axis1=-2, axis2=-1)
-            if bool(xp.isfinite(chol).all() & (diagonal > 0).all()):  # cuSOLVER may give nan or a partial factor
-                return chol
         except np.linalg.LinAlgError:
-            pass
-        smallest = np.linalg.eigvalsh(backend.to_host(covariances)).min(axis=1)
-        k = int(np.argmin(smallest))
+            chol = xp.full_like(covariances, xp.nan)
+        with np.errstate(invalid="ignore"):  # 0 / 0 for a feature of variance 0: nan, which counts as singular
+            # L_ii^2 / Sigma_ii: the share of feature i's variance that features 0..i-1 leave unexplained
+            unexplained = xp.diagonal(chol, axis1=-2, axis2=-1) ** 2 / xp.diagonal(covariances, axis1=-2, axis2=-1)
+        positive = backend.to_host(xp.isfinite(chol).all(axis=(1, 2)) & (unexplained > RCOND).all(axis=1))
+        if positive.all():  # cuSOLVER may give nan or a partial factor instead of raising
+            return chol
+        k = int(np.argmin(positive))
+        eigenvalues = np.linalg.eigvalsh(backend.to_host(covariances[k]))
         which = ("the shared covariance" if self.covariance == "shared" else
                  f"the covariance of class {backend.to_host(classes)[k].item()!r}")
-        raise ValueError(f"{which} is singular (smallest eigenvalue {smallest[k]:.3g}): too few samples or "
-                         f"collinear features; a larger reg (now {self.reg}) adds more to its diagonal")
+        shares = backend.to_host(unexplained[k])
+        i = int(np.argmin(shares))
+        culprit = (f"feature {i} is a linear combination of features 0..{i - 1} to float64's precision (all but "
+                   f"{shares[i]:.2g} of its variance); " if np.isfinite(shares).all() else "")
+        raise ValueError(f"{which} is singular (smallest eigenvalue {eigenvalues[0]:.3g}, largest "
+                         f"{eigenvalues[-1]:.3g}): {culprit}too few samples or collinear features; a larger reg "
+                         f"(now {self.reg}) adds more to its diagonal")
 
     def _check_fitted(self):
         if not hasattr(self, "means_"):

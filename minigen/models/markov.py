@@ -43,7 +43,19 @@ def markov_mle(sequences, K, pseudocount=0):
     transmat[i, j] = (n_ij + c) / sum_j' (n_ij' + c), n_ij the number of i -> j steps;
     startprob[k] = (m_k + c) / sum_k' (m_k' + c), m_k the number of sequences starting in k;
     c = pseudocount. A row with no counts (a state never left, c = 0) is uniform.
+    Raises ValueError for no sequences, an empty one, or one of non-integers or states outside [0, K).
     """
+    sequences = [np.asarray(s) for s in sequences]
+    if not sequences:
+        raise ValueError("markov_mle: sequences is empty: give at least one sequence of states")
+    for i, s in enumerate(sequences):
+        if len(s) == 0:
+            raise ValueError(f"markov_mle: sequence {i} is empty; each needs at least one state")
+        if not np.issubdtype(s.dtype, np.integer):
+            raise ValueError(f"markov_mle: sequence {i} must hold integer states, got {s.dtype}")
+        outside = np.unique(s[(s < 0) | (s >= K)])
+        if outside.size:
+            raise ValueError(f"markov_mle: sequence {i} holds states outside [0, {K}): {outside[:10].tolist()}")
     pairs = np.concatenate([s[:-1] * K + s[1:] for s in sequences])       # i -> j as i K + j
     counts = np.bincount(pairs, minlength=K * K).reshape(K, K).astype(np.float64) + pseudocount
     first = np.bincount([s[0] for s in sequences], minlength=K).astype(np.float64) + pseudocount
