@@ -15,6 +15,8 @@ import time
 
 import numpy as np
 
+# common first: from then on Ctrl-C and a missing optional package end the demo with one line
+from common import demo_parser, mnist_digits, output_folder, positive_int
 import minigen
 import minigen.viz  # noqa: F401  (chooses matplotlib's Agg backend before pyplot is imported)
 import matplotlib.pyplot as plt
@@ -22,7 +24,6 @@ from minigen.models.autoencoder import (
     ConvAutoencoder, DenseAutoencoder, auroc, gaussian_noise, psnr, roc_curve, salt_and_pepper, train_autoencoder)
 from minigen.models.classifier import as_input
 from minigen.viz import curves, image_grid
-from common import demo_parser, mnist_digits, output_folder, positive_int
 
 NOISES = {"gaussian": gaussian_noise(0.5), "salt_and_pepper": salt_and_pepper(0.2)}
 NETS = {"dense": lambda bottleneck: DenseAutoencoder(hidden=(256,), bottleneck=bottleneck),

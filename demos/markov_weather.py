@@ -11,9 +11,10 @@ import json
 
 import numpy as np
 
+# common first: from then on Ctrl-C and a missing optional package end the demo with one line
+from common import demo_parser, output_folder, positive_int
 from minigen.models.markov import MarkovChain
 from minigen.viz import plt
-from common import demo_parser, output_folder, positive_int
 
 STATES = ["Sun", "Rain", "Cloud"]
 COLORS = ["gold", "tab:blue", "silver"]

@@ -4,6 +4,7 @@ Exit status: 0 when everything asked for passed, 1 when a check failed or a file
 be loaded, 2 for a usage error (an unknown exercise, a file that exists already).
 """
 import argparse
+import os
 import sys
 
 from minigen.exercises import checking, student
@@ -84,5 +85,16 @@ def main(argv=None):
         return 2
 
 
+def run(argv=None):
+    """main, for the command line: a reader that stops early (``list | head``) ends it quietly."""
+    try:
+        status = main(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit where it could not be caught
+        return status
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit goes nowhere
+        return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())
