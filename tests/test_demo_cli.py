@@ -53,3 +53,4 @@ def test_without_cupy_the_hint_is_the_readmes_install_command(monkeypatch):
     monkeypatch.setattr(backend, "_cupy", None)
     hint = 'pip install -e ".[cuda12'
     assert hint in backend._why_no_cuda() and hint in (ROOT / "README.md").read_text()
+
