@@ -16,7 +16,6 @@ from minigen.exercises.checking import describe_error
 from minigen.exercises.student import folder
 
 
-
 def one_line_errors(kind, error, traceback):
     """The demos' sys.excepthook: Ctrl-C (with what a demo adds to it, such as its --resume
     command) and an ImportError that names what to install print one line; anything else
@@ -111,5 +110,5 @@ def checkpoint_on_interrupt(trainer, path, demo, argv):
         trainer.save_checkpoint(path)
         words = list(sys.argv[1:] if argv is None else argv)
         command = shlex.join(["python", f"demos/{demo}.py", *words] + ([] if "--resume" in words else ["--resume"]))
-        raise KeyboardInterrupt(f"{demo}: interrupted in round {trainer.step_ + 1}; saved {path}; "
+        raise KeyboardInterrupt(f"{demo}: interrupted (rounds done: {trainer.step_}); saved {path}; "
                                 f"continue with: {command}") from None
