@@ -147,7 +147,8 @@ def main(argv=None):
         try:
             results[name] = run_quietly(name, module, demo_argv, out / "log.txt")
         except KeyboardInterrupt as interrupt:
-            raise KeyboardInterrupt(f"tour: stopped in {name} ({out / 'log.txt'}): {str(interrupt) or 'Ctrl-C'}") from None
+            stopped = f"tour: stopped in {name} ({out / 'log.txt'})"
+            raise KeyboardInterrupt(f"{stopped}: {str(interrupt) or 'Ctrl-C'}") from None
         where = f"{out}/" if "out" in takes else f"printout in {out / 'log.txt'}"
         print(f"{name:18s} {headline(results[name])}  [{time.perf_counter() - demo_start:.0f} s, {where}]", flush=True)
     print(f"tour done in {time.perf_counter() - start:.0f} s on {args.device}; each demo without --quick "

@@ -99,7 +99,8 @@ def test_ctrl_c_in_training_saves_a_checkpoint_and_prints_the_resume_command(tmp
     argv = ["--quick", "--batch-size", "4", "--out", str(tmp_path)]
     with pytest.raises(KeyboardInterrupt) as stop:
         dcgan_mnist.main(argv)
+    command = f"python demos/dcgan_mnist.py --quick --batch-size 4 --out {tmp_path} --resume"
     assert str(stop.value) == (f"dcgan_mnist: interrupted (rounds done: 1); saved {tmp_path / 'checkpoint.npz'}; "
-                               f"continue with: python demos/dcgan_mnist.py --quick --batch-size 4 --out {tmp_path} --resume")
+                               f"continue with: {command}")
     resumed = GANTrainer(Generator(), Discriminator()).load_checkpoint(tmp_path / "checkpoint.npz")
     assert resumed.step_ == 1 and len(resumed.history_["loss_d"]) == 1
