@@ -9,7 +9,7 @@ Cases (K = 16 states, 16 symbols), each for implementation="scaling" and "log":
 * EM: 10 Baum-Welch iterations on 200 sequences of 100 steps (tol=-inf, so all 10 run);
   target: at most 1.0x hmmlearn.
 * score / Viterbi: one sequence of 100,000 steps; target: at most 3x hmmlearn. Both go by
-  chunks in minigen (log_likelihood_scan, viterbi_scan), as CategoricalHMM.score / decode do
+  chunks in minigen (minigen.models.hmm_scan: log_likelihood_scan, viterbi_scan), as CategoricalHMM.score / decode do
   for long sequences. Viterbi is also timed with K = 4 states.
 
 The contenders take turns (round-robin) over the repeats, and the fastest repeat is

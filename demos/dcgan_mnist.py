@@ -110,13 +110,12 @@ def main(argv=None):
 
     minigen.manual_seed(args.seed)
     critic = args.loss == "wgan-gp"  # --k-d is WGAN's n_critic there
-    d_steps = {"k_d": 1, "n_critic": args.k_d} if critic else {"k_d": args.k_d or 1}
-    trainer = GANTrainer(Generator(), Discriminator(batch_norm=not critic), loss=args.loss, k_g=args.k_g,
-                         seed=args.seed, device=args.device, **d_steps)
-    if epochs * (len(train_images) // args.batch_size) < trainer.d_steps:
+    trainer = GANTrainer(Generator(), Discriminator(batch_norm=not critic), loss=args.loss, k_d=args.k_d,
+                         k_g=args.k_g, seed=args.seed, device=args.device)
+    if epochs * (len(train_images) // args.batch_size) < trainer.k_d:
         parser.error(f"--epochs {epochs} of {len(train_images)} digits in batches of --batch-size {args.batch_size} "
-                     f"make no round of {trainer.d_steps} discriminator steps")
-    per_epoch = len(train_images) // args.batch_size // trainer.d_steps
+                     f"make no round of {trainer.k_d} discriminator steps")
+    per_epoch = len(train_images) // args.batch_size // trainer.k_d
     hook = epoch_hook(out, real, model, n_eval)
     start = time.perf_counter()
     try:
@@ -143,7 +142,7 @@ def main(argv=None):
     latent_figures(trainer, out, model, args.seed)
 
     final = trainer.evaluations_[-1]
-    metrics = {"loss": args.loss, "k_d": trainer.d_steps, "k_g": args.k_g, "epochs": epochs,
+    metrics = {"loss": args.loss, "k_d": trainer.k_d, "k_g": args.k_g, "epochs": epochs,
                "batch_size": args.batch_size, "train_digits": len(train_images), "scored_digits": n_eval,
                "device": args.device, "data": args.data, "seed": args.seed, "resumed": args.resume,
                "training_seconds": round(seconds, 1), "evaluation_seconds": round(hook.seconds, 1),

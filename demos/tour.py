@@ -32,8 +32,10 @@ def autograd_line(m):
 
 
 def markov_line(m):
+    weather = {name: scores["accuracy"] for name, scores in m["next_state"]["weather (sampled)"].items()}
     return (f"p(Sun Sun Cloud Cloud Rain | Sun) = {m['slide_example_probability']:.4f}; A refit from "
-            f"{m['days']} sampled days is off by at most {m['refit_max_abs_error']:.2f}")
+            f"{m['days']} sampled days is off by at most {m['refit_max_abs_error']:.2f}; next day: "
+            f"frequencies {weather['i.i.d. frequencies']:.1%}, order 1 {weather['order 1']:.1%}")
 
 
 def bayes_line(m):

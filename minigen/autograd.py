@@ -38,7 +38,7 @@ class Tensor:
     storage (views, ``detach()``) share one version counter, ``_version``.
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_counter", "_base", "_hooks", "__weakref__")
+    __slots__ = ("data", "_grad", "grad_fn", "_requires_grad", "_counter", "_base", "_hooks", "__weakref__")
     __array_ufunc__ = None  # NumPy then defers to our reflected operators (ndarray + Tensor)
     __hash__ = object.__hash__  # == is elementwise, so hash by identity
 
@@ -50,7 +50,7 @@ class Tensor:
                 raise TypeError(f"Tensor expects a NumPy or CuPy array, got {type(data).__name__}; "
                                 "use minigen.tensor(...) to convert other data")
         self.data = data
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._requires_grad = False
         self._counter = [0]  # the version of the storage, shared by the tensors that view it
@@ -101,6 +101,20 @@ class Tensor:
     @property
     def is_leaf(self):
         return self.grad_fn is None
+
+    @property
+    def grad(self):
+        """The gradient that ``backward`` accumulated here (None before): a Tensor of this shape."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
+        if value is not None and value.shape != self.shape:
+            raise RuntimeError(f"assigned grad has shape {tuple(value.shape)}, "
+                               f"but the tensor has shape {tuple(self.shape)}")
+        self._grad = value
 
     @property
     def requires_grad(self):

@@ -45,16 +45,26 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
         array = data
     else:
         array = np.asarray(data)
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} (NumPy sees dtype "
-                            f"{array.dtype}); give numbers, nested lists of numbers or an array")
         if array.dtype == np.float64 and dtype is None and not isinstance(data, np.generic):
             array = array.astype(get_default_dtype())  # Python floats become the default dtype
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} (NumPy sees dtype "
+                        f"{array.dtype}); give numbers, nested lists of numbers or an array of them")
     device = backend.canonical_device(device)
     dtype = _dtype(dtype, array.dtype)
+    _check_integer_conversion(array, dtype)
     with backend.device_scope(device):
         array = backend.array_module(device).array(backend.to_device(array, device), dtype=dtype, copy=True)
     return Tensor(array, requires_grad=requires_grad)
+
+
+def _check_integer_conversion(array, dtype):
+    """Refuse nan and inf where floats become integers (NumPy would give -2**63 and the like)."""
+    if array.dtype.kind == "f" and np.dtype(dtype).kind in "iu":
+        bad = int((~backend.array_module(array).isfinite(array)).sum())
+        if bad:
+            raise ValueError(f"tensor: cannot convert nan or inf to {np.dtype(dtype)}: {bad} of the values "
+                             f"{'is' if bad == 1 else 'are'} nan or inf")
 
 
 def from_numpy(array):

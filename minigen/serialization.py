@@ -20,21 +20,22 @@ What comes back from ``load``:
 - any dict (OrderedDict included) as a plain dict, in the order it was saved.
 """
 import json
+import math
 import os
 import stat
-import uuid
 import zipfile
 import zlib
 
 import numpy as np
 
-from minigen import backend
+from minigen import backend, tempfiles
 from minigen.autograd import Tensor
 from minigen.ops.options import unsupported
 
 MARKER = "__minigen__"
 FORMAT, VERSION = "minigen", 1
 ZIP_SIGNATURE = b"PK\x03\x04"  # the first bytes of every .npz file
+MAX_DEPTH = 100  # containers inside containers, at most
 
 
 # ------------------------------------------------------------------ save
@@ -44,25 +45,30 @@ def save(obj, f, pickle_module=None, pickle_protocol=None):
 
     obj: nested dicts (str or int keys), lists and tuples of Tensors, NumPy/CuPy arrays,
     NumPy scalars, int, float, bool, str and None -- a state_dict, an optimizer's state,
-    a whole checkpoint. The file is written next to ``f`` under a temporary name,
-    flushed to disk, then renamed: an interrupted save never leaves a half-written file
-    at ``f``, and an existing file there stays untouched when saving fails (and keeps
-    its permission bits when it is replaced).
+    a whole checkpoint, at most MAX_DEPTH containers deep. The file is written next to
+    ``f`` under a temporary name, flushed to disk, then renamed: an interrupted save
+    never leaves a half-written file at ``f``, and an existing file there stays
+    untouched when saving fails (and keeps its permission bits when it is replaced).
+    Temporaries that killed saves left in the folder are removed (``minigen.tempfiles``).
 
     Raises TypeError naming the place of the first object it cannot store
-    (``save: cannot store object of type set at obj['foo'][2]``), and OSError (its
+    (``save: cannot store object of type set at obj['foo'][2]``), ValueError for a
+    structure that contains itself or is nested too deeply, and OSError (its
     subclass for the errno: FileNotFoundError, PermissionError...) naming ``f``.
     """
     unsupported("save", pickle_module=(pickle_module, None), pickle_protocol=(pickle_protocol, None))
     arrays = {}
-    tree = _encode(obj, "obj", arrays)
+    tree = _encode(obj, "obj", arrays, {})
     header = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree})
     arrays[MARKER] = np.frombuffer(header.encode("utf-8"), dtype=np.uint8)
     _write_atomically(os.fspath(f), arrays)
 
 
-def _encode(obj, where, arrays):
-    """The JSON tree for ``obj``; its arrays go into ``arrays`` under fresh names."""
+def _encode(obj, where, arrays, parents):
+    """The JSON tree for ``obj``; its arrays go into ``arrays`` under fresh names.
+    parents: {id: where} of the containers that hold ``obj``."""
+    if isinstance(obj, (dict, list, tuple)):
+        return _encode_container(obj, where, arrays, parents)
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, (Tensor, np.generic)) or backend.is_array(obj):
@@ -74,19 +80,27 @@ def _encode(obj, where, arrays):
         arrays[name] = array
         kind = "tensor" if isinstance(obj, Tensor) else "scalar" if isinstance(obj, np.generic) else "array"
         return {kind: name}
-    if isinstance(obj, dict):
-        for key in obj:
-            if not isinstance(key, (str, int)) or isinstance(key, bool):
-                raise TypeError(f"save: dict keys must be str or int, got {type(key).__name__} key {key!r} at {where}")
-        return {"dict": [[key, _encode(value, f"{where}[{key!r}]", arrays)] for key, value in obj.items()]}
-    if isinstance(obj, (list, tuple)):
-        kind = "list" if isinstance(obj, list) else "tuple"
-        return {kind: [_encode(item, f"{where}[{i}]", arrays) for i, item in enumerate(obj)]}
     if callable(getattr(obj, "state_dict", None)):  # a Module, an optimizer, a scheduler
         raise TypeError(f"save: cannot store a whole {type(obj).__name__} object (at {where}): save its "
                         f"state_dict() instead, as in minigen.save(model.state_dict(), path), and load it with "
                         f"model.load_state_dict(minigen.load(path)) into one built by the same code")
     raise TypeError(f"save: cannot store object of type {type(obj).__name__} at {where}")
+
+
+def _encode_container(obj, where, arrays, parents):
+    if id(obj) in parents:
+        raise ValueError(f"save: {where} is {parents[id(obj)]} itself: a structure that contains itself "
+                         "cannot be saved")
+    if len(parents) == MAX_DEPTH:
+        raise ValueError(f"save: obj is nested more than {MAX_DEPTH} levels deep (at {where[:200]}...)")
+    parents = {**parents, id(obj): where}
+    if isinstance(obj, dict):
+        for key in obj:
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                raise TypeError(f"save: dict keys must be str or int, got {type(key).__name__} key {key!r} at {where}")
+        return {"dict": [[key, _encode(value, f"{where}[{key!r}]", arrays, parents)] for key, value in obj.items()]}
+    kind = "list" if isinstance(obj, list) else "tuple"
+    return {kind: [_encode(item, f"{where}[{i}]", arrays, parents) for i, item in enumerate(obj)]}
 
 
 def _write_npz(file, arrays):
@@ -95,9 +109,9 @@ def _write_npz(file, arrays):
 
 
 def _write_atomically(path, arrays):
-    directory, name = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(directory, f".{name}.{uuid.uuid4().hex[:8]}.tmp")  # same folder: same file system
+    temporary = tempfiles.temporary_path(path, ".tmp")  # same folder: same file system
     try:
+        tempfiles.remove_stale(path, ".tmp")
         _write_then_rename(temporary, path, arrays)
     except OSError as error:  # the caller knows path, not the temporary file beside it
         raise _naming(error, path) from error
@@ -149,7 +163,8 @@ def load(f, map_location=None, pickle_module=None, *, device=None):
     Raises ValueError when both are given, NotImplementedError for a dict or function
     map_location, RuntimeError for a CUDA device this machine lacks, FileNotFoundError for a
     missing file, and CheckpointError (a ValueError) naming the file when it is
-    truncated, corrupt, not an ``.npz`` file, or an ``.npz`` file that ``save`` did not write.
+    truncated, corrupt, not an ``.npz`` file, or an ``.npz`` file that ``save`` did not write
+    (an entry that declares more bytes than the file holds is refused before any array is made).
     """
     unsupported("load", pickle_module=(pickle_module, None))
     device, path = backend.canonical_device(_device_of(map_location, device)), os.fspath(f)
@@ -157,10 +172,14 @@ def load(f, map_location=None, pickle_module=None, *, device=None):
         if file.read(4) != ZIP_SIGNATURE:
             raise CheckpointError(f"load: {path!r} is not an .npz file (it does not start with a zip signature)")
     try:
+        _check_sizes(path)
         with np.load(path, allow_pickle=False) as npz:
             return _decode(_read_header(npz, path)["tree"], npz, device)
     except CheckpointError:
         raise
+    except RecursionError:
+        raise CheckpointError(f"load: {path!r} is not a readable minigen checkpoint: its structure is nested "
+                              f"too deeply (save writes at most {MAX_DEPTH} levels)") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, TypeError, ValueError) as error:
         raise CheckpointError(f"load: {path!r} is not a readable minigen checkpoint (truncated or corrupt?): "
                               f"{type(error).__name__}: {error}") from error
@@ -179,6 +198,32 @@ def _device_of(map_location, device):
     return device if map_location is None else map_location
 
 
+NPY_HEADER = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _check_sizes(path):
+    """Refuse an entry whose .npy header declares more bytes than the file holds for it, or
+    that is compressed, before NumPy allocates the array it declares (``save`` writes every
+    entry uncompressed: an .npy header, then the data)."""
+    file_size = os.path.getsize(path)
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            stored = info.compress_type == zipfile.ZIP_STORED
+            with archive.open(info) as entry:
+                version = np.lib.format.read_magic(entry)
+                if version not in NPY_HEADER:
+                    raise ValueError(f"entry {info.filename!r} is .npy format version {version}, not 1.0 or 2.0")
+                shape, _, dtype = NPY_HEADER[version](entry)
+                declared = math.prod(shape) * dtype.itemsize
+                held = min(info.compress_size, file_size) - (entry.tell() if stored else 0)
+            if declared > held or not stored:
+                raise CheckpointError(
+                    f"load: {path!r} was not written by save (corrupt or crafted?): entry "
+                    f"{info.filename.removesuffix('.npy')!r} declares {declared} bytes ({dtype} of shape {shape}) "
+                    f"but holds {held} {'' if stored else 'compressed '}bytes in the file, and save writes "
+                    "every entry uncompressed")
+
+
 def _read_header(npz, path):
     if MARKER not in npz.files:
         raise CheckpointError(f"load: {path!r} is an .npz file but not a minigen checkpoint (no {MARKER!r} "
@@ -195,13 +240,23 @@ def _read_header(npz, path):
 def _decode(node, npz, device):
     if not isinstance(node, dict):
         return node  # None, bool, int, float, str
-    (kind, value), = node.items()
-    if kind == "dict":
-        return {key: _decode(item, npz, device) for key, item in value}
-    if kind in ("list", "tuple"):
+    (kind, value), = node.items()  # one tag (ValueError otherwise)
+    if kind == "dict" and isinstance(value, list):
+        return dict(_decode_item(pair, npz, device) for pair in value)
+    if kind in ("list", "tuple") and isinstance(value, list):
         items = [_decode(item, npz, device) for item in value]
         return items if kind == "list" else tuple(items)
-    array = npz[value]
-    if kind == "tensor":
-        return Tensor(backend.to_device(array, device))
-    return array if kind == "array" else array[()]
+    if kind in ("tensor", "array", "scalar") and isinstance(value, str):
+        array = npz[value]
+        if kind == "tensor":
+            return Tensor(backend.to_device(array, device))
+        return array if kind == "array" else array[()]
+    raise ValueError(f"malformed node {json.dumps(node)[:100]}")
+
+
+def _decode_item(pair, npz, device):
+    """One [key, node] pair of a saved dict."""
+    key, node = pair
+    if not isinstance(key, (str, int)) or isinstance(key, bool):
+        raise ValueError(f"malformed dict key {json.dumps(key)[:100]}: keys are str or int")
+    return key, _decode(node, npz, device)

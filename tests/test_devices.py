@@ -19,6 +19,7 @@ from minigen.models.classifier import DigitClassifier
 from minigen.models.gaussian import GaussianClassifier
 from minigen.models.hmm import CategoricalHMM
 from minigen.models.markov import MarkovChain
+from minigen.models.naive_bayes import BernoulliNB, GaussianNB
 
 sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "demos"))
 import tour  # noqa: E402
@@ -144,9 +145,26 @@ def _markov_fit(device):
     return [backend.to_host(chain.transmat_), backend.to_host(chain.stationary_distribution())]
 
 
+def _markov_order_2_fit(device):
+    sequences = [backend.to_device(np.array(s), device) for s in ([0, 1, 1, 2, 0, 1, 1], [2, 2, 1, 0])]
+    chain = MarkovChain(backend.to_device(np.full((3, 3, 3), 1 / 3), device), order=2).fit(sequences, pseudocount=1)
+    return [backend.to_host(chain.transmat_), backend.to_host(chain.startprob_),
+            backend.to_host(chain.sample(6, random_state=0))]
+
+
+def _naive_bayes_fit(device):
+    rng = np.random.default_rng(0)
+    X, y = rng.random((40, 6)), rng.integers(0, 3, 40)
+    Xd, yd = backend.to_device(X, device), backend.to_device(y, device)
+    bernoulli, gaussian = BernoulliNB().fit(Xd, yd), GaussianNB().fit(Xd, yd)
+    return [backend.to_host(bernoulli.predict_proba(Xd)), backend.to_host(bernoulli.sample(1, n=4, random_state=0)),
+            backend.to_host(gaussian.predict_proba(Xd)), backend.to_host(gaussian.var_)]
+
+
 STEPS = {"classifier": _classifier_step, "vae": _vae_step, "dcgan minimax": _dcgan_round("minimax"),
          "dcgan non_saturating": _dcgan_round("non_saturating"), "dcgan wgan-gp": _dcgan_round("wgan-gp"),
-         "hmm fit": _hmm_fit, "gaussian classifier": _gaussian_fit, "markov fit": _markov_fit}
+         "hmm fit": _hmm_fit, "gaussian classifier": _gaussian_fit, "markov fit": _markov_fit,
+         "markov order 2 fit": _markov_order_2_fit, "naive bayes fit": _naive_bayes_fit}
 
 
 @pytest.mark.parametrize("model", STEPS)

@@ -1,4 +1,6 @@
 """Bad input gets a clear error that names the op and the shapes, devices or dtypes involved."""
+import re
+
 import numpy as np
 import pytest
 
@@ -259,3 +261,49 @@ def test_permute_with_a_dim_out_of_range():
 def test_gradgradcheck_with_no_input_requiring_grad():
     with pytest.raises(ValueError, match="gradgradcheck: no input requires grad"):
         mg.gradgradcheck(mg.exp, [mg.randn(3, dtype=mg.float64)])
+
+
+def test_assigning_a_grad_of_the_wrong_shape():
+    w = mg.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"assigned grad has shape \(4,\), but the tensor has shape \(3,\)"):
+        w.grad = mg.zeros(4)
+    with pytest.raises(TypeError, match="assigned grad must be a Tensor or None, got ndarray"):
+        w.grad = np.zeros(3)
+    w.grad = mg.zeros(3)
+    (w * 2).sum().backward()
+    assert w.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+@pytest.mark.parametrize("state_dict, message", [
+    ({"foo": 1}, r"load_state_dict: expected a dict with keys 'state' and 'param_groups' \(from "
+                 r"optimizer.state_dict\(\)\), got keys \['foo'\]"),
+    ([1, 2], r"load_state_dict: expected a dict .* got list"),
+])
+def test_optimizer_load_state_dict_of_something_else(state_dict, message):
+    optimizer = mg.optim.SGD([mg.randn(3, requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match=message):
+        optimizer.load_state_dict(state_dict)
+
+
+def test_cross_entropy_with_class_indices_stored_as_floats():
+    with pytest.raises(ValueError, match=r"cross_entropy: target of shape \(4,\) looks like class indices but has "
+                                         r"dtype float32: convert it to integers \(target.long\(\)\)"):
+        mg.nn.functional.cross_entropy(mg.randn(4, 3), mg.tensor([0.0, 1.0, 2.0, 1.0]))
+
+
+@pytest.mark.parametrize("data", [float("nan"), [1.0, float("inf")], np.array([np.nan, 1.0]), mg.tensor([np.nan])])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
+def test_nan_or_inf_to_an_integer_dtype_is_refused(data, dtype):
+    with pytest.raises(ValueError, match=f"tensor: cannot convert nan or inf to {dtype}: 1 of the values"):
+        mg.tensor(data, dtype=dtype)
+
+
+@pytest.mark.parametrize("array", [np.array([{}], dtype=object), np.array(["a"]), np.array([b"a"]),
+                                   np.array(["2020-01-01"], dtype="datetime64[D]"),
+                                   np.array([1], dtype="timedelta64[s]"), np.array([1 + 2j])], ids=lambda a: str(a.dtype))
+def test_arrays_of_non_numbers_are_refused_as_lists_of_them_are(array):
+    message = f"tensor: cannot make a tensor from ndarray (NumPy sees dtype {array.dtype})"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        mg.tensor(array)
+    with pytest.raises(TypeError, match="cannot make a tensor from list"):
+        mg.tensor(array.tolist())

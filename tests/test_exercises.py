@@ -226,6 +226,25 @@ def markov_nan_row(sequences, K, pseudocount=0):
     return _markov(sequences, K, pseudocount, uniform=False)
 
 
+def _nb_joint(X, feature_log_prob, class_log_prior, off_pixels=True):
+    log_q = np.log1p(-np.exp(feature_log_prob)) if off_pixels else 0 * feature_log_prob
+    return X @ (feature_log_prob - log_q).T + log_q.sum(axis=1) + class_log_prior
+
+
+def nb_forgets_off_pixels(X, feature_log_prob, class_log_prior):
+    a = _nb_joint(X, feature_log_prob, class_log_prior, off_pixels=False)
+    return a - np.log(np.exp(a - a.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True)) - a.max(axis=1, keepdims=True)
+
+
+def nb_joint_not_posterior(X, feature_log_prob, class_log_prior):
+    return _nb_joint(X, feature_log_prob, class_log_prior)
+
+
+def nb_unstable(X, feature_log_prob, class_log_prior):
+    joint = np.exp(_nb_joint(X, feature_log_prob, class_log_prior))
+    return np.log(joint / joint.sum(axis=1, keepdims=True))
+
+
 def _forward(startprob, transmat, B_obs, mask, transpose=False, normalize=True, start=True):
     alpha, c = np.empty_like(B_obs), np.ones(mask.shape)
     a = (startprob if start else 1.0) * B_obs[:, 0]
@@ -393,6 +412,8 @@ BUGS = {
     "adam_step": [(adam_no_bias_correction, "bias correction"), (adam_eps_inside_sqrt, "eps=0.001")],
     "markov_mle": [(markov_column_wise, "rows"), (markov_all_states_start, "first state"),
                    (markov_nan_row, "uniform")],
+    "bernoulli_nb_log_posterior": [(nb_forgets_off_pixels, "the pixels that are off count too"),
+                                   (nb_joint_not_posterior, "divides by p(x)"), (nb_unstable, "log-sum-exp")],
     "hmm_forward": [(forward_column_wise, "p(z_n = j | z_{n-1} = i)"), (forward_without_pi, "pi * B_1"),
                     (forward_unscaled_padding, "padding")],
     "hmm_backward": [(backward_not_transposed, "NEXT state"), (backward_same_step, "B_{n+1}")],

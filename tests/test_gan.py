@@ -109,7 +109,9 @@ def test_a_round_changes_both_nets_and_records_history():
     assert all(len(values) == 1 for values in trainer.history_.values())
 
 
-@pytest.mark.parametrize("options, d_steps, g_steps", [({"k_d": 2, "k_g": 3}, 2, 3), ({"loss": "wgan-gp"}, 5, 1)])
+@pytest.mark.parametrize("options, d_steps, g_steps", [
+    ({"k_d": 2, "k_g": 3}, 2, 3), ({"loss": "wgan-gp"}, 5, 1), ({"loss": "wgan-gp", "k_d": 2}, 2, 1),
+    ({"loss": "wgan-gp", "n_critic": 3}, 3, 1), ({"n_critic": 2}, 2, 1)])
 def test_a_round_takes_k_d_discriminator_then_k_g_generator_steps(options, d_steps, g_steps):
     trainer = small_trainer(**options)
     steps = []
@@ -124,6 +126,11 @@ def test_a_round_takes_k_d_discriminator_then_k_g_generator_steps(options, d_ste
     trainer.optimizer_g.step = counted("g", trainer.optimizer_g.step)
     trainer.train_round(iter([mg.tensor(digits(2, seed)) for seed in range(d_steps)]))
     assert steps == ["d"] * d_steps + ["g"] * g_steps
+
+
+def test_k_d_and_its_wgan_name_n_critic_are_not_both_given():
+    with pytest.raises(ValueError, match="give k_d or n_critic"):
+        small_trainer(loss="wgan-gp", k_d=1, n_critic=5)
 
 
 def test_samples_come_from_the_fixed_noise():

@@ -270,3 +270,20 @@ def test_linear_params_need_a_shared_covariance_and_binary_needs_two_classes():
         GaussianClassifier("full").fit(X, y).linear_params()
     with pytest.raises(ValueError, match="needs 2 classes, the classifier has 3"):
         GaussianClassifier("shared").fit(X, y).linear_params_binary()
+
+
+def test_features_whose_covariance_overflows_are_named_as_the_cause():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 2)) * 1e200, np.repeat([0, 1], 20)
+    with pytest.raises(ValueError, match=r"the covariance overflows float64: X's values reach \d\.\d+e\+200"):
+        GaussianClassifier().fit(X, y)
+
+
+def test_reg_0_with_collinear_features_raises_as_documented():
+    rng = np.random.default_rng(0)
+    a, b, c = rng.standard_normal((3, 200))
+    X, y = np.c_[a, b, c, a + b + c], np.repeat([0, 1], 100)  # rounding leaves a pivot of 6e-16, not 0
+    with pytest.raises(ValueError, match=r"the shared covariance is singular \(smallest eigenvalue .*\): .*feature 3 "
+                                         r".*reg \(now 0\)"):
+        GaussianClassifier(reg=0).fit(X, y)
+    GaussianClassifier().fit(X, y)  # the default reg makes it positive definite

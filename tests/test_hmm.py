@@ -263,8 +263,8 @@ def test_decode_of_long_sequences_goes_by_chunks_and_equals_the_sequential_decod
     model.means_, model.covars_ = np.array([[0.0], [1.0], [2.5]]), np.array([[0.5], [0.4], [0.8]])
     X, _ = model.sample(2 * hmm.SCAN_MIN_STEPS + 5, random_state=0)
     lengths = [hmm.SCAN_MIN_STEPS + 7, hmm.SCAN_MIN_STEPS - 2]
-    calls, viterbi_scan = [], hmm.alg.viterbi_scan
-    monkeypatch.setattr(hmm.alg, "viterbi_scan", lambda *args: calls.append(args) or viterbi_scan(*args))
+    calls, viterbi_scan = [], hmm.hmm_scan.viterbi_scan
+    monkeypatch.setattr(hmm.hmm_scan, "viterbi_scan", lambda *args: calls.append(args) or viterbi_scan(*args))
     logprob, path = model.decode(X, lengths)
     assert len(calls) == 2
     monkeypatch.setattr(hmm, "SCAN_MIN_STEPS", len(X) + 1)  # the sequential viterbi_scaled / viterbi_log
@@ -302,3 +302,25 @@ def test_an_unfitted_model_says_to_fit_or_set_its_parameters(model, names):
 def test_sample_refuses_a_number_of_steps_that_is_not_positive(n_samples):
     with pytest.raises(ValueError, match=f"n_samples must be a positive integer, got {n_samples!r}"):
         known_categorical().sample(n_samples)
+
+
+# ------------------------------------------------------------------ clear errors at the door
+def test_data_whose_squares_overflow_is_named_as_the_cause():
+    X = np.random.default_rng(0).standard_normal((60, 2)) * 1e200
+    with pytest.raises(ValueError, match=r"X is too large: the squares of its values overflow float64 "
+                                         r"\(largest \|x\| = \d\.\d+e\+200;"):
+        GaussianHMM(n_components=2, random_state=0).fit(X)
+
+
+@pytest.mark.parametrize("n_iter", [-5, 0, 2.5, True])
+def test_n_iter_must_be_a_positive_integer(n_iter):
+    X = np.random.default_rng(0).integers(0, 3, (20, 1))
+    with pytest.raises(ValueError, match=f"n_iter must be a positive integer, got {n_iter!r}"):
+        CategoricalHMM(n_components=2, n_iter=n_iter, random_state=0).fit(X)
+
+
+@pytest.mark.parametrize("model, X", [(CategoricalHMM(n_components=2), np.zeros((0, 1), int)),
+                                      (GaussianHMM(n_components=2), np.zeros((0, 2)))], ids=["categorical", "gaussian"])
+def test_empty_input_is_refused_by_name(model, X):
+    with pytest.raises(ValueError, match=r"X has no observations \(shape \(0, [12]\)\)"):
+        model.fit(X)

@@ -6,6 +6,7 @@ import pytest
 
 import minigen as mg
 from minigen.models import hmm_algorithms as alg
+from minigen.models import hmm_scan
 
 K, LENGTHS = 3, [5, 3, 6, 1]
 
@@ -193,7 +194,7 @@ def test_scan_equals_the_scaled_forward_pass(n_steps, n_chunks, density_scale, m
     B_obs = rng.uniform(0.01, 1.0, (n_steps, k)) * density_scale
     _, c = alg.forward_scaled(startprob, transmat, B_obs[None], np.ones((1, n_steps), bool))
     expected = alg.log_likelihood_scaled(c)[0]
-    assert alg.log_likelihood_scan(startprob, transmat, B_obs, n_chunks) == pytest.approx(expected, rel=1e-12)
+    assert hmm_scan.log_likelihood_scan(startprob, transmat, B_obs, n_chunks) == pytest.approx(expected, rel=1e-12)
 
 
 def test_scan_keeps_left_to_right_zeros_and_stays_finite():
@@ -202,7 +203,7 @@ def test_scan_keeps_left_to_right_zeros_and_stays_finite():
     transmat[-1, -1] = 1.0
     startprob = np.eye(k)[0]
     B_obs = np.random.default_rng(0).uniform(1e-3, 1.0, (n_steps, k))
-    value = alg.log_likelihood_scan(startprob, transmat, B_obs)
+    value = hmm_scan.log_likelihood_scan(startprob, transmat, B_obs)
     _, c = alg.forward_scaled(startprob, transmat, B_obs[None], np.ones((1, n_steps), bool))
     assert np.isfinite(value) and value == pytest.approx(alg.log_likelihood_scaled(c)[0], rel=1e-10)
 
@@ -224,7 +225,7 @@ def test_scan_keeps_a_start_state_far_less_likely_than_another():
     with np.errstate(divide="ignore"):
         expected = sequential_log_likelihood(startprob, transmat, B_obs)
     assert np.isfinite(expected)
-    assert alg.log_likelihood_scan(startprob, transmat, B_obs) == pytest.approx(expected, rel=1e-12)
+    assert hmm_scan.log_likelihood_scan(startprob, transmat, B_obs) == pytest.approx(expected, rel=1e-12)
 
 
 def test_scan_confirms_a_zero_with_the_sequential_pass(monkeypatch):
@@ -239,7 +240,7 @@ def test_scan_confirms_a_zero_with_the_sequential_pass(monkeypatch):
     expected = np.log(0.5) + (n_steps - 2) * np.log(0.001) + np.log(0.999)
     calls, forward_log = [], alg.forward_log
     monkeypatch.setattr(alg, "forward_log", lambda *args: calls.append(args) or forward_log(*args))
-    assert alg.log_likelihood_scan(startprob, transmat, B_obs) == pytest.approx(expected, rel=1e-12)
+    assert hmm_scan.log_likelihood_scan(startprob, transmat, B_obs) == pytest.approx(expected, rel=1e-12)
     assert len(calls) == 1
 
 
@@ -247,13 +248,13 @@ def test_scan_refuses_a_sequence_of_probability_zero():
     transmat = np.array([[1.0, 0.0], [0.0, 1.0]])
     B_obs = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # starts in state 0, then only state 1 can emit
     with pytest.raises(ValueError, match="probability zero"):
-        alg.log_likelihood_scan(np.array([1.0, 0.0]), transmat, B_obs)
+        hmm_scan.log_likelihood_scan(np.array([1.0, 0.0]), transmat, B_obs)
 
 
 def test_scan_gives_minus_infinity_when_allowed():
     transmat = np.array([[1.0, 0.0], [0.0, 1.0]])
     B_obs = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-    assert alg.log_likelihood_scan(np.array([1.0, 0.0]), transmat, B_obs, allow_zero=True) == -np.inf
+    assert hmm_scan.log_likelihood_scan(np.array([1.0, 0.0]), transmat, B_obs, allow_zero=True) == -np.inf
 
 
 # ------------------------------------------------------------------ Viterbi by chunks
@@ -291,7 +292,7 @@ KINDS = ["dense", "sparse", "left-right", "identity", "permutation"]
 def test_viterbi_scan_equals_viterbi_log(kind, k, n_steps, n_chunks):
     rng = np.random.default_rng([KINDS.index(kind), k, n_steps])
     model = log_model(rng, kind, k, n_steps)
-    assert_same_viterbi(alg.viterbi_scan(*model, n_chunks), sequential_viterbi(*model))
+    assert_same_viterbi(hmm_scan.viterbi_scan(*model, n_chunks), sequential_viterbi(*model))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -299,7 +300,7 @@ def test_viterbi_scan_rounds_alone_are_exact_even_when_the_model_never_forgets(k
     # no fall-back: the identity and permutation transmats then take one fix-up round per chunk
     for seed in range(10):
         model = log_model(np.random.default_rng(seed), kind, 3, 90)
-        assert_same_viterbi(alg.viterbi_scan(*model, n_chunks=30, max_rounds=90), sequential_viterbi(*model))
+        assert_same_viterbi(hmm_scan.viterbi_scan(*model, n_chunks=30, max_rounds=90), sequential_viterbi(*model))
 
 
 def test_viterbi_scan_falls_back_to_viterbi_log_only_when_the_chunks_never_forget(monkeypatch):
@@ -311,7 +312,7 @@ def test_viterbi_scan_falls_back_to_viterbi_log_only_when_the_chunks_never_forge
     calls, viterbi_log = [], alg.viterbi_log
     monkeypatch.setattr(alg, "viterbi_log", lambda *args: calls.append(args) or viterbi_log(*args))
     for model, sequential, falls_back in zip((dense, impossible, identity), expected, (False, False, True)):
-        assert_same_viterbi(alg.viterbi_scan(*model, n_chunks=64), sequential)
+        assert_same_viterbi(hmm_scan.viterbi_scan(*model, n_chunks=64), sequential)
         assert len(calls) == falls_back
         calls.clear()
 
@@ -323,7 +324,7 @@ def test_viterbi_scan_breaks_exact_ties_by_the_first_index_like_viterbi_log():
         k, n_steps = int(rng.integers(1, 5)), int(rng.integers(1, 120))
         model = (-rng.integers(0, 3, k).astype(float), -rng.integers(0, 3, (k, k)).astype(float),
                  -rng.integers(0, 3, (n_steps, k)).astype(float))
-        scan, sequential = alg.viterbi_scan(*model, n_chunks=int(rng.integers(1, 20))), sequential_viterbi(*model)
+        scan, sequential = hmm_scan.viterbi_scan(*model, n_chunks=int(rng.integers(1, 20))), sequential_viterbi(*model)
         np.testing.assert_array_equal(scan[1], sequential[1])
         assert scan[0] == sequential[0]
 
@@ -332,7 +333,7 @@ def test_viterbi_scan_breaks_exact_ties_by_the_first_index_like_viterbi_log():
 def test_viterbi_scan_of_an_impossible_observation_is_minus_infinity_with_viterbi_log_path(n_chunks):
     log_startprob, log_transmat, log_B = log_model(np.random.default_rng(7), "dense", 4, 1000)
     log_B[400] = -np.inf  # no state can emit x_400
-    logprob, path = alg.viterbi_scan(log_startprob, log_transmat, log_B, n_chunks)
+    logprob, path = hmm_scan.viterbi_scan(log_startprob, log_transmat, log_B, n_chunks)
     assert_same_viterbi((logprob, path), sequential_viterbi(log_startprob, log_transmat, log_B))
     assert logprob == -np.inf and (path[400:] == 0).all()
 
@@ -343,7 +344,7 @@ def test_viterbi_scan_of_a_sequence_impossible_by_its_transitions_matches_viterb
     with np.errstate(divide="ignore"):
         model = np.log(np.array([1.0, 0.0])), np.log(transmat), np.log(B_obs)
     for n_chunks in (1, 3, 12):
-        assert_same_viterbi(alg.viterbi_scan(*model, n_chunks), sequential_viterbi(*model))
+        assert_same_viterbi(hmm_scan.viterbi_scan(*model, n_chunks), sequential_viterbi(*model))
 
 
 def test_viterbi_scan_matches_enumeration_of_all_paths():
@@ -353,14 +354,14 @@ def test_viterbi_scan_matches_enumeration_of_all_paths():
         B_obs = rng.random((n_steps, k)) + 0.01
         *_, best, best_log_p = brute_force(startprob, transmat, B_obs)
         for n_chunks in (1, 2, n_steps):
-            logprob, path = alg.viterbi_scan(np.log(startprob), np.log(transmat), np.log(B_obs), n_chunks)
+            logprob, path = hmm_scan.viterbi_scan(np.log(startprob), np.log(transmat), np.log(B_obs), n_chunks)
             np.testing.assert_array_equal(path, best)
             assert logprob == pytest.approx(best_log_p, rel=1e-12)
 
 
 def test_viterbi_scan_on_device_matches_cpu(device):
     model = log_model(np.random.default_rng(9), "sparse", 5, 3000)
-    logprob, path = alg.viterbi_scan(*(mg.backend.to_device(x, device) for x in model))
+    logprob, path = hmm_scan.viterbi_scan(*(mg.backend.to_device(x, device) for x in model))
     assert_same_viterbi((float(logprob), mg.backend.to_host(path)), sequential_viterbi(*model))
 
 
@@ -369,4 +370,4 @@ def test_log_likelihood_scan_on_device_matches_the_sequential_pass(device):
     log_startprob, log_transmat, log_B = log_model(np.random.default_rng(4), "dense", 4, 3000)
     expected = alg.forward_log(log_startprob, log_transmat, log_B[None], np.ones((1, 3000), bool))[1][0]
     arrays = (mg.backend.to_device(np.exp(x), device) for x in (log_startprob, log_transmat, log_B))
-    assert float(alg.log_likelihood_scan(*arrays)) == pytest.approx(float(expected), rel=1e-10)
+    assert float(hmm_scan.log_likelihood_scan(*arrays)) == pytest.approx(float(expected), rel=1e-10)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from minigen import backend
-from minigen.models.markov import MarkovChain
+from minigen.models.markov import MarkovChain, markov_mle
 
 STATES = ["Sun", "Rain", "Cloud"]
 WEATHER = np.array([[0.8, 0.05, 0.15],
@@ -151,3 +151,118 @@ def test_fit_wants_a_list_of_sequences():
 def test_a_chain_without_transmat_must_be_fitted_first():
     with pytest.raises(RuntimeError, match="call fit"):
         MarkovChain(states=STATES).prob(["Sun"])
+
+
+# ---------------------------------------------------------------- order k
+def counts_by_hand(sequences, K, order):
+    """n[context + (j,)] and the first contexts, one step at a time with Python tuples."""
+    steps, first = np.zeros((K,) * (order + 1)), np.zeros((K,) * order)
+    for z in sequences:
+        first[tuple(z[:order])] += 1
+        for n in range(order, len(z)):
+            steps[tuple(z[n - order:n + 1])] += 1
+    return steps, first
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_order_k_fit_equals_counts_by_hand(order):
+    rng = np.random.default_rng(order)
+    sequences = [rng.integers(0, 3, size=n) for n in (40, 25, order, 9)]
+    for c in (0, 0.5):
+        chain = MarkovChain(order=order).fit(sequences, pseudocount=c)
+        steps, first = counts_by_hand(sequences, 3, order)
+        rows = steps.sum(axis=-1, keepdims=True)
+        expected = np.where(rows + c > 0, (steps + c) / np.maximum(rows + 3 * c, 1e-300), 1 / 3)
+        np.testing.assert_allclose(chain.transmat_, expected, rtol=1e-12)
+        np.testing.assert_allclose(chain.startprob_, (first + c) / (first + c).sum(), rtol=1e-12)
+        assert chain.transmat_.shape == (3,) * (order + 1) and chain.startprob_.shape == (3,) * order
+
+
+def test_order_2_context_never_left_gets_a_uniform_row():
+    chain = MarkovChain(order=2).fit([[0, 1, 0, 0]])  # contexts seen: (0, 1) -> 0, (1, 0) -> 0; (0, 0) is never left
+    np.testing.assert_allclose(chain.transmat_[0, 0], [0.5, 0.5])
+    np.testing.assert_allclose(chain.transmat_[0, 1], [1, 0])
+    np.testing.assert_allclose(chain.startprob_, [[0, 1], [0, 0]])
+
+
+def test_order_2_log_prob_is_the_chain_rule_with_two_previous_states():
+    rng = np.random.default_rng(0)
+    transmat, startprob = rng.dirichlet(np.ones(3), size=(3, 3)), rng.dirichlet(np.ones(9)).reshape(3, 3)
+    chain = MarkovChain(transmat, startprob, order=2)
+    z = [2, 0, 1, 1, 0]
+    steps = transmat[2, 0, 1] * transmat[0, 1, 1] * transmat[1, 1, 0]
+    assert chain.log_prob(z) == pytest.approx(np.log(startprob[2, 0] * steps))
+    assert chain.log_prob(z, given_first=True) == pytest.approx(np.log(steps))
+    assert chain.prob([1]) == pytest.approx(startprob[1].sum())  # shorter than the order: the marginal
+    assert chain.prob([1, 2]) == pytest.approx(startprob[1, 2])
+
+
+def test_an_order_2_chain_that_ignores_z_n_minus_2_is_the_first_order_chain(weather):
+    first_two = np.diag([0.5, 0.25, 0.25]) @ WEATHER  # p(z_1, z_2) = p(z_1) transmat[z_1, z_2]
+    second = MarkovChain(np.broadcast_to(WEATHER, (3, 3, 3)), startprob=first_two, order=2)
+    seq = [0, 0, 0, 2, 2, 1, 1, 0]
+    assert second.log_prob(seq) == pytest.approx(weather.log_prob(seq))
+
+
+def test_order_2_fit_on_a_long_sample_recovers_the_table():
+    rng = np.random.default_rng(3)
+    transmat = rng.dirichlet(np.ones(3), size=(3, 3))
+    days = MarkovChain(transmat, order=2).sample(90000, random_state=0)
+    refit = MarkovChain(order=2).fit([days])
+    # each of the 9 contexts holds >= 5,000 steps here: standard error <= 0.0068; 5 of them
+    np.testing.assert_allclose(refit.transmat_, transmat, atol=0.034)
+
+
+def test_order_k_sample_starts_from_startprob_and_is_repeatable():
+    startprob = np.zeros((3, 3))
+    startprob[2, 1] = 1
+    chain = MarkovChain(np.broadcast_to(WEATHER, (3, 3, 3)), startprob, order=2)
+    days = chain.sample(10, random_state=5)
+    assert days[:2].tolist() == [2, 1] and len(days) == 10
+    np.testing.assert_array_equal(days, chain.sample(10, random_state=5))
+    assert chain.sample(1, random_state=0).tolist() == [2] and len(chain.sample(0)) == 0
+
+
+def test_order_k_works_on_the_array_module_of_its_transmat(device):
+    transmat = backend.to_device(np.broadcast_to(WEATHER, (3, 3, 3)).copy(), backend.canonical_device(device))
+    chain = MarkovChain(transmat, order=2)
+    xp = backend.array_module(transmat)
+    for result in (chain.transmat_, chain.startprob_, chain.sample(5, random_state=0),
+                   MarkovChain(transmat, order=2).fit([[0, 1, 1, 2]]).transmat_):
+        assert backend.array_module(result) is xp
+    assert chain.prob([0, 0, 0, 2, 2, 1], given_first=True) == pytest.approx(0.8 * 0.15 * 0.5 * 0.3)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(order=0), "order must be a positive integer, got 0"),
+    (dict(order=1.5), "order must be a positive integer, got 1.5"),
+    (dict(transmat=WEATHER, order=2), r"transmat must be a \(K, K, K\) array for order=2, got shape \(3, 3\)"),
+    (dict(transmat=np.broadcast_to(WEATHER, (3, 3, 3)), startprob=np.full((3, 3), 0.2), order=2),
+     "startprob must sum to 1"),
+    (dict(transmat=np.full((2, 2, 2), [0.5, 0.6]), order=2), r"transmat row \(0, 0\) must sum to 1 .* got sum 1.1"),
+])
+def test_bad_order_k_parameters_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        MarkovChain(**kwargs)
+
+
+def test_order_k_fit_and_first_order_methods_refuse_what_they_cannot_do():
+    with pytest.raises(ValueError, match="every sequence must hold at least order = 3 state"):
+        MarkovChain(order=3).fit([[0, 1, 2, 0], [1, 1]])
+    with pytest.raises(ValueError, match="order-5 chain over 30 states has 24300000 contexts"):
+        MarkovChain(order=5).fit([[29, 0, 1, 2, 3]])
+    chain = MarkovChain(order=2).fit([[0, 1, 0, 1]])
+    for method in (chain.stationary_distribution, lambda: chain.n_step(2)):
+        with pytest.raises(ValueError, match="needs a first-order chain, this one has order=2"):
+            method()
+
+
+@pytest.mark.parametrize("sequences, message", [
+    ([], r"markov_mle: sequences is empty: give at least one sequence of states"),
+    ([np.array([0, 1]), np.array([], int)], r"markov_mle: sequence 1 is empty"),
+    ([np.array([0, 2])], r"markov_mle: sequence 0 holds states outside \[0, 2\): \[2\]"),
+    ([np.array([0.0, 1.0])], r"markov_mle: sequence 0 must hold integer states, got float64"),
+])
+def test_markov_mle_refuses_bad_sequences_by_name(sequences, message):
+    with pytest.raises(ValueError, match=message):
+        markov_mle(sequences, 2)

@@ -10,7 +10,7 @@ from op_specs import SPECS
 
 PACKAGE = pathlib.Path(minigen.__file__).parent
 # The order of layers: a module may import only from its own layer or those before it.
-LAYERS = ["suggest", "backend", "dtypes", "grad_mode", "autograd", "ops", "creation", "gradcheck", "progress", "serialization", "data", "nn", "optim",
+LAYERS = ["suggest", "checks", "tempfiles", "backend", "dtypes", "grad_mode", "autograd", "ops", "creation", "gradcheck", "progress", "serialization", "data", "nn", "optim",
           "models", "exercises"]
 
 
@@ -46,7 +46,7 @@ def test_every_op_without_gradient_has_a_forward_spec():
 
 def test_every_public_function_of_the_op_modules_is_listed():
     listed = set(minigen.ops.DIFFERENTIABLE) | set(minigen.ops.NOT_DIFFERENTIABLE) | set(minigen.ops.INPLACE)
-    helpers = {"normalize_dim", "broadcast_shape", "output_size", "as_pair", "accepts_one_image"}  # not ops
+    helpers = {"normalize_dim", "broadcast_shape", "output_size", "as_pair", "accepts_one_image", "as_operands"}  # not ops
     for module in (minigen.ops.elementwise, minigen.ops.reduce, minigen.ops.shape, minigen.ops.linalg,
                    minigen.ops.conv, minigen.ops.discrete, minigen.ops.indexing, minigen.ops.inplace):
         public = {name for name, obj in vars(module).items()

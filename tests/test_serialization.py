@@ -1,14 +1,20 @@
 """minigen.save / minigen.load: one .npz file, no pickle, atomic writes, clear errors."""
 import collections
+import io
 import json
 import os
 import pickle
+import subprocess
+import sys
+import time
+import tracemalloc
+import zipfile
 
 import numpy as np
 import pytest
 
 import minigen
-from minigen import nn, serialization
+from minigen import nn, serialization, tempfiles
 from minigen.serialization import CheckpointError, load, save
 
 
@@ -243,3 +249,138 @@ def test_the_file_gets_the_permissions_of_any_new_file(tmp_path):
     save({"epoch": 1}, tmp_path / "ckpt.npz")
     (tmp_path / "plain").write_bytes(b"")
     assert (tmp_path / "ckpt.npz").stat().st_mode == (tmp_path / "plain").stat().st_mode
+
+
+# ------------------------------------------------------------------ temporaries left by killed saves
+_KILLED_SAVE = """
+import sys, time
+from minigen import serialization
+
+def write_then_hang(file, arrays):
+    file.write(b"PK" + bytes(1 << 20))
+    file.flush()
+    print("writing", flush=True)
+    time.sleep(60)
+
+serialization._write_npz = write_then_hang
+serialization.save({"epoch": 2}, sys.argv[1])
+"""
+
+
+def _dead_pid():
+    """The id of a process that has just ended (ids are not reused this quickly)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_save_killed_mid_write_leaves_a_temporary_that_the_next_save_removes(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    save({"epoch": 1}, path)
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_SAVE, str(path)], stdout=subprocess.PIPE,
+                             env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert child.stdout.readline() == b"writing\n"
+    child.kill()  # SIGKILL: no finally clause runs
+    child.wait()
+    left = [name for name in os.listdir(tmp_path) if name != "ckpt.npz"]
+    assert len(left) == 1 and left[0].endswith(".tmp") and load(path) == {"epoch": 1}
+    save({"epoch": 3}, path)
+    assert os.listdir(tmp_path) == ["ckpt.npz"] and load(path) == {"epoch": 3}
+
+
+def test_save_removes_abandoned_temporaries_of_its_pattern_and_nothing_else(tmp_path):
+    host, dead, alive = tempfiles._host(), _dead_pid(), os.getpid()
+    abandoned = [f".ckpt.npz.minigen.{host}.{dead}.0123abcd.tmp",    # killed writer on this host
+                 f".epoch3.npz.minigen.{host}.{dead}.4567abcd.tmp",  # another checkpoint's, same folder
+                 f".ckpt.npz.minigen.elsewhere.{alive}.89abcdef.tmp",  # another host, no write for 2 hours
+                 ".ckpt.npz.0123abcd.tmp"]                             # minigen's older name, 2 hours old
+    kept = [f".ckpt.npz.minigen.{host}.{alive}.0123abcd.tmp",       # a save still running
+            ".other.npz.0123abcd.tmp",                              # older name, another target
+            f".ckpt.npz.minigen.{host}.{dead}.0123abcd.part",        # another suffix
+            "notes.tmp", "ckpt.npz.bak", f"ckpt.npz.minigen.{host}.{dead}.0123abcd.tmp"]  # not hidden: not ours
+    for name in abandoned + kept:
+        (tmp_path / name).write_bytes(b"x")
+    two_hours_ago = time.time() - 7200
+    for name in abandoned[2:] + kept[1:2]:
+        os.utime(tmp_path / name, (two_hours_ago, two_hours_ago))
+    save({"epoch": 1}, tmp_path / "ckpt.npz")
+    assert sorted(os.listdir(tmp_path)) == sorted(kept + ["ckpt.npz"])
+
+
+# ------------------------------------------------------------------ hostile or broken files
+def _npz_with(tmp_path, header, **arrays):
+    path = tmp_path / "crafted.npz"
+    np.savez(path, __minigen__=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
+    return path
+
+
+def test_an_entry_that_declares_more_data_than_the_file_holds_is_refused_before_allocating(tmp_path):
+    header = {"format": "minigen", "version": 1, "tree": {"array": "0"}}
+    path = _npz_with(tmp_path, header)
+    member = io.BytesIO()
+    np.save(member, np.zeros(10**6))
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("0.npy", member.getvalue())  # 8 MB of zeros in 8 kB
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError,
+                           match=r"crafted\.npz.*entry '0' declares 8000000 bytes .* holds \d{4} compressed bytes"):
+            load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000, f"load allocated {peak} bytes before refusing the file"
+
+
+def test_an_npy_header_larger_than_its_entry_is_refused(tmp_path):
+    path = _npz_with(tmp_path, {"format": "minigen", "version": 1, "tree": {"array": "0"}})
+    member = io.BytesIO()
+    np.save(member, np.zeros(4))
+    member = member.getvalue().replace(b"'shape': (4,), }      ", b"'shape': (9999999,), }")  # same length
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("0.npy", member)
+    with pytest.raises(CheckpointError, match=r"entry '0' declares 79999992 bytes \(float64 of shape \(9999999,\)\) "
+                                              r"but holds 32 bytes"):
+        load(path)
+
+
+@pytest.mark.parametrize("tree", [
+    {"dict": [["k", {"tensor": ["0"]}]]}, {"dict": 5}, {"list": {"a": 1}}, {"tensor": "0", "list": []},
+    {"set": [1]}, {"dict": [["k"]]}, {"dict": [[[1], 2]]}, {"array": "7"}, {},
+])
+def test_a_malformed_tree_raises_checkpoint_error(tmp_path, tree):
+    path = _npz_with(tmp_path, {"format": "minigen", "version": 1, "tree": tree}, **{"0": np.zeros(2)})
+    with pytest.raises(CheckpointError, match=r"crafted\.npz"):
+        load(path)
+
+
+def test_a_deeply_nested_header_raises_checkpoint_error(tmp_path):
+    path = tmp_path / "deep.npz"
+    deep = '{"format": "minigen", "version": 1, "tree": ' + '{"list": [' * 100000 + ']}' * 100000 + '}'
+    np.savez(path, __minigen__=np.frombuffer(deep.encode(), np.uint8))
+    with pytest.raises(CheckpointError, match=r"deep\.npz"):
+        load(path)
+
+
+def test_a_structure_that_contains_itself_is_refused_naming_where(tmp_path):
+    loop = {"a": [1, 2]}
+    loop["a"].append(loop)
+    with pytest.raises(ValueError, match=r"obj\['a'\]\[2\] is obj itself"):
+        save(loop, tmp_path / "loop.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_structure_nested_too_deeply_is_refused(tmp_path):
+    deep = []
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nested more than 100 levels deep"):
+        save(deep, tmp_path / "deep.npz")
+
+
+def test_an_entry_that_is_not_an_npy_array_raises_checkpoint_error(tmp_path):
+    path = tmp_path / "raw.npz"
+    with zipfile.ZipFile(path, "w") as archive:  # np.load hands back entries not named .npy as raw bytes
+        archive.writestr("__minigen__", json.dumps({"format": "minigen", "version": 1, "tree": None}))
+    with pytest.raises(CheckpointError, match=r"raw\.npz"):
+        load(path)

@@ -200,3 +200,14 @@ def test_elbo_needs_at_least_one_sample(n_samples):
     model = VAE(6, 8, 2)
     with pytest.raises(ValueError, match=f"n_samples must be a positive int, got {n_samples!r}"):
         model.elbo(mg.tensor(np.full((4, 6), 0.5, dtype=np.float32)), n_samples=n_samples)
+
+
+def test_a_checkpoint_with_the_old_head_names_fc21_fc22_still_loads():
+    model, old = VAE(6, 5, 2), VAE(6, 5, 2)
+    renamed = {"mu_head": "fc21", "logvar_head": "fc22"}
+    state = {renamed.get(name.split(".")[0], name.split(".")[0]) + name[name.index("."):]: value
+             for name, value in old.state_dict().items()}
+    assert "fc21.weight" in state and "mu_head.weight" not in state
+    model.load_state_dict(state)
+    for (name, value), (_, expected) in zip(model.state_dict().items(), old.state_dict().items()):
+        np.testing.assert_array_equal(value.numpy(), expected.numpy(), err_msg=name)

@@ -1,6 +1,6 @@
-"""Checks of the models' exercises: Markov MLE, HMM forward/backward/Viterbi/M step (against
-brute-force enumeration of every state path), the VAE's reparameterization and KL, the GAN's
-discriminator loss and gradient penalty. Each takes the candidate and raises CheckFailure.
+"""Checks of the models' exercises: Markov MLE, the naive Bayes posterior, HMM forward/backward/
+Viterbi/M step (against brute-force enumeration of every state path), the VAE's reparameterization
+and KL, the GAN's discriminator loss and gradient penalty. Each takes the candidate and raises CheckFailure.
 """
 import itertools
 import math
@@ -17,6 +17,7 @@ from minigen.models.hmm_algorithms import e_step, expected_counts
 from minigen.models.hmm_algorithms import forward_scaled as reference_forward
 from minigen.models.hmm_algorithms import m_step as reference_m_step
 from minigen.models.markov import markov_mle as reference_markov_mle
+from minigen.models.naive_bayes import bernoulli_nb_log_posterior as reference_nb_log_posterior
 from minigen.models.vae import gaussian_kl, reparameterize
 
 
@@ -52,6 +53,43 @@ def markov_never_left(candidate):
     compare("transmat row 2 (state 2 is never left)", np.asarray(transmat)[2], np.full(3, 1 / 3),
             hint="a row of zero counts has no maximum: make it uniform instead of dividing 0 by 0")
     compare("transmat rows sum to 1", np.asarray(transmat).sum(axis=1), np.ones(3))
+
+
+# ------------------------------------------------------------------ naive Bayes with Bernoulli pixels
+def _bernoulli_nb(rng, N, D, K, low=0.05):
+    """X (N, D) of 0s and 1s, feature_log_prob (K, D) with p_ki in [low, 1 - low], class_log_prior (K,)."""
+    return ((rng.random((N, D)) < 0.5).astype(float), np.log(rng.uniform(low, 1 - low, (K, D))),
+            np.log(rng.dirichlet(np.ones(K))))
+
+
+def bernoulli_nb_by_hand(candidate):
+    """Bayes' theorem over the product of Bernoullis, written out for 2 pixels and 2 classes"""
+    p, prior = np.array([[0.9, 0.2], [0.3, 0.6]]), np.array([0.4, 0.6])
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]])
+    joint = np.stack([prior[k] * np.prod(np.where(X == 1, p[k], 1 - p[k]), axis=1) for k in range(2)], axis=1)
+    compare("ln p(C_k | x) for x = (1, 0), (0, 1), (1, 1), (0, 0)", candidate(X, np.log(p), np.log(prior)),
+            np.log(joint / joint.sum(axis=1, keepdims=True)),
+            hint="ln p(x | C_k) = sum_i x_i ln p_ki + (1 - x_i) ln(1 - p_ki): the pixels that are off count too")
+
+
+def bernoulli_nb_normalized(candidate):
+    """on random data (50 rows, 20 pixels, 4 classes): a log posterior, each row's exp sums to 1"""
+    X, feature_log_prob, class_log_prior = _bernoulli_nb(_rng(), 50, 20, 4)
+    got = np.asarray(candidate(X, feature_log_prob, class_log_prior))
+    compare("sum_k p(C_k | x) for each row", np.exp(got).sum(axis=-1), np.ones(50),
+            hint="Bayes' theorem divides by p(x) = sum_k p(x, C_k): subtract ln sum_k exp(a_k) from each a_k")
+    compare("ln p(C_k | x)", got, reference_nb_log_posterior(X, feature_log_prob, class_log_prior))
+
+
+def bernoulli_nb_stable(candidate):
+    """784 pixels, like an MNIST digit: p(x | C_k) underflows to 0, ln p(C_k | x) must not"""
+    X, feature_log_prob, class_log_prior = _bernoulli_nb(_rng(), 5, 784, 10, low=0.01)
+    with np.errstate(all="ignore"):
+        got = candidate(X, feature_log_prob, class_log_prior)
+    compare("ln p(C_k | x) of 784-pixel images", got,
+            reference_nb_log_posterior(X, feature_log_prob, class_log_prior),
+            hint="the a_k here lie between -830 and -710, and exp underflows (to 0 below -745): take the "
+                 "largest a_k out before exp (log-sum-exp)")
 
 
 # ------------------------------------------------------------------ HMM: brute force over all paths

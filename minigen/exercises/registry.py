@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from minigen import autograd
 from minigen.exercises import checks_engine as E
 from minigen.exercises import checks_models as M
-from minigen.models import gan, hmm_algorithms, markov, vae
+from minigen.models import gan, hmm_algorithms, markov, naive_bayes, vae
 from minigen.nn import functional
 from minigen.ops import conv, elementwise, linalg, reduce, shape
 from minigen.optim import adam
@@ -39,8 +39,7 @@ class Exercise:
 
 
 NP = "import numpy as np\n"
-# the shapes and conventions of minigen/models/hmm_algorithms.py, from its docstring
-HMM_NOTATION = "Notation" + hmm_algorithms.__doc__.split("Notation", 1)[1].split("These functions trust")[0].rstrip()
+HMM_NOTATION = hmm_algorithms.NOTATION  # the shapes and conventions of minigen/models/hmm_algorithms.py
 XP = "from minigen import backend  # xp = backend.array_module(x): NumPy or CuPy\n"
 
 EXERCISES = [
@@ -97,6 +96,10 @@ EXERCISES = [
              "Maximum likelihood of a Markov chain: count the first states and the i -> j steps of the "
              "sequences and normalize (add the pseudocount to every count first).",
              (M.markov_by_hand, M.markov_random, M.markov_never_left), NP),
+    Exercise("bernoulli_nb_log_posterior", "naive Bayes", "easy", naive_bayes, "bernoulli_nb_log_posterior",
+             "The posterior of naive Bayes with Bernoulli pixels: a_k = sum_i [x_i ln p_ki + (1 - x_i) ln(1 - p_ki)] "
+             "+ ln p(C_k), then ln p(C_k | x) = a_k - ln sum_j exp(a_j), without underflow for 784 pixels.",
+             (M.bernoulli_nb_by_hand, M.bernoulli_nb_normalized, M.bernoulli_nb_stable), NP + XP),
     Exercise("hmm_forward", "hidden Markov models", "medium", hmm_algorithms, "forward_scaled",
              "The scaled forward pass on a batch of padded sequences: alpha_hat_n = p(z_n | x_1..x_n) and "
              "c_n = p(x_n | x_1..x_{n-1}), so ln p(X) = sum_n ln c_n. transmat[i, j] = p(z_n = j | z_{n-1} = i).",

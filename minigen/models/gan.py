@@ -12,30 +12,28 @@ Read it in this order:
 
    "minimax" (the game as stated), "non_saturating" (the generator maximizes
    log D(G(z)) instead) and "wgan-gp" (Gulrajani et al., 2017, with ``gradient_penalty``).
-3. ``GANTrainer``: k_d discriminator steps, then k_g generator steps, per round; Adam
-   for both; checkpoints that resume to the very numbers of an uninterrupted run; an
-   end-of-epoch hook for evaluation (``evaluate_samples``: the judge's scores).
+3. ``GANTrainer``: k_d discriminator steps, then k_g generator steps, per round
+   (``train_round``); Adam for both; ``fit`` loops over rounds, with an end-of-epoch hook
+   for evaluation (``evaluate_samples``: the judge's scores). Checkpoints that resume to
+   the very numbers of an uninterrupted run: minigen/models/gan_checkpoint.py.
 4. The latent space: ``lerp``, ``slerp`` and ``latent_walk`` make the codes to decode.
 
 Shapes: images x (N, 1, 28, 28) in [-1, 1], noise z (N, latent_dim), logits (N, 1).
 """
-import os
-
 import numpy as np
 
 import minigen
 from minigen import nn, optim
+from minigen.checks import check_int
 from minigen.creation import rand, randn, tensor
 from minigen.models import judge
+from minigen.models.gan_checkpoint import ResumableRun
 from minigen.nn.init import normal_, zeros_
 from minigen.ops import sigmoid, softplus
 from minigen.progress import progress
-from minigen.serialization import CheckpointError
 
 LOSSES = ("minimax", "non_saturating", "wgan-gp")
 N_FIXED_NOISE = 64  # the size of the sample grid drawn from fixed noise
-CHECKPOINT_KEYS = ("settings", "generator", "discriminator", "optimizer_g", "optimizer_d", "rng", "step", "batch",
-                   "history", "evaluations", "cut_short")
 
 
 # ------------------------------------------------------------------ images
@@ -109,10 +107,8 @@ def _check_kind(kind):
 
 
 def _check_int(where, name, value, lowest=1):
-    """Raise ValueError unless ``value`` is an int >= lowest (a NumPy one too, not a bool)."""
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < lowest:
-        what = "a positive integer" if lowest == 1 else f"an int of at least {lowest}"
-        raise ValueError(f"{where}: {name} must be {what}, got {value!r}")
+    """checks.check_int, in this module's words: "a positive integer" for lowest 1."""
+    check_int(where, name, value, lowest, expected="a positive integer" if lowest == 1 else None)
 
 
 def discriminator_loss(real_logits, fake_logits, kind):
@@ -161,13 +157,16 @@ def gradient_penalty(critic, real, fake, lam=10.0, eps=None):
 
 
 # ------------------------------------------------------------------ training
-class GANTrainer:
+WGAN_N_CRITIC = 5  # WGAN-GP's critic steps per generator step (Gulrajani et al., 2017, Algorithm 1)
+
+
+class GANTrainer(ResumableRun):
     """Alternating updates: each round, k_d discriminator steps (one real batch each)
     then k_g generator steps, with Adam(lr, betas) for both.
 
-    n_critic: WGAN's name for k_d; with loss "wgan-gp" it defaults to 5, and giving it
-    replaces k_d. seed: seeds minigen's stream, which draws the fixed noise, every z and
-    every eps of the penalty; fit also orders the batches of epoch e by
+    k_d: 1 by default, WGAN_N_CRITIC (5) with loss "wgan-gp"; n_critic: WGAN's name for
+    k_d, accepted in its place. seed: seeds minigen's stream, which draws the fixed noise,
+    every z and every eps of the penalty; fit also orders the batches of epoch e by
     ``np.random.default_rng(seed + e)``.
 
     After training: ``history_`` (one entry per round: the mean over the round's steps of
@@ -176,22 +175,24 @@ class GANTrainer:
     (rounds done), ``batch_`` (real batches used), ``batch_size_`` and ``n_images_`` (fit's:
     batch_ counts batches of that size from that many images), ``cut_short_`` (True when the
     last evaluation was made as fit stopped inside an epoch; the next fit that trains drops it
-    and evaluates that epoch at its end, as an uninterrupted run does).
+    and evaluates that epoch at its end, as an uninterrupted run does). Checkpoints and
+    resuming: minigen.models.gan_checkpoint.
     """
 
-    def __init__(self, generator, discriminator, loss="non_saturating", k_d=1, k_g=1, lr=2e-4, betas=(0.5, 0.999),
+    def __init__(self, generator, discriminator, loss="non_saturating", k_d=None, k_g=1, lr=2e-4, betas=(0.5, 0.999),
                  n_critic=None, gp_lambda=10.0, seed=0, device="cpu"):
         _check_kind(loss)
-        for name, value in (("k_d", k_d), ("k_g", k_g), ("n_critic", 1 if n_critic is None else n_critic)):
-            _check_int("GANTrainer", name, value)
-        if n_critic is not None and k_d != 1:
+        if n_critic is not None and k_d is not None:
             raise ValueError("GANTrainer: give k_d or n_critic (its WGAN name), not both")
+        k_d = n_critic if k_d is None else k_d
+        k_d = (WGAN_N_CRITIC if loss == "wgan-gp" else 1) if k_d is None else k_d
+        for name, value in (("n_critic" if n_critic is not None else "k_d", k_d), ("k_g", k_g)):
+            _check_int("GANTrainer", name, value)
         if getattr(discriminator, "sigmoid", False):
             raise ValueError("GANTrainer: the discriminator must return logits (Discriminator(sigmoid=False))")
         self.generator, self.discriminator = generator.to(device), discriminator.to(device)
         self.loss, self.k_d, self.k_g, self.lr, self.betas = loss, k_d, k_g, lr, betas
-        self.n_critic, self.gp_lambda, self.seed, self.device = n_critic, gp_lambda, seed, device
-        self.d_steps = n_critic if n_critic is not None else 5 if loss == "wgan-gp" else k_d
+        self.gp_lambda, self.seed, self.device = gp_lambda, seed, device
         self.optimizer_g = optim.Adam(generator.parameters(), lr=lr, betas=betas)
         self.optimizer_d = optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
         minigen.manual_seed(seed)
@@ -204,31 +205,38 @@ class GANTrainer:
     def _noise(self, n):
         return randn(n, self.generator.latent_dim, device=self.device)
 
-    def _discriminator_step(self, real):
-        fake = self.generator(self._noise(len(real))).detach()
-        real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
+    def _discriminator_step(self, real, *condition):
+        """One Adam step of D on a real batch and as many fakes. A conditional GAN passes its
+        condition (labels...) after the batch: both nets get it after their input."""
+        fake = self.generator(self._noise(len(real)), *condition).detach()  # D's step must not move G
+
+        def critic(x):
+            return self.discriminator(x, *condition)
+
+        real_logits, fake_logits = critic(real), critic(fake)
         loss = discriminator_loss(real_logits, fake_logits, self.loss)
         if self.loss == "wgan-gp":
-            loss = loss + gradient_penalty(self.discriminator, real, fake, self.gp_lambda)
+            loss = loss + gradient_penalty(critic, real, fake, self.gp_lambda)
         self.optimizer_d.zero_grad()
         loss.backward()
         self.optimizer_d.step()
         return loss.item(), sigmoid(real_logits).mean().item(), sigmoid(fake_logits).mean().item()
 
-    def _generator_step(self, n):
-        loss = generator_loss(self.discriminator(self.generator(self._noise(n))), self.loss)
+    def _generator_step(self, n, *condition):
+        """One Adam step of G on n fresh fakes (condition: as in _discriminator_step)."""
+        loss = generator_loss(self.discriminator(self.generator(self._noise(n), *condition), *condition), self.loss)
         self.optimizer_g.zero_grad()
         loss.backward()  # reaches D's weights too; optimizer_d.zero_grad clears them before D's next step
         self.optimizer_g.step()
         return loss.item()
 
     def train_round(self, real_batch_iter):
-        """One round: d_steps discriminator steps, each on the next batch of real_batch_iter
+        """One round: k_d discriminator steps, each on the next batch of real_batch_iter
         (Tensors (N, 1, 28, 28) on the trainer's device), then k_g generator steps with the
         last batch's size. Appends to history_ and returns (loss_d, loss_g) of the round."""
         self.generator.train()
         self.discriminator.train()
-        batches = [next(real_batch_iter) for _ in range(self.d_steps)]
+        batches = [next(real_batch_iter) for _ in range(self.k_d)]
         d = [self._discriminator_step(real) for real in batches]
         loss_g = float(np.mean([self._generator_step(len(batches[-1])) for _ in range(self.k_g)]))
         loss_d, d_real, d_fake = (float(np.mean(column)) for column in zip(*d))
@@ -237,21 +245,9 @@ class GANTrainer:
         self.step_ += 1
         return loss_d, loss_g
 
-    def _batches(self, images, batch_size):
-        """Real batches from batch_ on, without end: batch b is slot b % B of epoch b // B
-        (B = N // batch_size, the last partial batch dropped), in the order of
-        default_rng(seed + epoch). The order depends on b alone, so a resumed run sees
-        the very batches the uninterrupted one saw."""
-        per_epoch = len(images) // batch_size
-        while True:
-            epoch, slot = divmod(self.batch_, per_epoch)
-            order = np.random.default_rng(self.seed + epoch).permutation(len(images))
-            self.batch_ += 1
-            yield tensor(images[order[slot * batch_size:(slot + 1) * batch_size]], device=self.device)
-
     def fit(self, images, epochs, batch_size, checkpoint_path=None, checkpoint_every=None, resume=False,
             on_epoch_end=None, show_progress=True):
-        """Train for epochs * (N // batch_size) // d_steps rounds in all; returns self.
+        """Train for epochs * (N // batch_size) // k_d rounds in all; returns self.
 
         images: float array (N, 1, 28, 28) in [-1, 1]. checkpoint_path: where to save the
         checkpoint, every checkpoint_every rounds and at the end. resume=True first loads
@@ -266,27 +262,19 @@ class GANTrainer:
         """
         images = np.asarray(images, dtype=np.float32)
         rounds = self._check_fit(images, epochs, batch_size, checkpoint_path, checkpoint_every, resume)
-        run = {"batch_size": batch_size, "n_images": len(images)}
-        if resume:
-            self._restore(self._read_checkpoint(checkpoint_path, {**self._settings(), **run}))
-        if self.batch_size_ not in (None, batch_size) or self.n_images_ not in (None, len(images)):
-            raise ValueError(f"fit: this trainer has trained with batch_size {self.batch_size_} on {self.n_images_} "
-                             f"images, and batch_ counts those batches; got batch_size {batch_size} on "
-                             f"{len(images)} images")
-        self.batch_size_, self.n_images_ = batch_size, len(images)
-        per_epoch, start = len(images) // batch_size, self.step_
-        if rounds > start:
-            self._reopen_cut_short_epoch()
+        start = self._start_run(images, batch_size, rounds, checkpoint_path if resume else None)
+        per_epoch, rounds_left = len(images) // batch_size, range(start, rounds)
         batches = self._batches(images, batch_size)
-        bar = progress(range(start, rounds), desc="GAN rounds", disable=None if show_progress else True)
-        for _ in bar:
-            epoch_before = self.batch_ // per_epoch
-            loss_d, loss_g = self.train_round(batches)
-            bar.set_postfix(loss_d=loss_d, loss_g=loss_g)
-            if on_epoch_end is not None and self.batch_ // per_epoch > epoch_before:
-                self._end_epoch(on_epoch_end, self.batch_ // per_epoch)
-            if checkpoint_every is not None and self.step_ % checkpoint_every == 0:
-                self.save_checkpoint(checkpoint_path)
+        with progress(total=len(rounds_left), desc="GAN rounds", disable=None if show_progress else True) as bar:
+            for _ in rounds_left:
+                epoch_before = self.batch_ // per_epoch
+                loss_d, loss_g = self.train_round(batches)
+                bar.set_postfix(loss_d=loss_d, loss_g=loss_g)
+                if on_epoch_end is not None and self.batch_ // per_epoch > epoch_before:
+                    self._end_epoch(on_epoch_end, self.batch_ // per_epoch)
+                if checkpoint_every is not None and self.step_ % checkpoint_every == 0:
+                    self.save_checkpoint(checkpoint_path)
+                bar.update()
         if on_epoch_end is not None and self.step_ > start and self.batch_ < epochs * per_epoch:
             self._end_epoch(on_epoch_end, epochs, cut_short=True)  # the rounds ended inside the last epoch
         if checkpoint_path is not None:
@@ -304,85 +292,13 @@ class GANTrainer:
         if (resume or checkpoint_every is not None) and checkpoint_path is None:
             raise ValueError("fit: resume and checkpoint_every need a checkpoint_path")
         per_epoch = len(images) // batch_size
-        if epochs * per_epoch < self.d_steps:
+        if epochs * per_epoch < self.k_d:
             raise ValueError(f"fit: {epochs} epoch(s) of {per_epoch} batches ({len(images)} images // batch_size "
-                             f"{batch_size}) make no round of {self.d_steps} discriminator steps; give more "
+                             f"{batch_size}) make no round of {self.k_d} discriminator steps; give more "
                              "epochs or a smaller batch_size")
-        return epochs * per_epoch // self.d_steps
+        return epochs * per_epoch // self.k_d
 
-    def _end_epoch(self, on_epoch_end, epoch, cut_short=False):
-        result = on_epoch_end(self, epoch)
-        if result is not None:
-            self.evaluations_.append({"epoch": epoch, **result})
-        self.cut_short_ = cut_short and result is not None
-
-    def _reopen_cut_short_epoch(self):
-        """Drop the evaluation made as a fit stopped inside an epoch: training goes on, and
-        that epoch is evaluated at its end, where an uninterrupted run evaluates it."""
-        if self.cut_short_:
-            self.evaluations_.pop()
-            self.cut_short_ = False
-
-    # -------------------------------------------------------------- checkpoints
-    def _settings(self):
-        """What defines the run besides its data and progress: a checkpoint resumes only a
-        trainer with the same (None: not fixed yet, matches anything)."""
-        return {"loss": self.loss, "d_steps": self.d_steps, "k_g": self.k_g, "lr": self.lr,
-                "betas": list(self.betas), "gp_lambda": self.gp_lambda, "seed": self.seed,
-                "latent_dim": self.generator.latent_dim, "batch_size": self.batch_size_, "n_images": self.n_images_}
-
-    def save_checkpoint(self, path):
-        """Save the run's settings, both nets, both optimizers, minigen's random stream, the
-        counters, the history and the evaluations to one .npz file (minigen.save, atomic).
-        The stream's state holds 128-bit Python ints; save keeps ints in its JSON header,
-        which stores them exactly."""
-        minigen.save({"settings": self._settings(), "generator": self.generator.state_dict(),
-                      "discriminator": self.discriminator.state_dict(),
-                      "optimizer_g": self.optimizer_g.state_dict(), "optimizer_d": self.optimizer_d.state_dict(),
-                      "rng": minigen.get_rng_state(), "step": self.step_, "batch": self.batch_,
-                      "history": self.history_, "evaluations": self.evaluations_, "cut_short": self.cut_short_}, path)
-
-    def load_checkpoint(self, path):
-        """Restore what save_checkpoint wrote; returns self.
-
-        Raises FileNotFoundError, and CheckpointError (a ValueError) before changing anything
-        when the file is unreadable or not a GANTrainer checkpoint, was written with other
-        settings (loss, d_steps, k_g, lr, betas, gp_lambda, seed, latent_dim, batch_size,
-        n_images: it names the setting and both values), or holds nets of another shape.
-        """
-        return self._restore(self._read_checkpoint(path, self._settings()))
-
-    def _read_checkpoint(self, path, settings):
-        """The checkpoint at path, checked against settings and this trainer's nets."""
-        path = os.fspath(path)
-        state = minigen.load(path, map_location=self.device)
-        missing = [key for key in CHECKPOINT_KEYS if not isinstance(state, dict) or key not in state]
-        if missing:
-            raise CheckpointError(f"load_checkpoint: {path!r} is not a GANTrainer checkpoint: it lacks "
-                                  f"{', '.join(map(repr, missing))}")
-        for name, value in settings.items():
-            saved = state["settings"].get(name)
-            if value is not None and saved is not None and value != saved:
-                raise CheckpointError(f"load_checkpoint: {path!r} was written with {name} {saved!r}, this run has "
-                                      f"{name} {value!r}; resume with the same {name}, or start afresh")
-        for name in ("generator", "discriminator"):
-            misfit = _misfit(getattr(self, name).state_dict(), state[name])
-            if misfit:
-                raise CheckpointError(f"load_checkpoint: {path!r} holds a {name} of another shape than this "
-                                      f"trainer's: {misfit}")
-        return state
-
-    def _restore(self, state):
-        self.generator.load_state_dict(state["generator"])
-        self.discriminator.load_state_dict(state["discriminator"])
-        self.optimizer_g.load_state_dict(state["optimizer_g"])
-        self.optimizer_d.load_state_dict(state["optimizer_d"])
-        minigen.set_rng_state(state["rng"])
-        self.step_, self.batch_, self.history_ = state["step"], state["batch"], state["history"]
-        self.evaluations_, self.cut_short_ = state["evaluations"], state["cut_short"]
-        self.batch_size_, self.n_images_ = state["settings"]["batch_size"], state["settings"]["n_images"]
-        return self
-
+    # -------------------------------------------------------------- using the generator
     @minigen.no_grad()
     def samples(self, n=N_FIXED_NOISE):
         """G(z) for the first n of the fixed noise vectors, in eval mode: NumPy (n, 1, 28, 28)."""
@@ -411,16 +327,6 @@ class GANTrainer:
                   for i in range(0, len(z), batch_size)]
         self.generator.train()
         return to_unit_range(np.concatenate(images))
-
-
-def _misfit(own, saved):
-    """Where a saved state_dict differs from a net's own in names or shapes ("" where it fits)."""
-    own_shapes = {name: tuple(value.shape) for name, value in own.items()}
-    saved_shapes = {name: tuple(value.shape) for name, value in saved.items()}
-    differing = [name for name in {**saved_shapes, **own_shapes} if own_shapes.get(name) != saved_shapes.get(name)]
-    shown = [f"{name} {saved_shapes.get(name, 'absent')} in the file, {own_shapes.get(name, 'absent')} here"
-             for name in differing[:4]]
-    return "; ".join(shown + ([f"and {len(differing) - 4} more"] if len(differing) > 4 else []))
 
 
 # ------------------------------------------------------------------ evaluation

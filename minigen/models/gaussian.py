@@ -22,6 +22,7 @@ import numpy as np
 from minigen import backend
 
 COVARIANCES = ("shared", "full", "diag")
+RCOND = 1e-12  # a feature with less of its variance left unexplained by the others: singular in float64
 
 
 def logsumexp(a, axis):
@@ -42,6 +43,56 @@ def gaussian_log_density(X, mu, L):
     z = xp.linalg.solve(L, (X - mu).T)  # (D, N); L is triangular, so this is forward substitution
     log_det = 2 * xp.log(xp.diagonal(L)).sum()
     return -0.5 * (X.shape[1] * math.log(2 * math.pi) + log_det + (z * z).sum(axis=0))
+
+
+def class_scatter(X, mu):
+    """sum_n (x_n - mu)(x_n - mu)^T over the rows of X (N_k, D): N_k times the class's ML covariance."""
+    centered = X - mu
+    return centered.T @ centered
+
+
+def check_features(X, n_features=None):
+    """X as a finite float64 (N, D) array on its device (a list goes to the CPU).
+
+    Raises ValueError for X not 2-D, with other than ``n_features`` columns (when given), or not finite.
+    """
+    if not backend.is_array(X):
+        X = np.asarray(X)
+    xp = backend.array_module(X)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (N samples, D features), got shape {X.shape}")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"X has {X.shape[1]} features but the classifier was fitted with {n_features}")
+    X = X.astype(xp.float64, copy=False)
+    bad = backend.to_host(~xp.isfinite(X).all(axis=1))
+    if bad.any():
+        raise ValueError(f"X must be finite: {int(bad.sum())} row(s) hold nan or inf, "
+                         f"the first at row {int(np.argmax(bad))}")
+    return X
+
+
+def encode_labels(X, y):
+    """(classes (K,) the sorted labels, one_hot (N, K) of X's dtype) for labels y (N,) of the rows of X.
+
+    Raises ValueError when y is not one label per row of X or holds fewer than 2 classes.
+    """
+    xp = backend.array_module(X)
+    y = xp.asarray(y)
+    if y.ndim != 1 or len(y) != len(X):
+        raise ValueError(f"y must hold one label per row of X: X has {len(X)} rows, y has shape {y.shape}")
+    classes, index = xp.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(f"y must hold at least 2 classes, got {len(classes)}: {backend.to_host(classes).tolist()}")
+    return classes, (index.reshape(-1)[:, None] == xp.arange(len(classes))).astype(X.dtype)
+
+
+def check_priors(name, priors, K, xp):
+    """priors as a float64 array of ``xp``: K non-negative numbers summing to 1, else ValueError."""
+    priors = np.asarray(priors, dtype=np.float64)
+    if priors.shape != (K,) or (priors < 0).any() or abs(priors.sum() - 1) > 1e-8:
+        raise ValueError(f"{name} must be {K} non-negative numbers summing to 1 (one per class), got "
+                         f"{priors.tolist()} (sum {priors.sum():.10g})")
+    return xp.asarray(priors)
 
 
 @backend.on_data_device_methods
@@ -82,20 +133,17 @@ class GaussianClassifier:
             raise ValueError(f"reg must be a non-negative number, got {self.reg!r}")
         X = self._check_X(X, fitted=False)
         xp = backend.array_module(X)
-        y = xp.asarray(y)
-        if y.ndim != 1 or len(y) != len(X):
-            raise ValueError(f"y must hold one label per row of X: X has {len(X)} rows, y has shape {y.shape}")
-        classes, index = xp.unique(y, return_inverse=True)
+        classes, one_hot = encode_labels(X, y)
         K, (N, D) = len(classes), X.shape
-        if K < 2:
-            raise ValueError(f"y must hold at least 2 classes, got {K}: {backend.to_host(classes).tolist()}")
-        one_hot = (index.reshape(-1)[:, None] == xp.arange(K)).astype(X.dtype)  # (N, K)
         counts = one_hot.sum(axis=0)
         self.classes_ = classes
-        self.priors_ = counts / N if self.priors is None else self._check_priors(xp, K)   # PRML 4.73
+        self.priors_ = counts / N if self.priors is None else check_priors("priors", self.priors, K, xp)  # PRML 4.73
         self.means_ = (one_hot.T @ X) / counts[:, None]                                     # PRML 4.75
-        centered = X[:, None, :] - self.means_[None]                                        # (N, K, D)
-        scatter = xp.einsum("nk,nki,nkj->kij", one_hot, centered, centered)                 # sum_{n in C_k}
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is named just below
+            scatter = xp.stack([class_scatter(X[in_k], mu) for in_k, mu in zip(one_hot.T > 0, self.means_)])
+        if not bool(xp.isfinite(scatter).all()):
+            raise ValueError(f"the covariance overflows float64: X's values reach {float(abs(X).max()):.3g}, and the "
+                             "sums of their squared deviations pass 1.8e308; scale X down (standardize each feature)")
         eye = self.reg * xp.eye(D)
         if self.covariance == "shared":
             self.covariance_ = scatter.sum(axis=0) / N + eye             # PRML 4.78-4.80: sum_k N_k/N S_k
@@ -109,28 +157,34 @@ class GaussianClassifier:
         return self
 
     def _cholesky(self, covariances, classes):
-        """Cholesky factors L_k of (K', D, D) covariances, or a ValueError naming a singular one."""
+        """Cholesky factors L_k of (K', D, D) covariances, or a ValueError naming a singular one.
+
+        Singular also means singular to float64's precision: a feature whose variance the
+        features before it leave unexplained but for a share below RCOND (rounding error).
+        """
         xp = backend.array_module(covariances)
         try:
-            chol = xp.linalg.cholesky(covariances)
-            diagonal = xp.diagonal(chol, axis1=-2, axis2=-1)
-            if bool(xp.isfinite(chol).all() & (diagonal > 0).all()):  # cuSOLVER may give nan or a partial factor
-                return chol
+            chol = (xp.sqrt(covariances) if self.covariance == "diag"  # a diagonal Sigma's factor: its square root
+                    else xp.linalg.cholesky(covariances))
         except np.linalg.LinAlgError:
-            pass
-        smallest = np.linalg.eigvalsh(backend.to_host(covariances)).min(axis=1)
-        k = int(np.argmin(smallest))
+            chol = xp.full_like(covariances, xp.nan)
+        with np.errstate(invalid="ignore"):  # 0 / 0 for a feature of variance 0: nan, which counts as singular
+            # L_ii^2 / Sigma_ii: the share of feature i's variance that features 0..i-1 leave unexplained
+            unexplained = xp.diagonal(chol, axis1=-2, axis2=-1) ** 2 / xp.diagonal(covariances, axis1=-2, axis2=-1)
+        positive = backend.to_host(xp.isfinite(chol).all(axis=(1, 2)) & (unexplained > RCOND).all(axis=1))
+        if positive.all():  # cuSOLVER may give nan or a partial factor instead of raising
+            return chol
+        k = int(np.argmin(positive))
+        eigenvalues = np.linalg.eigvalsh(backend.to_host(covariances[k]))
         which = ("the shared covariance" if self.covariance == "shared" else
                  f"the covariance of class {backend.to_host(classes)[k].item()!r}")
-        raise ValueError(f"{which} is singular (smallest eigenvalue {smallest[k]:.3g}): too few samples or "
-                         f"collinear features; a larger reg (now {self.reg}) adds more to its diagonal")
-
-    def _check_priors(self, xp, K):
-        priors = np.asarray(self.priors, dtype=np.float64)
-        if priors.shape != (K,) or (priors < 0).any() or abs(priors.sum() - 1) > 1e-8:
-            raise ValueError(f"priors must be {K} non-negative numbers summing to 1 (one per class), got "
-                             f"{priors.tolist()} (sum {priors.sum():.10g})")
-        return xp.asarray(priors)
+        shares = backend.to_host(unexplained[k])
+        i = int(np.argmin(shares))
+        culprit = (f"feature {i} is a linear combination of features 0..{i - 1} to float64's precision (all but "
+                   f"{shares[i]:.2g} of its variance); " if np.isfinite(shares).all() else "")
+        raise ValueError(f"{which} is singular (smallest eigenvalue {eigenvalues[0]:.3g}, largest "
+                         f"{eigenvalues[-1]:.3g}): {culprit}too few samples or collinear features; a larger reg "
+                         f"(now {self.reg}) adds more to its diagonal")
 
     def _check_fitted(self):
         if not hasattr(self, "means_"):
@@ -139,19 +193,7 @@ class GaussianClassifier:
     def _check_X(self, X, fitted=True):
         if fitted:
             self._check_fitted()
-        if not backend.is_array(X):
-            X = np.asarray(X)
-        xp = backend.array_module(X)
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (N samples, D features), got shape {X.shape}")
-        if fitted and X.shape[1] != self.means_.shape[1]:
-            raise ValueError(f"X has {X.shape[1]} features but the classifier was fitted with {self.means_.shape[1]}")
-        X = X.astype(xp.float64, copy=False)
-        bad = backend.to_host(~xp.isfinite(X).all(axis=1))
-        if bad.any():
-            raise ValueError(f"X must be finite: {int(bad.sum())} row(s) hold nan or inf, "
-                             f"the first at row {int(np.argmax(bad))}")
-        return X
+        return check_features(X, self.means_.shape[1] if fitted else None)
 
     # ---------------------------------------------------------------- Bayes' theorem
     def log_joint(self, X):

@@ -19,6 +19,7 @@ import numpy as np
 
 from minigen import backend
 from minigen.models import hmm_algorithms as alg
+from minigen.models import hmm_scan
 from minigen.progress import progress
 
 _STOCHASTIC_ATOL = 1e-6
@@ -80,6 +81,8 @@ class _BaseHMM:
     def _check_arguments(self):
         if not isinstance(self.n_components, (int, np.integer)) or self.n_components < 1:
             raise ValueError(f"n_components must be a positive integer, got {self.n_components!r}")
+        if isinstance(self.n_iter, bool) or not isinstance(self.n_iter, (int, np.integer)) or self.n_iter < 1:
+            raise ValueError(f"n_iter must be a positive integer, got {self.n_iter!r}")
         if self.implementation not in ("scaling", "log"):
             raise ValueError(f'implementation must be "scaling" or "log", got {self.implementation!r}')
         return backend.canonical_device(self.device)
@@ -94,6 +97,13 @@ class _BaseHMM:
         self.startprob_ = _check_stochastic("startprob_", self.startprob_, (k,))
         self.transmat_ = _check_stochastic("transmat_", self.transmat_, (k, k))
         self._check_emissions()
+
+    def _checked_X(self, X, fitting=False):
+        """X checked by the subclass's ``_check_X``, and not empty."""
+        X = self._check_X(X, fitting)
+        if len(X) == 0:
+            raise ValueError(f"X has no observations (shape {X.shape}): give at least one row")
+        return X
 
     def _rng(self):
         if self.random_state is None:
@@ -111,7 +121,7 @@ class _BaseHMM:
     def _batch(self, X, lengths, device):
         """Validated X -> padded (B, T, ...) on device, mask (B, T), and the parameters on device."""
         self._check()
-        padded, mask = alg.pad_sequences(backend.to_device(self._check_X(X), device), lengths)
+        padded, mask = alg.pad_sequences(backend.to_device(self._checked_X(X), device), lengths)
         params = {"startprob": backend.to_device(self.startprob_, device),
                   "transmat": backend.to_device(self.transmat_, device), **self._emission_params(device)}
         return padded, mask, params
@@ -149,7 +159,7 @@ class _BaseHMM:
         """Total log-likelihood ln p(X) = sum over the sequences (forward pass only).
 
         Sequences of SCAN_MIN_STEPS steps and more go through the associative scan
-        (alg.log_likelihood_scan) in both implementations: it rescales as it goes and checks
+        (hmm_scan.log_likelihood_scan) in both implementations: it rescales as it goes and checks
         a zero with the sequential log pass, so it is as safe from underflow as the log
         variant; "log" then gives -inf for a sequence of probability zero where "scaling" raises.
         """
@@ -157,7 +167,7 @@ class _BaseHMM:
         if mask.shape[1] >= SCAN_MIN_STEPS:
             emission, offset = self._emission(X_pad, mask, params, "scaling")
             log_likelihood = backend.array_module(emission).stack([
-                alg.log_likelihood_scan(params["startprob"], params["transmat"], emission[b, :int(length)],
+                hmm_scan.log_likelihood_scan(params["startprob"], params["transmat"], emission[b, :int(length)],
                                         allow_zero=self.implementation == "log")
                 for b, length in enumerate(backend.to_host(mask.sum(axis=1)))])
             return float((log_likelihood + offset).sum())
@@ -178,7 +188,7 @@ class _BaseHMM:
         """The most likely states (N,) and a log-probability, summed over the sequences.
 
         "viterbi": the jointly most likely path and ln max_Z p(X, Z). Sequences of SCAN_MIN_STEPS
-        steps and more go through alg.viterbi_scan (by chunks, in log space) in both implementations.
+        steps and more go through hmm_scan.viterbi_scan (by chunks, in log space) in both implementations.
         "map": each step's most likely state (argmax gamma) and ln prod_n max_k gamma_nk.
         """
         if algorithm == "map":
@@ -200,10 +210,10 @@ class _BaseHMM:
         return float((logprob + offset).sum()), backend.to_host(alg.unpad(path, mask))
 
     def _decode_scan(self, X_pad, mask, params):
-        """decode() of a padded batch, one sequence at a time through alg.viterbi_scan."""
+        """decode() of a padded batch, one sequence at a time through hmm_scan.viterbi_scan."""
         log_startprob, log_transmat = alg.safe_log(params["startprob"]), alg.safe_log(params["transmat"])
         log_B = self._log_emission(X_pad, params)
-        decoded = [alg.viterbi_scan(log_startprob, log_transmat, log_B[b, :int(length)])
+        decoded = [hmm_scan.viterbi_scan(log_startprob, log_transmat, log_B[b, :int(length)])
                    for b, length in enumerate(backend.to_host(mask.sum(axis=1)))]
         path = backend.array_module(log_B).concatenate([path for _, path in decoded])
         return sum(float(logprob) for logprob, _ in decoded), backend.to_host(path)
@@ -219,7 +229,7 @@ class _BaseHMM:
         Raises ValueError when a sequence has probability zero under the current parameters.
         """
         device = self._check_arguments()
-        self._init(self._check_X(X, fitting=True), self._rng())
+        self._init(self._checked_X(X, fitting=True), self._rng())
         self.monitor_ = ConvergenceMonitor(self.tol, self.n_iter)
         bar = progress(range(self.n_iter), desc=f"EM {type(self).__name__}")
         for _ in bar:
@@ -380,6 +390,11 @@ class GaussianHMM(_BaseHMM):
             raise ValueError(f"X has {X.shape[1]} features but means_ has {np.shape(self.means_)[1]}")
         if not np.isfinite(X).all():
             raise ValueError("X must be finite (it holds NaN or inf)")
+        with np.errstate(over="ignore"):
+            if not np.isfinite(np.square(X).sum(axis=0)).all():  # the moments and distances in the E and M steps
+                raise ValueError(f"X is too large: the squares of its values overflow float64 (largest |x| = "
+                                 f"{np.abs(X).max():.3g}; their sums must stay below 1.8e308): scale X down, "
+                                 "e.g. standardize each feature")
         return X
 
     def _init_emissions(self, X, rng):

@@ -23,7 +23,9 @@ EPOCHS = 15
 def cache_path(epochs=EPOCHS, seed=0, root=None):
     """Where the judge's weights live: <root or $MINIGEN_DATA or ~/.cache/minigen>/judge/."""
     root = root or os.environ.get("MINIGEN_DATA") or pathlib.Path.home() / ".cache" / "minigen"
-    return pathlib.Path(root) / "judge" / f"classifier-5k-epochs{epochs}-seed{seed}.npz"
+    # "mixed": trained on the 5k digits in their fixed, mixed order (a judge trained on the
+    # earlier label-sorted order, cached under the old name, is not reused)
+    return pathlib.Path(root) / "judge" / f"classifier-5k-mixed-epochs{epochs}-seed{seed}.npz"
 
 
 @functools.lru_cache(maxsize=4)

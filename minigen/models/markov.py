@@ -1,31 +1,37 @@
-"""First-order Markov chains over K discrete states (Bishop PRML 13.1).
+"""Markov chains of order k over K discrete states (Bishop PRML 13.1).
 
     chain = MarkovChain(transmat, startprob, states=["Sun", "Rain", "Cloud"])
     chain.prob(["Sun", "Sun", "Cloud"], given_first=True)   # 0.8 * 0.15
     chain.stationary_distribution()                          # pi with pi transmat = pi
+    MarkovChain(order=2).fit(sequences)                      # p(z_n | z_{n-2}, z_{n-1}) by counting
 
-p(z_1, ..., z_N) = p(z_1) prod_{n=2}^N p(z_n | z_{n-1})     (PRML 13.2)
+p(z_1, ..., z_N) = p(z_1) prod_{n=2}^N p(z_n | z_{n-1})                               (PRML 13.2)
+p(z_1, ..., z_N) = p(z_1, ..., z_k) prod_{n=k+1}^N p(z_n | z_{n-k}, ..., z_{n-1})     (order k, PRML 13.4)
 """
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from minigen import backend
 
 _ATOL = 1e-8  # rows of a stochastic matrix must sum to 1 within this
+_MAX_CONTEXT_STEPS = 2 ** 24  # an order-k fit (k > 1) counts on a (K^k, K^k) table: at most this many entries
 
 
-def _check_distribution(name, p, shape):
-    """p as float64 of ``shape``, finite, non-negative, each row summing to 1; else ValueError."""
+def _check_distribution(name, p, shape, rows=True):
+    """p as float64 of ``shape``, finite, non-negative, summing to 1 along the last axis
+    (``rows=False``: over all its entries); else ValueError."""
     p = backend.to_host(p) if backend.is_array(p) else np.asarray(p, dtype=np.float64)
     p = p.astype(np.float64)
     if p.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {p.shape}")
     if not np.isfinite(p).all() or (p < 0).any():
         raise ValueError(f"{name} must be finite and non-negative, got {p.tolist()}")
-    sums = p.sum(axis=-1)
-    bad = np.flatnonzero(np.abs(np.atleast_1d(sums) - 1) > _ATOL)
+    sums = p.sum(axis=-1) if rows else p.sum()
+    bad = np.argwhere(np.abs(np.atleast_1d(sums) - 1) > _ATOL)
     if bad.size:
-        where = f"row {int(bad[0])} " if p.ndim == 2 else ""
-        got = float(np.atleast_1d(sums)[bad[0]])
+        index = tuple(int(i) for i in bad[0])
+        where = f"row {index[0] if len(index) == 1 else index} " if rows and p.ndim >= 2 else ""
+        got = float(np.atleast_1d(sums)[index])
         raise ValueError(f"{name} {where}must sum to 1 (within {_ATOL}), got sum {got!r}")
     return p
 
@@ -37,7 +43,19 @@ def markov_mle(sequences, K, pseudocount=0):
     transmat[i, j] = (n_ij + c) / sum_j' (n_ij' + c), n_ij the number of i -> j steps;
     startprob[k] = (m_k + c) / sum_k' (m_k' + c), m_k the number of sequences starting in k;
     c = pseudocount. A row with no counts (a state never left, c = 0) is uniform.
+    Raises ValueError for no sequences, an empty one, or one of non-integers or states outside [0, K).
     """
+    sequences = [np.asarray(s) for s in sequences]
+    if not sequences:
+        raise ValueError("markov_mle: sequences is empty: give at least one sequence of states")
+    for i, s in enumerate(sequences):
+        if len(s) == 0:
+            raise ValueError(f"markov_mle: sequence {i} is empty; each needs at least one state")
+        if not np.issubdtype(s.dtype, np.integer):
+            raise ValueError(f"markov_mle: sequence {i} must hold integer states, got {s.dtype}")
+        outside = np.unique(s[(s < 0) | (s >= K)])
+        if outside.size:
+            raise ValueError(f"markov_mle: sequence {i} holds states outside [0, {K}): {outside[:10].tolist()}")
     pairs = np.concatenate([s[:-1] * K + s[1:] for s in sequences])       # i -> j as i K + j
     counts = np.bincount(pairs, minlength=K * K).reshape(K, K).astype(np.float64) + pseudocount
     first = np.bincount([s[0] for s in sequences], minlength=K).astype(np.float64) + pseudocount
@@ -46,27 +64,55 @@ def markov_mle(sequences, K, pseudocount=0):
     return first / first.sum(), transmat
 
 
+def context_codes(z, K, order):
+    """The contexts (z_{n-order+1}, ..., z_n) of a sequence as integers c = sum_m z_m K^(order-1-m)
+    in [0, K^order), one for each n from ``order`` to N (C order, so transmat.reshape(-1, K)[c])."""
+    return sliding_window_view(z, order) @ K ** np.arange(order - 1, -1, -1)
+
+
+def markov_mle_order(sequences, K, order, pseudocount=0):
+    """Maximum likelihood startprob (K,)*order and transmat (K,)*(order + 1) of an order-k chain.
+
+    An order-k chain is a first-order chain on the K^k contexts (z_{n-k+1}, ..., z_n): markov_mle
+    counts it, a context c can only go on to c' = (c K + j) mod K^k, so transmat[c, j] is the
+    entry [c, c'] of the contexts' table, renormalized over j (which restores add-c smoothing over
+    the K next states, and a uniform row for a context never left). startprob is the first context's.
+    sequences: NumPy int arrays of states in [0, K), each of length >= order.
+    """
+    C = K ** order
+    startprob, context_transmat = markov_mle([context_codes(z, K, order) for z in sequences], C, pseudocount)
+    c = np.arange(C)[:, None]
+    transmat = np.asarray(context_transmat)[c, c * K % C + np.arange(K)]  # p(c -> c') for the K next states j
+    transmat /= transmat.sum(axis=1, keepdims=True)                  # (n_cj + pc) / sum_j' (n_cj' + pc)
+    return startprob.reshape((K,) * order), transmat.reshape((K,) * (order + 1))
+
+
 @backend.on_data_device_methods
 class MarkovChain:
-    """A first-order Markov chain with K states.
+    """A Markov chain with K states, of order 1 (the default) or k = ``order``.
 
     transmat (K, K): row-stochastic, ``transmat[i, j] = p(z_n = j | z_{n-1} = i)`` (hmmlearn's
         convention: rows sum to 1). The lecture's A is its transpose,
         ``A[i, j] = p(z_n = i | z_{n-1} = j) = transmat[j, i]`` (columns sum to 1).
-    startprob (K,): p(z_1 = k); None means uniform.
+        Order k: (K,)*(k + 1), ``transmat[i_1, ..., i_k, j] = p(z_n = j | z_{n-k} = i_1, ..., z_{n-1} = i_k)``.
+    startprob (K,): p(z_1 = k); None means uniform. Order k: (K,)*k, the joint p(z_1, ..., z_k).
     states: K distinct names (e.g. ["Sun", "Rain", "Cloud"]); sequences may then be given as
         names or as indices. Without names, states are the indices 0..K-1.
+    order: k >= 1, how many previous states the next one depends on.
 
     transmat may be None when the chain is to be learnt with ``fit`` (then K comes from
     ``states`` or from the data). The chain's parameters are ``transmat_`` and ``startprob_``,
     NumPy or CuPy arrays on the device of the given transmat (CPU if none was given).
     Raises ValueError for a matrix that is not square or not stochastic (negative entries, a row
-    whose sum is off 1 by more than 1e-8), for shapes that do not fit, and for repeated names.
+    whose sum is off 1 by more than 1e-8), for shapes that do not fit, for repeated names and
+    for an order that is not a positive integer.
     """
 
-    def __init__(self, transmat=None, startprob=None, states=None):
-        self.transmat, self.startprob, self.states = transmat, startprob, states
+    def __init__(self, transmat=None, startprob=None, states=None, order=1):
+        self.transmat, self.startprob, self.states, self.order = transmat, startprob, states, order
         self._device = backend.device_of(transmat) if backend.is_array(transmat) else "cpu"
+        if not isinstance(order, (int, np.integer)) or isinstance(order, bool) or order < 1:
+            raise ValueError(f"order must be a positive integer, got {order!r}")
         if states is not None and len(set(states)) != len(states):
             raise ValueError(f"states must be distinct names, got {list(states)}")
         if transmat is None:
@@ -74,14 +120,16 @@ class MarkovChain:
                 raise ValueError("startprob was given without transmat")
             return
         shape = np.shape(transmat)
-        if len(shape) != 2 or shape[0] != shape[1]:
-            raise ValueError(f"transmat must be a square (K, K) matrix, got shape {shape}")
+        if len(shape) != order + 1 or len(set(shape)) != 1:
+            expected = ("a square (K, K) matrix" if order == 1 else
+                        f"a ({', '.join('K' * (order + 1))}) array for order={order}")
+            raise ValueError(f"transmat must be {expected}, got shape {shape}")
         K = shape[0]
         if states is not None and len(states) != K:
             raise ValueError(f"states names {len(states)} states but transmat has K = {K}: {list(states)}")
-        self.transmat_ = self._on_device(_check_distribution("transmat", transmat, (K, K)))
-        startprob = np.full(K, 1.0 / K) if startprob is None else startprob
-        self.startprob_ = self._on_device(_check_distribution("startprob", startprob, (K,)))
+        self.transmat_ = self._on_device(_check_distribution("transmat", transmat, shape))
+        startprob = np.full((K,) * order, 1.0 / K ** order) if startprob is None else startprob
+        self.startprob_ = self._on_device(_check_distribution("startprob", startprob, shape[:-1], rows=False))
 
     def _on_device(self, array):
         return backend.to_device(array, self._device)
@@ -95,12 +143,17 @@ class MarkovChain:
     def n_states(self):
         """K, from transmat_ (or from states before fit)."""
         if hasattr(self, "transmat_"):
-            return self.transmat_.shape[0]
+            return self.transmat_.shape[-1]
         return None if self.states is None else len(self.states)
 
     def _check_fitted(self):
         if not hasattr(self, "transmat_"):
             raise RuntimeError("MarkovChain has no transmat_: give transmat or call fit(sequences) first")
+
+    def _check_first_order(self, method):
+        self._check_fitted()
+        if self.order != 1:
+            raise ValueError(f"{method} needs a first-order chain, this one has order={self.order}")
 
     def indices(self, seq):
         """State names or indices (names win where they clash) -> a NumPy int64 array of indices.
@@ -133,19 +186,23 @@ class MarkovChain:
     def log_prob(self, seq, given_first=False):
         """ln p(z_1, ..., z_N) = ln p(z_1) + sum_n ln transmat[z_{n-1}, z_n]  (PRML 13.2), a float.
 
-        given_first=True conditions on the first state: ln p(z_2, ..., z_N | z_1) (the slide's
-        "given that the first day is sunny"). seq: names or indices, at least one state.
+        Order k: ln p(z_1, ..., z_k) + sum_{n>k} ln transmat[z_{n-k}, ..., z_{n-1}, z_n] (PRML 13.4);
+        a sequence shorter than k gets the marginal of startprob_.
+        given_first=True conditions on the first state (the first k): ln p(z_2, ..., z_N | z_1)
+        (the slide's "given that the first day is sunny"). seq: names or indices, at least one state.
         -inf for a sequence of probability zero.
         """
         self._check_fitted()
         z = self.indices(seq)
         if len(z) == 0:
             raise ValueError("seq must hold at least one state, got an empty sequence")
-        transmat, startprob = backend.to_host(self.transmat_), backend.to_host(self.startprob_)
+        transmat, startprob, k = backend.to_host(self.transmat_), backend.to_host(self.startprob_), self.order
+        steps = sliding_window_view(z, k + 1) if len(z) > k else np.empty((0, k + 1), np.int64)  # (z_{n-k}..z_n)
         with np.errstate(divide="ignore"):
-            log_p = np.log(transmat[z[:-1], z[1:]]).sum()
+            log_p = np.log(transmat[tuple(steps.T)]).sum()
             if not given_first:
-                log_p += np.log(startprob[z[0]])
+                first = startprob.sum(axis=tuple(range(len(z), k)))   # p(z_1..z_N) when N < k: a marginal
+                log_p += np.log(first[tuple(z[:k])])
         return float(log_p)
 
     def prob(self, seq, given_first=False):
@@ -156,22 +213,25 @@ class MarkovChain:
     def sample(self, n, random_state=None):
         """n states z_1..z_n as an int64 array of indices on the chain's device (``names`` turns them into names).
 
-        z_1 ~ startprob, z_t ~ transmat[z_{t-1}]. random_state: an int seed or a numpy Generator;
+        z_1 ~ startprob, z_t ~ transmat[z_{t-1}] (order k: (z_1..z_k) ~ startprob, then
+        z_t ~ transmat[z_{t-k}, ..., z_{t-1}]). random_state: an int seed or a numpy Generator;
         None uses minigen's stream (minigen.manual_seed). Drawn on the host (the chain is sequential).
         """
         self._check_fitted()
         if not isinstance(n, (int, np.integer)) or n < 0:
             raise ValueError(f"n must be a non-negative integer, got {n!r}")
         rng = backend.host_rng() if random_state is None else np.random.default_rng(random_state)
-        cumulative = np.cumsum(backend.to_host(self.transmat_), axis=1)  # inverse-CDF sampling per row
+        K, k = self.n_states, self.order
+        cumulative = np.cumsum(backend.to_host(self.transmat_).reshape(-1, K), axis=1)  # one row per context
         u = rng.random(n)
-        z = np.empty(n, dtype=np.int64)
+        z = np.empty(max(n, k), dtype=np.int64)
         if n:
-            z[0] = rng.choice(self.n_states, p=backend.to_host(self.startprob_))
-        K = self.n_states
-        for t in range(1, n):
-            z[t] = min(np.searchsorted(cumulative[z[t - 1]], u[t], side="right"), K - 1)
-        return self._on_device(z)
+            context = rng.choice(K ** k, p=backend.to_host(self.startprob_).reshape(-1))  # (z_1..z_k) coded
+            z[:k] = np.unravel_index(context, (K,) * k)
+        for t in range(k, n):
+            z[t] = min(np.searchsorted(cumulative[context], u[t], side="right"), K - 1)
+            context = context * K % K ** k + z[t]  # drop z_{t-k}, append z_t
+        return self._on_device(z[:n])
 
     # ---------------------------------------------------------------- learning
     def fit(self, sequences, pseudocount=0):
@@ -181,7 +241,8 @@ class MarkovChain:
         startprob_[k] = (m_k + c) / sum_k' (m_k' + c) with m_k the number of sequences starting in k,
         c = pseudocount (add-c smoothing). A state never left (a zero row with c = 0) gets a
         uniform row. K comes from transmat, else from states, else from the largest index seen.
-        One sequence must be wrapped: ``fit([seq])``.
+        One sequence must be wrapped: ``fit([seq])``. Order k: the same with the context
+        (z_{n-k}, ..., z_{n-1}) in place of z_{n-1} (``markov_mle_order``); every sequence needs k states.
         """
         if not isinstance(pseudocount, (int, float)) or pseudocount < 0:
             raise ValueError(f"pseudocount must be a non-negative number, got {pseudocount!r}")
@@ -189,17 +250,21 @@ class MarkovChain:
                 isinstance(s, str) or np.ndim(s) != 1 for s in sequences):
             raise ValueError("fit expects a non-empty list of sequences (wrap a single sequence: fit([seq]))")
         sequences = [self.indices(s) for s in sequences]
-        if any(len(s) == 0 for s in sequences):
-            raise ValueError("fit: every sequence must hold at least one state, got an empty one")
+        if any(len(s) < self.order for s in sequences):
+            raise ValueError(f"fit: every sequence must hold at least order = {self.order} state(s), got one of "
+                             f"length {min(len(s) for s in sequences)}")
         K = self.n_states or 1 + max(int(s.max()) for s in sequences)
-        startprob, transmat = markov_mle(sequences, K, pseudocount)
+        if self.order > 1 and K ** (2 * self.order) > _MAX_CONTEXT_STEPS:
+            raise ValueError(f"fit: an order-{self.order} chain over {K} states has {K ** self.order} contexts, too "
+                             f"many to count on a (K^k, K^k) table ({_MAX_CONTEXT_STEPS} entries at most)")
+        startprob, transmat = markov_mle_order(sequences, K, self.order, pseudocount)
         self.startprob_, self.transmat_ = self._on_device(startprob), self._on_device(transmat)
         return self
 
     # ---------------------------------------------------------------- the long run
     def n_step(self, k):
-        """transmat^k (K, K): entry [i, j] = p(z_{n+k} = j | z_n = i)."""
-        self._check_fitted()
+        """transmat^k (K, K): entry [i, j] = p(z_{n+k} = j | z_n = i); first-order chains only."""
+        self._check_first_order("n_step")
         if not isinstance(k, (int, np.integer)) or k < 0:
             raise ValueError(f"k must be a non-negative integer, got {k!r}")
         return backend.array_module(self.transmat_).linalg.matrix_power(self.transmat_, int(k))
@@ -209,9 +274,9 @@ class MarkovChain:
 
         Solves the linear system (transmat^T - I) pi = 0 together with sum_k pi_k = 1 by least
         squares. Unique for an irreducible chain; with several closed classes it returns one of
-        the stationary distributions (the one of least norm).
+        the stationary distributions (the one of least norm). First-order chains only.
         """
-        self._check_fitted()
+        self._check_first_order("stationary_distribution")
         xp = backend.array_module(self.transmat_)
         K = self.n_states
         system = xp.concatenate([self.transmat_.T - xp.eye(K), xp.ones((1, K))])

@@ -10,12 +10,14 @@ Read it in this order:
 
 Shapes: x (N, D) with D = in_dim, mu and logvar (N, L) with L = latent.
 """
+import collections.abc
 import math
 
 import numpy as np
 
 import minigen
 from minigen import backend, nn, optim
+from minigen.checks import check_int
 from minigen.autograd import Function, no_grad
 from minigen.creation import randn, randn_like
 from minigen.data import DataLoader
@@ -103,8 +105,9 @@ def gaussian_kl(mu, logvar):
 class VAE(nn.Module):
     """Encoder q(z|x) = N(mu(x), diag(exp(logvar(x)))), prior p(z) = N(0, I), decoder p(x|z).
 
-    The MLP of PyTorch's VAE example: fc1 in_dim -> hidden, ReLU, then fc21 -> mu and
-    fc22 -> logvar (hidden -> latent); decoder fc3 latent -> hidden, ReLU, fc4 -> in_dim.
+    The MLP of PyTorch's VAE example: fc1 in_dim -> hidden, ReLU, then mu_head -> mu and
+    logvar_head -> logvar (hidden -> latent; the example's fc21 and fc22); decoder fc3
+    latent -> hidden, ReLU, fc4 -> in_dim.
     likelihood "bernoulli": the decoder gives logits, p(x|z) = prod_i sigma(l_i)^x_i (1 - sigma(l_i))^(1 - x_i)
     (x in [0, 1], pixel intensities used as soft targets). "gaussian": the decoder gives the
     mean m, p(x|z) proportional to exp(-||m - x||^2), that is N(m, I/2): the slides' L2 loss.
@@ -116,8 +119,8 @@ class VAE(nn.Module):
             raise ValueError(f"VAE: likelihood must be 'bernoulli' or 'gaussian', got {likelihood!r}")
         self.in_dim, self.hidden, self.latent, self.likelihood = in_dim, hidden, latent, likelihood
         self.fc1 = nn.Linear(in_dim, hidden)
-        self.fc21 = nn.Linear(hidden, latent)
-        self.fc22 = nn.Linear(hidden, latent)
+        self.mu_head = nn.Linear(hidden, latent)
+        self.logvar_head = nn.Linear(hidden, latent)
         self.fc3 = nn.Linear(latent, hidden)
         self.fc4 = nn.Linear(hidden, in_dim)
 
@@ -127,7 +130,7 @@ class VAE(nn.Module):
     def encode(self, x):
         """x: (..., D) -> (mu, logvar), each (..., L)."""
         h = relu(self.fc1(x))
-        return self.fc21(h), self.fc22(h)
+        return self.mu_head(h), self.logvar_head(h)
 
     def decode(self, z):
         """z: (..., L) -> decoder output (..., D): logits (bernoulli) or means (gaussian)."""
@@ -163,8 +166,7 @@ class VAE(nn.Module):
     def elbo(self, x, n_samples=1):
         """ELBO per example (N,): mean over n_samples of ln p(x|z), minus the closed-form KL.
         Raises ValueError unless n_samples is a positive int."""
-        if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-            raise ValueError(f"elbo: n_samples must be a positive int, got {n_samples!r}")
+        check_int("elbo", "n_samples", n_samples)
         mu, logvar = self.encode(x)
         eps = randn(n_samples, *mu.shape, dtype=mu.dtype, device=mu.device)
         z = reparameterize(mu, logvar, eps)                                # (S, N, L)
@@ -178,8 +180,7 @@ class VAE(nn.Module):
         taken by logsumexp over the k log weights (no weight is ever exponentiated alone).
         An upper bound on -ln p(x) in expectation, tighter as k grows; k = 1 gives -ELBO.
         """
-        if not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"iwae_nll: k must be a positive int, got {k!r}")
+        check_int("iwae_nll", "k", k)
         mu, logvar = self.encode(x)
         eps = randn(k, *mu.shape, dtype=mu.dtype, device=mu.device)
         z = reparameterize(mu, logvar, eps)                                # (k, N, L)
@@ -203,11 +204,23 @@ class VAE(nn.Module):
     def interpolate(self, x_a, x_b, steps):
         """Walk the latent line from mu(x_a) to mu(x_b) in ``steps`` even steps and decode.
         x_a, x_b: (..., D) -> (..., steps, D), ends included."""
-        if not isinstance(steps, (int, np.integer)) or steps < 2:
-            raise ValueError(f"interpolate: steps must be an int of at least 2, got {steps!r}")
+        check_int("interpolate", "steps", steps, lowest=2)
         mu_a, mu_b = unsqueeze(self.encode(x_a)[0], -2), unsqueeze(self.encode(x_b)[0], -2)  # (..., 1, L)
         t = minigen.tensor(np.linspace(0, 1, steps)[:, None], dtype=mu_a.dtype, device=mu_a.device)  # (steps, 1)
         return self.mean(self.decode(mu_a * (1 - t) + mu_b * t))
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Module.load_state_dict; a checkpoint saved before the heads' rename (fc21, fc22) loads too."""
+        if isinstance(state_dict, collections.abc.Mapping):
+            state_dict = {_renamed_head(name): value for name, value in state_dict.items()}
+        return super().load_state_dict(state_dict, strict, assign)
+
+
+def _renamed_head(name):
+    """'fc21.weight' -> 'mu_head.weight', 'fc22.bias' -> 'logvar_head.bias' (PyTorch's example's
+    names, which VAE used before); other names unchanged."""
+    module, dot, rest = name.partition(".")
+    return {"fc21": "mu_head", "fc22": "logvar_head"}.get(module, module) + dot + rest
 
 
 # ------------------------------------------------------------------ training

@@ -6,7 +6,8 @@ settings, initialize like PyTorch, and check the input at the door.
 """
 from minigen.creation import zeros
 from minigen.nn import functional as F
-from minigen.nn.layers import _check_sizes, _default_init_
+from minigen.checks import check_int
+from minigen.nn.layers import _default_init_
 from minigen.nn.module import Module, Parameter
 from minigen.ops.conv import _conv_padding, as_pair, output_size
 from minigen.ops.options import unsupported
@@ -42,7 +43,8 @@ class _Conv(Module):
     def __init__(self, in_channels, out_channels, groups, bias, padding_mode, device, dtype, padding, **settings):
         super().__init__()
         name = type(self).__name__
-        _check_sizes(name, in_channels=in_channels, out_channels=out_channels, groups=groups)
+        for size, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+            check_int(name, size, value)
         unsupported(name, padding_mode=(padding_mode, "zeros"))
         for channels, n in (("in_channels", in_channels), ("out_channels", out_channels)):
             if n % groups:

@@ -487,6 +487,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if target.dtype.kind != "f":
         return _weighted_nll(log_softmax(input, dim=1), target, weight, ignore_index, reduction, "cross_entropy",
                              label_smoothing)
+    if tuple(target.shape) == tuple(input.shape[:1] + input.shape[2:]):
+        raise ValueError(f"cross_entropy: target of shape {tuple(target.shape)} looks like class indices but has dtype "
+                         f"{target.dtype}: convert it to integers (target.long()); a float target holds class "
+                         f"probabilities of input's shape {tuple(input.shape)}")
     _check_same_shape(input, target, "cross_entropy")
     if label_smoothing:
         target = (1 - label_smoothing) * target + label_smoothing / input.shape[1]

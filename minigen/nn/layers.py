@@ -7,8 +7,7 @@ wrong size raises a ValueError that names the layer (its repr) and the shape it 
 import math
 import warnings
 
-import numpy as np
-
+from minigen.checks import check_int, is_int
 from minigen.creation import zeros
 from minigen.nn import functional as F
 from minigen.nn import init
@@ -16,13 +15,6 @@ from minigen.nn.module import Module, Parameter
 from minigen.ops import flatten, reshape
 from minigen.ops.options import unsupported
 from minigen.ops.shape import normalize_dim
-
-
-def _check_sizes(layer, **sizes):
-    """Constructor sizes (in_features=..., ...) must be positive ints."""
-    for name, n in sizes.items():
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"{layer}: {name} must be a positive int, got {n!r}")
 
 
 def _default_init_(weight, bias):
@@ -45,7 +37,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        _check_sizes("Linear", in_features=in_features, out_features=out_features)
+        check_int("Linear", "in_features", in_features)
+        check_int("Linear", "out_features", out_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(zeros(out_features, in_features))
         self.register_parameter("bias", Parameter(zeros(out_features)) if bias else None)
@@ -263,7 +256,7 @@ class Unflatten(Module):
 def _checked_unflattened_size(sizes):
     """``sizes``, after raising ValueError unless they are ints >= 0 with at most one -1 (the one inferred)."""
     if (sizes.count(-1) > 1 or
-            any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < -1 for n in sizes)):
+            any(not is_int(n) or n < -1 for n in sizes)):
         raise ValueError(f"Unflatten: unflattened_size must hold ints >= 0 and at most one -1, got {sizes}")
     if -1 in sizes and 0 in sizes:  # 0 times any length is 0: nothing determines the -1
         raise ValueError(f"Unflatten: unflattened_size {sizes} holds a 0 beside the -1, so the -1 cannot be inferred")
@@ -299,7 +292,8 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
-        _check_sizes("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
+        check_int("Embedding", "num_embeddings", num_embeddings)
+        check_int("Embedding", "embedding_dim", embedding_dim)
         unsupported("Embedding", max_norm=(max_norm, None), norm_type=(norm_type, 2.0),
                     scale_grad_by_freq=(scale_grad_by_freq, False), sparse=(sparse, False), _weight=(_weight, None),
                     _freeze=(_freeze, False))

@@ -15,6 +15,7 @@ import numpy as np
 
 from minigen import backend
 from minigen.autograd import Tensor, no_grad
+from minigen.checks import is_int
 from minigen.nn.utils import zero_grads
 from minigen.ops.options import unsupported
 
@@ -56,7 +57,13 @@ class Module:
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
-    # --- registration
+    # --- the registration rule: parameters, buffers and submodules, kept in three registries
+    def _registries(self):
+        """The rule's three registries as (entries, the type they hold, what to call one), in lookup order."""
+        get = self.__dict__.get  # empty before __init__ has run
+        return ((get("_parameters", {}), Parameter, "parameter"), (get("_buffers", {}), Tensor, "buffer"),
+                (get("_modules", {}), Module, "child module"))
+
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__ and isinstance(value, (Parameter, Module)):
             raise AttributeError(f"cannot assign {type(value).__name__} '{name}' before Module.__init__() "
@@ -65,8 +72,7 @@ class Module:
             self._forget(name)
             (self._parameters if isinstance(value, Parameter) else self._modules)[name] = value
             return
-        for registry, kind, what in _REGISTRIES:  # a new value for a registered name
-            entries = self.__dict__.get(registry, {})
+        for entries, kind, what in self._registries():  # a new value for a registered name
             if name in entries:
                 if value is not None and not isinstance(value, kind):
                     raise TypeError(f"cannot assign {type(value).__name__} as {what} '{name}' "
@@ -75,9 +81,9 @@ class Module:
                 return
         object.__setattr__(self, name, value)
 
-    def __getattr__(self, name):  # called only when ordinary lookup fails
-        for registry, _, _ in _REGISTRIES:
-            entries = self.__dict__.get(registry, {})
+    def __getattr__(self, name):  # called only when ordinary lookup fails: a registered name, or none
+        get = self.__dict__.get  # the three registries of _registries(), read directly: this runs on every self.weight
+        for entries in (get("_parameters", {}), get("_buffers", {}), get("_modules", {})):
             if name in entries:
                 return entries[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
@@ -118,14 +124,14 @@ class Module:
         if name not in registry:
             if not isinstance(name, str) or not name or "." in name:
                 raise KeyError(f"{method}: the name must be a non-empty string without '.', got {name!r}")
-            taken = [what for entries, _, what in _REGISTRIES if name in getattr(self, entries)]
+            taken = [what for entries, _, what in self._registries() if name in entries]
             if taken or name in self.__dict__ or hasattr(type(self), name):  # as PyTorch: never replace another kind
                 as_what = f" as a {taken[0]}" if taken else ""
                 raise KeyError(f"{method}: attribute '{name}' already exists on {type(self).__name__}{as_what}")
         self._forget(name)
         registry[name] = value
 
-    # --- walking the tree
+    # --- walking the tree of registries (parameters() and everything below are such walks)
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         """(dotted name, module) for this module and all below it, parents before children
         (PyTorch's memo, a set of modules to skip, is not implemented)."""
@@ -143,6 +149,38 @@ class Module:
                         for key, child in module._modules.items() if child is not None]
             stack.extend(reversed(children))
 
+    def _named_members(self, registry, prefix, recurse):
+        """(dotted name, tensor) from ``registry`` of every module; shared tensors listed once."""
+        seen = set()
+        walk = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for module_name, module in walk:
+            for name, tensor in getattr(module, registry).items():
+                if tensor is not None and id(tensor) not in seen:
+                    seen.add(id(tensor))
+                    yield (f"{module_name}.{name}" if module_name else name), tensor
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, Parameter): a module's own parameters, then its children's, in order;
+        a shared one once (remove_duplicate=False is not implemented)."""
+        unsupported("named_parameters", remove_duplicate=(remove_duplicate, True))
+        return self._named_members("_parameters", prefix, recurse)
+
+    def parameters(self, recurse=True):
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        unsupported("named_buffers", remove_duplicate=(remove_duplicate, True))
+        return self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse=True):
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    # ==================================================================
+    # PyTorch's conveniences, built on the rule and the walk above
+    # ==================================================================
+    # --- more walks
     def modules(self, remove_duplicate=True):
         for _, module in self.named_modules(remove_duplicate=remove_duplicate):
             yield module
@@ -173,34 +211,6 @@ class Module:
             if not isinstance(module, Module):
                 raise AttributeError(f"`{name}` is not an nn.Module")
         return module
-
-    def _named_members(self, registry, prefix, recurse):
-        """(dotted name, tensor) from ``registry`` of every module; shared tensors listed once."""
-        seen = set()
-        walk = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
-        for module_name, module in walk:
-            for name, tensor in getattr(module, registry).items():
-                if tensor is not None and id(tensor) not in seen:
-                    seen.add(id(tensor))
-                    yield (f"{module_name}.{name}" if module_name else name), tensor
-
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
-        """(dotted name, Parameter): a module's own parameters, then its children's, in order;
-        a shared one once (remove_duplicate=False is not implemented)."""
-        unsupported("named_parameters", remove_duplicate=(remove_duplicate, True))
-        return self._named_members("_parameters", prefix, recurse)
-
-    def parameters(self, recurse=True):
-        for _, param in self.named_parameters(recurse=recurse):
-            yield param
-
-    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
-        unsupported("named_buffers", remove_duplicate=(remove_duplicate, True))
-        return self._named_members("_buffers", prefix, recurse)
-
-    def buffers(self, recurse=True):
-        for _, buffer in self.named_buffers(recurse=recurse):
-            yield buffer
 
     def apply(self, fn):
         """Call ``fn(module)`` on every module below this one, children first, then on itself."""
@@ -339,11 +349,6 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
-# where __setattr__ looks for a registered name, what it accepts there, and what to call it
-_REGISTRIES = (("_parameters", Parameter, "parameter"), ("_buffers", Tensor, "buffer"),
-               ("_modules", Module, "child module"))
-
-
 def _as_array(value, name):
     if isinstance(value, Tensor):
         return value.data
@@ -458,7 +463,7 @@ def _replace(container, index, module):
 
 def _key(container, index):
     """The child name of a list-like container for an integer index (negative counts from the end)."""
-    if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+    if not is_int(index):
         raise TypeError(f"{type(container).__name__} indices must be integers or slices, got {type(index).__name__}")
     n = len(container)
     if not -n <= index < n:

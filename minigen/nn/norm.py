@@ -7,9 +7,9 @@ statistics, so one example gives the same answer whatever batch it comes in.
 """
 import numpy as np
 
+from minigen.checks import check_int
 from minigen.creation import ones, tensor, zeros
 from minigen.nn import functional as F
-from minigen.nn.layers import _check_sizes
 from minigen.nn.module import Module, Parameter
 from minigen.ops import unsqueeze
 
@@ -30,7 +30,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
                  dtype=None):
         super().__init__()
-        _check_sizes(type(self).__name__, num_features=num_features)
+        check_int(type(self).__name__, "num_features", num_features)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.register_parameter("weight", Parameter(ones(num_features)) if affine else None)
@@ -99,7 +99,8 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        _check_sizes("LayerNorm", **{f"normalized_shape[{k}]": n for k, n in enumerate(shape)})
+        for k, n in enumerate(shape):
+            check_int("LayerNorm", f"normalized_shape[{k}]", n)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
         self.register_parameter("weight", Parameter(ones(*shape)) if elementwise_affine else None)
         self.register_parameter("bias", Parameter(zeros(*shape)) if elementwise_affine and bias else None)

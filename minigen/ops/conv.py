@@ -57,8 +57,7 @@ class Im2Col(Function):
         self.image_shape, self.geometry = x.shape, geometry
         xp = backend.array_module(x)
         (n, c, _, _), ((kh, kw), (sh, sw), (dh, dw), (ho, wo)) = x.shape, geometry
-        if n > 1 and x.strides[0] != x.itemsize:  # batch not innermost: a transposing copy, then a 10x faster gather
-            x = xp.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+        x = _batch_innermost(x)  # the same image, laid out for the gather below
         s_n, s_c, s_h, s_w = x.strides
         # view[c, i, j, y, x, n] = image[n, c, y*sh + i*dh, x*sw + j*dw]: no copy yet
         view = xp.lib.stride_tricks.as_strided(
@@ -67,6 +66,16 @@ class Im2Col(Function):
 
     def backward(self, gy):
         return Col2Im.apply(gy, image_shape=self.image_shape, geometry=self.geometry)
+
+
+def _batch_innermost(x):
+    """x (N, C, H, W) itself, or a copy of it whose memory has the batch axis innermost (a transposed
+    C-contiguous array, strides[0] == itemsize). Im2Col's gather writes the batch innermost, and
+    reading it that way too makes the gather several times faster than the copy costs
+    (docs/performance.md, "Speed tricks in the forwards")."""
+    if x.shape[0] > 1 and x.strides[0] != x.itemsize:
+        return backend.array_module(x).ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    return x
 
 
 class Col2Im(Function):
@@ -195,13 +204,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     Returns (N, O, Ho, Wo) with Ho = floor((H + 2p - d(kH-1) - 1) / s) + 1.
     y[n, o] = sum_{c in o's group, i, j} weight[o, c, i, j] x_pad[n, c, s*y + d*i, s*x + d*j] + bias[o]
     """
-    stride, dilation = (as_pair(v, name, "conv2d") for v, name in ((stride, "stride"), (dilation, "dilation")))
-    _check_image(x, "conv2d")
-    _check_weight(x, weight, groups, "conv2d")
+    stride, dilation, sides = _conv2d_arguments(x, weight, stride, padding, dilation, groups)
     o, c, kh, kw = weight.shape  # c = C / groups channels per group
-    sides = _conv_padding(padding, (kh, kw), stride, dilation, "conv2d")
-    if padding != "same":  # "same" keeps the input's size, at least 1
-        _check_fits(x.shape[2:], (kh, kw), stride, dilation, "conv2d", tuple(before for before, _ in sides))
     x = _padded_batch_last(x, sides)
     n, _, h, w = x.shape
     ho, wo = output_size(h, kh, stride[0], dilation[0]), output_size(w, kw, stride[1], dilation[1])
@@ -211,6 +215,18 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _add_bias(permute(reshape(y, (o, ho, wo, n)), (3, 0, 1, 2)), bias, "conv2d")
 
 
+def _conv2d_arguments(x, weight, stride, padding, dilation, groups):
+    """conv2d's arguments, checked: stride and dilation as pairs, and the padding of each side
+    ((top, bottom), (left, right)); ValueError for an input, weight, groups or settings that do not fit."""
+    stride, dilation = (as_pair(v, name, "conv2d") for v, name in ((stride, "stride"), (dilation, "dilation")))
+    _check_image(x, "conv2d")
+    _check_weight(x, weight, groups, "conv2d")
+    sides = _conv_padding(padding, weight.shape[2:], stride, dilation, "conv2d")
+    if padding != "same":  # "same" keeps the input's size, at least 1
+        _check_fits(x.shape[2:], weight.shape[2:], stride, dilation, "conv2d", tuple(before for before, _ in sides))
+    return stride, dilation, sides
+
+
 @accepts_one_image
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """The adjoint of conv2d with respect to its input, as torch.nn.functional.conv_transpose2d.
@@ -218,13 +234,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     x: (N, C_in, H, W); weight: (C_in, C_out/g, kH, kW) with g = groups; bias: (C_out,) or None.
     Returns (N, C_out, Ho, Wo), Ho = (H - 1)s - 2p + d(kH - 1) + output_padding + 1.
     """
-    stride, padding, output_padding, dilation = (as_pair(v, name, "conv_transpose2d") for v, name in (
-        (stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))
-    _check_image(x, "conv_transpose2d")
-    _check_weight(x, weight, groups, "conv_transpose2d", transposed=True)
-    if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
-        raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller than "
-                         f"stride {stride} or dilation {dilation}")
+    stride, padding, output_padding, dilation = _conv_transpose2d_arguments(
+        x, weight, stride, padding, output_padding, groups, dilation)
     c_in, c_out, kh, kw = weight.shape  # c_out = C_out / groups channels per group
     n, _, h, w = x.shape
     size = [(length - 1) * s - 2 * p + d * (k - 1) + op + 1 for length, s, p, d, k, op in
@@ -238,6 +249,19 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     image = Col2Im.apply(cols, image_shape=image_shape, geometry=((kh, kw), stride, dilation, (h, w)))
     crop = (slice(None), slice(None), slice(padding[0], padding[0] + size[0]), slice(padding[1], padding[1] + size[1]))
     return _add_bias(image[crop], bias, "conv_transpose2d")
+
+
+def _conv_transpose2d_arguments(x, weight, stride, padding, output_padding, groups, dilation):
+    """conv_transpose2d's arguments, checked: stride, padding, output_padding and dilation as pairs;
+    ValueError for an input, weight, groups or settings that do not fit."""
+    stride, padding, output_padding, dilation = (as_pair(v, name, "conv_transpose2d") for v, name in (
+        (stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))
+    _check_image(x, "conv_transpose2d")
+    _check_weight(x, weight, groups, "conv_transpose2d", transposed=True)
+    if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller than "
+                         f"stride {stride} or dilation {dilation}")
+    return stride, padding, output_padding, dilation
 
 
 # ------------------------------------------------------------------ pooling

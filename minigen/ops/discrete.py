@@ -7,7 +7,7 @@ and -floor(x/y) in y. The rest have integer or boolean results and no gradient.
 """
 from minigen import backend
 from minigen.autograd import Function, Tensor
-from minigen.ops.elementwise import _pair, where
+from minigen.ops.elementwise import as_operands, where
 from minigen.ops.shape import sum_to
 
 
@@ -67,13 +67,13 @@ def sign(x):
 def floor_divide(x, y):
     """floor(x / y), rounding toward minus infinity (PyTorch's ``//`` since 1.13): -7 // 2 = -4.
     No gradient (PyTorch has none either)."""
-    x, y = _integer_divisor_checked(*_pair(x, y), "floor_divide")
+    x, y = _integer_divisor_checked(*as_operands(x, y), "floor_divide")
     return Tensor(backend.array_module(x.data).floor_divide(x.data, y.data))
 
 
 def remainder(x, y):
     """x - y floor(x / y): the result has the sign of y (Python's and PyTorch's ``%``): -7 % 2 = 1."""
-    return Remainder.apply(*_integer_divisor_checked(*_pair(x, y), "remainder"))
+    return Remainder.apply(*_integer_divisor_checked(*as_operands(x, y), "remainder"))
 
 
 @backend.on_data_device
@@ -88,7 +88,7 @@ def _integer_divisor_checked(x, y, op):
 def _bitwise(name):
     @backend.on_data_device
     def bitwise(x, y):
-        x, y = _pair(x, y)
+        x, y = as_operands(x, y)
         for t in (x, y):
             if t.dtype.kind not in "biu":
                 raise TypeError(f"{bitwise.__name__}: expected integer or boolean tensors, got dtype {t.dtype}")

@@ -8,15 +8,13 @@ import string
 
 from minigen import backend
 from minigen.autograd import Function, Tensor
-from minigen.ops.elementwise import _pair
+from minigen.ops.elementwise import as_operands
 from minigen.ops.shape import broadcast_shape, reshape, sum_to, transpose, unsqueeze
 
 
 class MatMul(Function):
     def forward(self, a, b):
-        if a.ndim > 1 and b.ndim > 1 and a.shape[-1] == 1 == b.shape[-2]:  # an outer product: BLAS is 20x slower
-            return a * b
-        return backend.array_module(a).matmul(a, b)
+        return _matmul(a, b)  # C = A B, NumPy's rules
 
     def backward(self, gy):
         a, b = self.inputs
@@ -36,6 +34,15 @@ class MatMul(Function):
         return ga, gb
 
 
+def _matmul(a, b):
+    """xp.matmul(a, b) on raw arrays. An outer product (inner dimension 1, both at least 2-D) is
+    computed as the broadcast product a * b, the same numbers: BLAS's path for it is slower
+    (docs/performance.md, "Speed tricks in the forwards")."""
+    if a.ndim > 1 and b.ndim > 1 and a.shape[-1] == 1 == b.shape[-2]:
+        return a * b
+    return backend.array_module(a).matmul(a, b)
+
+
 class Dot(Function):
     def forward(self, a, b):
         return backend.array_module(a).dot(a, b)
@@ -48,7 +55,7 @@ class Dot(Function):
 def matmul(input, other):
     """input @ other with NumPy's rules: (..., n, k) @ (..., k, m), batch dims broadcast; a 1-D
     operand is a row (on the left) or a column (on the right) vector, its dim dropped after."""
-    a, b = _pair(input, other)
+    a, b = as_operands(input, other)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dim, got shapes {a.shape} and {b.shape}")
     k_a, k_b = a.shape[-1], b.shape[-2 if b.ndim > 1 else 0]
@@ -60,7 +67,7 @@ def matmul(input, other):
 
 def dot(input, tensor):
     """Inner product of two 1-D tensors of one length."""
-    a, b = _pair(input, tensor)
+    a, b = as_operands(input, tensor)
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
         raise ValueError(f"dot: expected two 1-D tensors of one length, got shapes {a.shape} and {b.shape}")
     return Dot.apply(a, b)

@@ -11,14 +11,15 @@ import numpy as np
 
 from minigen import backend
 from minigen.autograd import Clone, Function, Tensor
+from minigen.checks import check_int, fail, is_int
 from minigen.ops.options import unsupported
 
 
 # ------------------------------------------------------------------ dims and shapes
 def normalize_dim(dim, ndim, op):
     """A dimension index in [0, ndim); negative counts from the end."""
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
-        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    if not is_int(dim):
+        fail(op, "dim", "an int", dim, TypeError)
     lo, hi = -max(ndim, 1), max(ndim, 1) - 1
     if not lo <= dim <= hi:
         raise IndexError(f"{op}: dim {dim} out of range for a tensor of {ndim} dims (expected in [{lo}, {hi}])")
@@ -29,7 +30,7 @@ def _shape_arg(shape, op):
     """Accept f(2, 3), f((2, 3)) and f([2, 3])."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
+    if not all(is_int(n) for n in shape):
         raise TypeError(f"{op}: sizes must be ints, got {tuple(shape)!r}")
     return tuple(int(n) for n in shape)
 
@@ -334,8 +335,7 @@ def split(x, split_size_or_sections, dim=0):
 
 def chunk(x, chunks, dim=0):
     """x cut along ``dim`` into at most ``chunks`` pieces of ceil(n / chunks) (the last may be smaller)."""
-    if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool) or chunks <= 0:
-        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    check_int("chunk", "chunks", chunks)
     n = x.shape[normalize_dim(dim, x.ndim, "chunk")] if x.ndim else 0
     return split(x, max(math.ceil(n / chunks), 1), dim)
 

@@ -1,6 +1,7 @@
 """Adagrad (Duchi, Hazan & Singer 2011): each coordinate's step shrinks with the sum of its squared gradients."""
 from minigen import backend
-from minigen.optim.optimizer import Optimizer, check_bool, check_nonnegative
+from minigen.checks import check_bool, check_nonnegative
+from minigen.optim.optimizer import Optimizer
 
 
 class Adagrad(Optimizer):

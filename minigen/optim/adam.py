@@ -1,6 +1,7 @@
 """Adam (Kingma & Ba 2015) and AdamW, its decoupled weight decay (Loshchilov & Hutter 2019)."""
 from minigen import backend
-from minigen.optim.optimizer import Optimizer, check_beta, check_bool, check_nonnegative
+from minigen.checks import check_bool, check_fraction, check_nonnegative
+from minigen.optim.optimizer import Optimizer
 
 
 class Adam(Optimizer):
@@ -37,7 +38,7 @@ class Adam(Optimizer):
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}")
         for k, beta in enumerate(betas):
-            check_beta(owner, f"betas[{k}]", beta)
+            check_fraction(owner, f"betas[{k}]", beta)
 
     def update(self, p, g, state, group):
         xp = backend.array_module(p)

@@ -12,39 +12,9 @@ place to ``param``, so the Tensor a model holds stays the same object. A group w
 ``maximize=True`` hands ``update`` the gradient of -f, so the same lines climb f. A new
 optimizer is a subclass with ``__init__`` (its defaults), ``check`` (its options) and ``update``.
 """
-import numbers
-
-import numpy as np
-
 from minigen import backend
 from minigen.autograd import Tensor, enable_grad, mark_written, no_grad
 from minigen.nn.utils import zero_grads
-
-
-def check_number(owner, name, value):
-    """Raise TypeError unless option ``name`` is a real number (None, a string... are not)."""
-    if not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a number, got {value!r} ({type(value).__name__})")
-
-
-def check_nonnegative(owner, name, value):
-    """Raise TypeError unless option ``name`` is a number, ValueError unless it is >= 0."""
-    check_number(owner, name, value)
-    if not value >= 0:
-        raise ValueError(f"{owner}: {name} must be >= 0, got {value!r}")
-
-
-def check_bool(owner, name, value):
-    """Raise TypeError unless option ``name`` is True or False (a NumPy bool too)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{owner}: {name} must be True or False, got {value!r} ({type(value).__name__})")
-
-
-def check_beta(owner, name, value):
-    """Raise TypeError unless option ``name`` is a number, ValueError unless it lies in [0, 1)."""
-    check_number(owner, name, value)
-    if not 0 <= value < 1:
-        raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}")
 
 
 class Optimizer:
@@ -160,6 +130,10 @@ class Optimizer:
         copied to each parameter's device and dtype. Raises ValueError when the number of
         groups, a group's size, or a state array's shape does not match, or an option is out of range.
         """
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            got = f"keys {sorted(map(str, state_dict))}" if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError("load_state_dict: expected a dict with keys 'state' and 'param_groups' (from "
+                             f"optimizer.state_dict()), got {got}")
         groups, saved_groups = self.param_groups, state_dict["param_groups"]
         if len(groups) != len(saved_groups):
             raise ValueError(f"load_state_dict: the state dict has {len(saved_groups)} parameter groups, "

@@ -1,7 +1,8 @@
 """RMSprop: divide the gradient by a running root mean square of its recent values (as ``torch.optim.RMSprop``)."""
 from minigen import backend
 from minigen.ops.options import unsupported
-from minigen.optim.optimizer import Optimizer, check_bool, check_nonnegative
+from minigen.checks import check_bool, check_nonnegative
+from minigen.optim.optimizer import Optimizer
 
 
 class RMSprop(Optimizer):

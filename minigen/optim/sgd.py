@@ -1,5 +1,6 @@
 """Stochastic gradient descent, with momentum and Nesterov momentum (as ``torch.optim.SGD``)."""
-from minigen.optim.optimizer import Optimizer, check_bool, check_nonnegative
+from minigen.checks import check_bool, check_nonnegative
+from minigen.optim.optimizer import Optimizer
 
 
 class SGD(Optimizer):

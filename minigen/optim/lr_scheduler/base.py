@@ -2,6 +2,7 @@
 import math
 import numbers
 
+from minigen.checks import check_int, fail
 from minigen.optim.optimizer import Optimizer
 
 
@@ -88,16 +89,13 @@ def check_optimizer(owner, optimizer):
 
 def positive_int(owner, name, value, lowest=1):
     """``value`` as an int, after raising ValueError unless it is an integer >= lowest (a NumPy one too)."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < lowest:
-        kind = "a positive int" if lowest == 1 else f"an int >= {lowest}"
-        raise ValueError(f"{owner}: {name} must be {kind}, got {value!r}")
-    return int(value)
+    return check_int(owner, name, value, lowest, expected=None if lowest == 1 else f"an int >= {lowest}")
 
 
 def real_number(owner, name, value, condition, expected):
     """``value``, after raising ValueError unless it is a real number (not a bool) that meets ``condition``."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or not condition(value):
-        raise ValueError(f"{owner}: {name} must be {expected}, got {value!r}")
+        fail(owner, name, expected, value)
     return value
 
 

@@ -3,7 +3,7 @@ import math
 
 from minigen.optim.lr_scheduler.base import (LRScheduler, check_optimizer, one_of, per_group, positive_int,
                                              positive_number, real_number)
-from minigen.optim.optimizer import check_bool
+from minigen.checks import check_bool
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
