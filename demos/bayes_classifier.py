@@ -13,12 +13,13 @@ import time
 
 import numpy as np
 
+# common first: from then on Ctrl-C and a missing optional package end the demo with one line
+from common import demo_parser, output_folder, positive_int
 import minigen
 from minigen import backend, optim
 from minigen.models.gaussian import GaussianClassifier
 from minigen.nn import functional as F
 from minigen.viz import plt
-from common import demo_parser, output_folder, positive_int
 
 TWO_CLASSES = dict(means=[[-1.0, -0.25], [0.75, 1.0]], covariances=[[[1.0, 0.5], [0.5, 1.0]]] * 2, priors=[0.4, 0.6])
 THREE_CLASSES = dict(means=[[-1.5, -1.0], [1.5, -1.0], [0.0, 1.5]],

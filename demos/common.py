@@ -1,6 +1,10 @@
-"""What the demos share: their command line and their output folder (see DESIGN: demos)."""
+"""What the demos share: their command line, their output folder, and how they stop (see
+DESIGN: demos). Import it before minigen.viz: from then on Ctrl-C and a missing optional
+package end a demo with one line, not a traceback."""
 import argparse
+import contextlib
 import pathlib
+import shlex
 import sys
 
 import numpy as np
@@ -10,6 +14,21 @@ from minigen.data import load_mnist
 from minigen.exercises import use_student_versions
 from minigen.exercises.checking import describe_error
 from minigen.exercises.student import folder
+
+
+def one_line_errors(kind, error, traceback):
+    """The demos' sys.excepthook: Ctrl-C (with what a demo adds to it, such as its --resume
+    command) and an ImportError that names what to install print one line; anything else
+    prints Python's traceback."""
+    if issubclass(kind, KeyboardInterrupt):
+        print(str(error) or "interrupted (Ctrl-C)", file=sys.stderr)
+    elif issubclass(kind, ImportError) and "pip install" in str(error):
+        print(f"{kind.__name__}: {error}", file=sys.stderr)
+    else:
+        sys.__excepthook__(kind, error, traceback)
+
+
+sys.excepthook = one_line_errors
 
 try:
     use_student_versions()  # MINIGEN_EXERCISES=NAME,...: run the student's versions (docs/exercises.md)
@@ -76,3 +95,20 @@ def mnist_digits(args, quick_digits=4000):
         keep = np.random.default_rng(args.seed).permutation(len(train_y))[:quick_digits]
         train_x, train_y = train_x[keep], train_y[keep]
     return train_x, train_y, test_x, test_y
+
+
+@contextlib.contextmanager
+def checkpoint_on_interrupt(trainer, path, demo, argv):
+    """Ctrl-C inside the block: save ``trainer``'s checkpoint to ``path`` (save_checkpoint,
+    atomic) and raise KeyboardInterrupt with one line that gives the command to resume:
+    ``python demos/<demo>.py`` with ``argv`` (default sys.argv[1:]) and --resume. The round
+    cut short is not in the checkpoint's history, but what it had done is: the resumed run
+    goes on from there, not number for number as an uninterrupted run would."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        trainer.save_checkpoint(path)
+        words = list(sys.argv[1:] if argv is None else argv)
+        command = shlex.join(["python", f"demos/{demo}.py", *words] + ([] if "--resume" in words else ["--resume"]))
+        raise KeyboardInterrupt(f"{demo}: interrupted (rounds done: {trainer.step_}); saved {path}; "
+                                f"continue with: {command}") from None

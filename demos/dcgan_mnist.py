@@ -8,25 +8,27 @@
 n_critic, 5 unless given. Each epoch: a grid of G(z) for 64 fixed codes (grids/epoch_NNN.png), and the judge's
 classifier score and Frechet distance of 1,000 generated digits against the 1,000 real
 test digits (metrics.json). At the end: samples.npy (float32 [1000, 28, 28] in [0, 1]),
-samples.png, samples_by_label.png (the judge's surest samples of each digit), the loss
+samples.png, samples_by_label.png (for each digit, the ten samples the judge finds likeliest), the loss
 and D-output curves, linear and spherical interpolations, and a walk
 along the latent direction from the generated 1s to the generated 0s. A checkpoint is
-written every epoch; --resume continues from it with the very numbers of an
-uninterrupted run.
+written every epoch, and when Ctrl-C stops the training (it prints the --resume
+command); --resume continues from it, with the very numbers of an uninterrupted run when
+the checkpoint is an epoch's.
 """
 import json
 import time
 
 import numpy as np
 
+# common first: from then on Ctrl-C and a missing optional package end the demo with one line
+from common import checkpoint_on_interrupt, demo_parser, mnist_digits, output_folder, positive_int
 import minigen
 from minigen.models.gan import (LOSSES, Discriminator, GANTrainer, Generator, evaluate_samples, latent_walk, lerp,
                                 slerp, to_gan_range)
 from minigen.models.classifier import predict_logits
-from minigen.models.judge import load_judge, softmax
+from minigen.models.judge import cache_path, load_judge, softmax
 from minigen.serialization import CheckpointError
 from minigen.viz import curves, image_grid
-from common import demo_parser, mnist_digits, output_folder, positive_int
 
 N_EVAL = 1000          # generated digits scored each epoch, as many as the real test digits
 EVAL_SEED = 12345      # the codes of the evaluation samples: the same every epoch
@@ -80,15 +82,13 @@ def latent_figures(trainer, out, model, seed):
 
 
 def by_label(samples, model, per_label=10):
-    """Rows 0..9: the samples the judge calls d, most confident first (blank where too few)."""
+    """Row d (0..9): the per_label samples the judge finds likeliest to be d, p(d|x) highest
+    first, whatever it finds likeliest for them: every row is full, and a low p(d|x) shows
+    a digit the generator rarely makes. Returns the images (10 * per_label, 28, 28) and
+    their p(d|x) as titles."""
     p = softmax(predict_logits(model, samples))
-    confidence, labels = p.max(axis=1), p.argmax(axis=1)
-    grid = np.zeros((10, per_label, 28, 28), dtype=np.float32)
-    for digit in range(10):
-        mine = np.flatnonzero(labels == digit)
-        best = mine[np.argsort(-confidence[mine])][:per_label]
-        grid[digit, :len(best)] = samples[best]
-    return grid.reshape(-1, 28, 28)
+    best = np.argsort(-p, axis=0, kind="stable")[:per_label].T  # (10, per_label): the indices of row d
+    return samples[best.ravel()], [f"{p[i, digit]:.2f}" for digit, row in enumerate(best) for i in row]
 
 
 def main(argv=None):
@@ -102,7 +102,10 @@ def main(argv=None):
     if args.quick:
         n_eval = 200
         test_images = test_images[::5]  # 200 digits, all ten kinds
-    model = load_judge()  # trained on first use (about a minute), then cached; before seeding the trainer
+    if not cache_path().exists():
+        print(f"training the judge that scores the samples, once (about a minute; cached in {cache_path().parent}/)",
+              flush=True)
+    model = load_judge()  # before seeding the trainer
     real = test_images.astype(np.float32) / 255
 
     minigen.manual_seed(args.seed)
@@ -116,9 +119,10 @@ def main(argv=None):
     hook = epoch_hook(out, real, model, n_eval)
     start = time.perf_counter()
     try:
-        trainer.fit(to_gan_range(train_images), epochs=epochs, batch_size=args.batch_size,
-                    checkpoint_path=out / "checkpoint.npz", checkpoint_every=max(1, per_epoch), resume=args.resume,
-                    on_epoch_end=hook)
+        with checkpoint_on_interrupt(trainer, out / "checkpoint.npz", "dcgan_mnist", argv):
+            trainer.fit(to_gan_range(train_images), epochs=epochs, batch_size=args.batch_size,
+                        checkpoint_path=out / "checkpoint.npz", checkpoint_every=max(1, per_epoch),
+                        resume=args.resume, on_epoch_end=hook)
     except CheckpointError as error:  # --resume with other options than the checkpoint's run, or another file
         raise SystemExit(f"dcgan_mnist: --resume: {error}") from None
     seconds = time.perf_counter() - start - hook.seconds
@@ -132,8 +136,9 @@ def main(argv=None):
            xlabel="round", title=f"losses ({args.loss})")
     curves({"D(x)": history["d_real"], "D(G(z))": history["d_fake"]}, out / "d_outputs.png", xlabel="round",
            ylabel="mean sigma(D)", title="the discriminator's outputs")
-    image_grid(by_label(samples, model), out / "samples_by_label.png",
-               title="the samples the judge is surest are 0, 1, ..., 9 (one row each)")
+    images, p = by_label(samples, model)
+    image_grid(images, out / "samples_by_label.png", titles=p, row_labels=[str(digit) for digit in range(10)],
+               title="row d: the samples the judge finds likeliest to be d, with p(d | x)")
     latent_figures(trainer, out, model, args.seed)
 
     final = trainer.evaluations_[-1]

@@ -14,10 +14,11 @@ import json
 
 import numpy as np
 
+# common first: from then on Ctrl-C and a missing optional package end the demo with one line
+from common import demo_parser, output_folder, positive_int
 from minigen.data.pen import directions, pen_trajectories, unit_steps
 from minigen.models.hmm import CategoricalHMM
 from minigen.viz import curves, plt
-from common import demo_parser, output_folder, positive_int
 
 STATES, ANGLES, STEP = 16, 16, 1.5  # K hidden states, 16 directions, segment length in pixels
 FLOOR = 1e-3  # emission probability mixed in for every direction after EM (see below)

@@ -18,10 +18,11 @@ import json
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+# common first: from then on Ctrl-C and a missing optional package end the demo with one line
+from common import demo_parser, output_folder, positive_int
 from minigen.data.pen import pen_trajectories
 from minigen.models.markov import MarkovChain
 from minigen.viz import plt
-from common import demo_parser, output_folder, positive_int
 
 STATES = ["Sun", "Rain", "Cloud"]
 COLORS = ["gold", "tab:blue", "silver"]

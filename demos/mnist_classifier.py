@@ -8,9 +8,10 @@ import time
 
 import numpy as np
 
+# common first: from then on Ctrl-C and a missing optional package end the demo with one line
+from common import demo_parser, mnist_digits, output_folder, positive_int
 from minigen.models.classifier import predict_logits, train_classifier
 from minigen.viz import confusion_matrix_plot, curves, image_grid
-from common import demo_parser, mnist_digits, output_folder, positive_int
 
 
 def main(argv=None):

@@ -2,16 +2,20 @@
 
     python demos/tour.py [--device cpu|cuda] [--out out/tour] [--seed 0] [--only NAME ...]
 
-About 70 s on two idle CPU cores, most of it in the DCGAN (the first run also trains
-the judge that scores its samples, about a minute). Each demo writes its figures and
-metrics.json to <out>/<demo>/ and its own printout to <out>/<demo>/log.txt; the full
-runs are the demos themselves, without --quick.
+About 90 s on two idle CPU cores, most of it in the DCGAN (the first run also trains
+the judge that scores its samples, about a minute, and says so). Each demo writes its
+figures and metrics.json to <out>/<demo>/ and its own printout to <out>/<demo>/log.txt,
+line by line as it runs; on a terminal its progress bars are redrawn on the demo's line.
+The full runs are the demos themselves, without --quick.
 """
 import argparse
 import contextlib
 import pathlib
+import shutil
+import sys
 import time
 
+from common import available_device, non_negative_int  # first: it makes Ctrl-C and a missing extra one line
 import autoencoder_mnist
 import autograd_tour
 import bayes_classifier
@@ -21,7 +25,7 @@ import hmm_pen_digits
 import markov_weather
 import mnist_classifier
 import vae_mnist
-from common import available_device, non_negative_int
+from minigen.models.judge import cache_path
 
 
 def autograd_line(m):
@@ -85,10 +89,49 @@ DEMOS = [("autograd_tour", autograd_tour, autograd_line, {"device"}),
 NAMES = [name for name, *_ in DEMOS]
 
 
-def run_quietly(module, argv, log_path):
-    """module.main(argv) with its printout and progress bars sent to log_path; returns its metrics."""
-    with open(log_path, "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        return module.main(argv)
+class StatusLine:
+    """A demo's stderr during the tour: its progress bars (text that starts with a carriage
+    return) are redrawn on one line of ``terminal`` after the demo's name; other text goes to
+    ``log``. It is a terminal when ``terminal`` is one, so the bars draw only then."""
+
+    def __init__(self, name, terminal, log):
+        self.name, self.terminal, self.log, self.width = name, terminal, log, 0
+
+    def isatty(self):
+        return hasattr(self.terminal, "isatty") and self.terminal.isatty()
+
+    def write(self, text):
+        if not text.startswith("\r"):
+            return self.log.write(text)
+        columns = shutil.get_terminal_size().columns - 1  # a wrapped line could not be redrawn
+        bar = text.split("\r")[-1].rstrip()
+        line = f"{self.name:18s} {bar}"[:columns]
+        self.terminal.write("\r" + line.ljust(self.width))
+        self.terminal.flush()
+        self.width = len(line)
+        return len(text)
+
+    def flush(self):
+        self.log.flush()
+
+    def clear(self):
+        """Wipe the bar, so that the next line starts on a clean one."""
+        if self.width:
+            self.terminal.write("\r" + " " * self.width + "\r")
+            self.terminal.flush()
+            self.width = 0
+
+
+def run_quietly(name, module, argv, log_path):
+    """module.main(argv) with its printout sent to log_path, a line at a time, and its progress
+    bars to the terminal (see StatusLine); returns its metrics."""
+    with open(log_path, "w", buffering=1) as log:
+        status = StatusLine(name, sys.stderr, log)
+        try:
+            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(status):
+                return module.main(argv)
+        finally:
+            status.clear()
 
 
 def main(argv=None):
@@ -107,8 +150,15 @@ def main(argv=None):
         options = {"quick": ["--quick"], "out": ["--out", str(out)], "device": ["--device", args.device],
                    "checkpoint": ["--dcgan-checkpoint", str(pathlib.Path(args.out) / "dcgan_mnist" / "checkpoint.npz")]}
         demo_argv = ["--seed", str(args.seed)] + [word for option in sorted(takes) for word in options[option]]
+        if name == "dcgan_mnist" and not cache_path().exists():
+            print(f"{name:18s} first trains the judge that scores its samples, once (about a minute; "
+                  f"cached in {cache_path().parent}/)", flush=True)
         demo_start = time.perf_counter()
-        results[name] = run_quietly(module, demo_argv, out / "log.txt")
+        try:
+            results[name] = run_quietly(name, module, demo_argv, out / "log.txt")
+        except KeyboardInterrupt as interrupt:
+            stopped = f"tour: stopped in {name} ({out / 'log.txt'})"
+            raise KeyboardInterrupt(f"{stopped}: {str(interrupt) or 'Ctrl-C'}") from None
         where = f"{out}/" if "out" in takes else f"printout in {out / 'log.txt'}"
         print(f"{name:18s} {headline(results[name])}  [{time.perf_counter() - demo_start:.0f} s, {where}]", flush=True)
     print(f"tour done in {time.perf_counter() - start:.0f} s on {args.device}; each demo without --quick "

@@ -14,10 +14,11 @@ import time
 
 import numpy as np
 
+# common first: from then on Ctrl-C and a missing optional package end the demo with one line
+from common import demo_parser, mnist_digits, output_folder, positive_int
 import minigen
 from minigen.models.vae import as_pixels, train_vae
 from minigen.viz import curves, image_grid
-from common import demo_parser, mnist_digits, output_folder, positive_int
 
 MANIFOLD_SIDE = 20
 

@@ -65,7 +65,8 @@ def cuda_device_count():
 
 def _why_no_cuda():
     if _cupy is None:
-        return "CuPy is not installed: `pip install minigen[cuda12]` or `[cuda13]` on a machine with a GPU"
+        return ('CuPy is not installed: pip install -e ".[cuda12]" (or ".[cuda13]", matching your CUDA driver) '
+                "on a machine with a GPU")
     return (f"CuPy {getattr(_cupy, '__version__', '')} is installed, but it finds no usable GPU: "
             "no NVIDIA driver, no device, or CUDA_VISIBLE_DEVICES hides them")
 

@@ -1,7 +1,11 @@
 """Figures for the demos (matplotlib, Agg backend). Never imported by the core."""
 import pathlib
 
-import matplotlib
+try:
+    import matplotlib
+except ModuleNotFoundError:
+    raise ModuleNotFoundError('the demos draw their figures with matplotlib, which is not installed: '
+                              'pip install -e ".[demos]" (or pip install matplotlib)', name="matplotlib") from None
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
@@ -16,17 +20,20 @@ def _save(fig, path):
     return path
 
 
-def image_grid(images, path, titles=None, columns=10, title=None):
-    """Digits (N, 28, 28) in a grid, optionally one small title each; returns the path."""
+def image_grid(images, path, titles=None, columns=10, title=None, row_labels=None):
+    """Digits (N, 28, 28) in a grid, optionally one small title each and a label left of
+    each row (row_labels: one per row); returns the path."""
     images = np.asarray(images).reshape(len(images), 28, 28)
     rows = max(1, -(-len(images) // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9, rows * (1.05 if titles else 0.9)))
-    for k, ax in enumerate(np.atleast_1d(axes).ravel()):
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9, rows * (1.05 if titles else 0.9)), squeeze=False)
+    for k, ax in enumerate(axes.ravel()):
         ax.axis("off")
         if k < len(images):
             ax.imshow(images[k], cmap="gray_r")
             if titles:
                 ax.set_title(titles[k], fontsize=7)
+    for ax, label in zip(axes[:, 0], row_labels or []):
+        ax.text(-0.15, 0.5, label, transform=ax.transAxes, ha="right", va="center", fontsize=12)
     if title:
         fig.suptitle(title)
     return _save(fig, path)

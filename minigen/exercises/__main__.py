@@ -5,6 +5,7 @@ be loaded, 2 for a usage error (an unknown exercise, a file that exists already)
 command it prints the help. Each exercise's checks run in a child process (sandbox.py).
 """
 import argparse
+import os
 import sys
 
 from minigen import exercises
@@ -111,5 +112,16 @@ def main(argv=None):
         return 2
 
 
+def run(argv=None):
+    """main, for the command line: a reader that stops early (``list | head``) ends it quietly."""
+    try:
+        status = main(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit where it could not be caught
+        return status
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit goes nowhere
+        return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())
