@@ -18,6 +18,8 @@ import sys
 
 import numpy as np
 
+from minigen.checks import check_int
+
 try:  # CuPy is optional: the extras cuda12 / cuda13 install it.
     import cupy as _cupy
 except ImportError:  # pragma: no cover - depends on the machine
@@ -216,8 +218,7 @@ _rng = np.random.default_rng()
 def manual_seed(seed):
     """Seed minigen's one random stream (used by randn, rand, dropout, initializers...)."""
     global _rng
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"manual_seed: seed must be a non-negative integer, got {seed!r}")
+    check_int("manual_seed", "seed", seed, lowest=0, expected="a non-negative integer")
     _rng = np.random.default_rng(int(seed))
 
 

@@ -12,6 +12,7 @@ from minigen import backend
 from minigen.autograd import Tensor
 from minigen.dtypes import get_default_dtype
 from minigen.ops.shape import _shape_arg
+from minigen.checks import check_int, is_int
 
 float16, float32, float64 = np.float16, np.float32, np.float64
 uint8, int8, int16, int32, int64, bool_ = np.uint8, np.int8, np.int16, np.int32, np.int64, np.bool_
@@ -125,8 +126,7 @@ def arange(start, end=None, step=1, *, dtype=None, device="cpu", requires_grad=F
 
 def linspace(start, end, steps, *, dtype=None, device="cpu", requires_grad=False):
     """``steps`` evenly spaced values from start to end, both included (the default dtype unless ``dtype``)."""
-    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 0:
-        raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
+    check_int("linspace", "steps", steps, lowest=0, expected="a non-negative int")
     array = np.linspace(start, end, int(steps)).astype(_dtype(dtype, get_default_dtype()))  # in float64, then cast
     return tensor(array, device=device, requires_grad=requires_grad)
 
@@ -159,7 +159,7 @@ def randint(*args, size=None, dtype=None, device="cpu", requires_grad=False):
     if len(args) not in (1, 2) or size is None:
         raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
     low, high = (0, *args) if len(args) == 1 else args
-    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (low, high)) or low >= high:
+    if not (is_int(low) and is_int(high)) or low >= high:
         raise ValueError(f"randint: expected ints with low < high, got low={low!r}, high={high!r}")
     size = _size((size,) if isinstance(size, (int, np.integer)) else size, "randint")
     array = backend.host_rng().integers(low, high, size).astype(_dtype(dtype, np.int64))
@@ -168,8 +168,7 @@ def randint(*args, size=None, dtype=None, device="cpu", requires_grad=False):
 
 def randperm(n, dtype=None, device="cpu", requires_grad=False):
     """A random permutation of 0 .. n-1 (int64 by default), from minigen's seeded stream."""
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
+    check_int("randperm", "n", n, lowest=0, expected="a non-negative int")
     array = backend.host_rng().permutation(int(n)).astype(_dtype(dtype, np.int64))
     return tensor(array, device=device, requires_grad=requires_grad)
 

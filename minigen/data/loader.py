@@ -10,6 +10,7 @@ import numpy as np
 
 from minigen import backend
 from minigen.autograd import Tensor
+from minigen.checks import check_int
 
 
 class DataLoader:
@@ -42,10 +43,9 @@ class DataLoader:
         lengths = [len(array) for array in arrays]
         if len(set(lengths)) > 1:
             raise ValueError(f"DataLoader: all arrays must have the same length (first dimension), got {lengths}")
-        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
-        if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise ValueError(f"DataLoader: seed must be None or a non-negative integer, got {seed!r}")
+        check_int("DataLoader", "batch_size", batch_size, expected="a positive integer")
+        if seed is not None:
+            check_int("DataLoader", "seed", seed, lowest=0, expected="None or a non-negative integer")
         self.arrays = [backend.to_host(array.data if isinstance(array, Tensor) else array) for array in arrays]
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), shuffle, drop_last
         self.device = backend.canonical_device(device)

@@ -24,7 +24,7 @@ import numpy as np
 
 import minigen
 from minigen import nn, optim
-from minigen.checks import check_int
+from minigen.checks import check_int, is_int
 from minigen.creation import rand, randn, tensor
 from minigen.models import judge
 from minigen.models.gan_checkpoint import ResumableRun
@@ -283,7 +283,7 @@ class GANTrainer(ResumableRun):
 
     def _check_fit(self, images, epochs, batch_size, checkpoint_path, checkpoint_every, resume):
         """fit's arguments, checked; returns the number of rounds of the whole run."""
-        if images.ndim < 2 or not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= len(images):
+        if images.ndim < 2 or not is_int(batch_size) or not 1 <= batch_size <= len(images):
             raise ValueError(f"fit: batch_size must be in [1, N] for images of shape {images.shape}, "
                              f"got {batch_size!r}")
         _check_int("fit", "epochs", epochs)

@@ -20,6 +20,7 @@ import numbers
 import numpy as np
 
 from minigen import backend
+from minigen.checks import check_int
 
 COVARIANCES = ("shared", "full", "diag")
 RCOND = 1e-12  # a feature with less of its variance left unexplained by the others: singular in float64
@@ -276,8 +277,7 @@ class GaussianClassifier:
         Numbers are drawn on the host and moved to the device of the fitted means.
         """
         self._check_fitted()
-        if not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        check_int(f"{type(self).__name__}.sample", "n", n, lowest=0, expected="a non-negative integer")
         rng = backend.host_rng() if random_state is None else np.random.default_rng(random_state)
         classes = backend.to_host(self.classes_)
         if y is None:

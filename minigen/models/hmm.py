@@ -21,6 +21,7 @@ from minigen import backend
 from minigen.models import hmm_algorithms as alg
 from minigen.models import hmm_scan
 from minigen.progress import progress
+from minigen.checks import check_int
 
 _STOCHASTIC_ATOL = 1e-6
 SCAN_MIN_STEPS = 2048  # from this length on, score() and decode() go by chunks (log_likelihood_scan, viterbi_scan)
@@ -79,10 +80,8 @@ class _BaseHMM:
 
     # ---------------------------------------------------------------- validation
     def _check_arguments(self):
-        if not isinstance(self.n_components, (int, np.integer)) or self.n_components < 1:
-            raise ValueError(f"n_components must be a positive integer, got {self.n_components!r}")
-        if isinstance(self.n_iter, bool) or not isinstance(self.n_iter, (int, np.integer)) or self.n_iter < 1:
-            raise ValueError(f"n_iter must be a positive integer, got {self.n_iter!r}")
+        for name in ("n_components", "n_iter"):
+            check_int(type(self).__name__, name, getattr(self, name), expected="a positive integer")
         if self.implementation not in ("scaling", "log"):
             raise ValueError(f'implementation must be "scaling" or "log", got {self.implementation!r}')
         return backend.canonical_device(self.device)
@@ -257,8 +256,7 @@ class _BaseHMM:
     # ---------------------------------------------------------------- sampling
     def sample(self, n_samples=1, random_state=None):
         """Draw one sequence of ``n_samples`` steps. Returns X ((n, 1) or (n, D)) and states (n,)."""
-        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+        check_int(f"{type(self).__name__}.sample", "n_samples", n_samples, expected="a positive integer")
         self._check()
         rng = self._rng() if random_state is None else np.random.default_rng(random_state)
         u = rng.random(n_samples)

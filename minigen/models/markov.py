@@ -12,6 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from minigen import backend
+from minigen.checks import check_int, is_int
 
 _ATOL = 1e-8  # rows of a stochastic matrix must sum to 1 within this
 _MAX_CONTEXT_STEPS = 2 ** 24  # an order-k fit (k > 1) counts on a (K^k, K^k) table: at most this many entries
@@ -111,8 +112,7 @@ class MarkovChain:
     def __init__(self, transmat=None, startprob=None, states=None, order=1):
         self.transmat, self.startprob, self.states, self.order = transmat, startprob, states, order
         self._device = backend.device_of(transmat) if backend.is_array(transmat) else "cpu"
-        if not isinstance(order, (int, np.integer)) or isinstance(order, bool) or order < 1:
-            raise ValueError(f"order must be a positive integer, got {order!r}")
+        check_int("MarkovChain", "order", order, expected="a positive integer")
         if states is not None and len(set(states)) != len(states):
             raise ValueError(f"states must be distinct names, got {list(states)}")
         if transmat is None:
@@ -167,7 +167,7 @@ class MarkovChain:
         for s in seq:
             if s in names:
                 index.append(names.index(s))
-            elif isinstance(s, (int, np.integer)) and not isinstance(s, bool) and 0 <= s and (K is None or s < K):
+            elif is_int(s) and 0 <= s and (K is None or s < K):
                 index.append(int(s))
             else:
                 unknown.append(s)
@@ -218,8 +218,7 @@ class MarkovChain:
         None uses minigen's stream (minigen.manual_seed). Drawn on the host (the chain is sequential).
         """
         self._check_fitted()
-        if not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        check_int("MarkovChain.sample", "n", n, lowest=0, expected="a non-negative integer")
         rng = backend.host_rng() if random_state is None else np.random.default_rng(random_state)
         K, k = self.n_states, self.order
         cumulative = np.cumsum(backend.to_host(self.transmat_).reshape(-1, K), axis=1)  # one row per context
@@ -265,8 +264,7 @@ class MarkovChain:
     def n_step(self, k):
         """transmat^k (K, K): entry [i, j] = p(z_{n+k} = j | z_n = i); first-order chains only."""
         self._check_first_order("n_step")
-        if not isinstance(k, (int, np.integer)) or k < 0:
-            raise ValueError(f"k must be a non-negative integer, got {k!r}")
+        check_int("MarkovChain.n_step", "k", k, lowest=0, expected="a non-negative integer")
         return backend.array_module(self.transmat_).linalg.matrix_power(self.transmat_, int(k))
 
     def stationary_distribution(self):

@@ -22,6 +22,7 @@ import numpy as np
 
 from minigen import backend
 from minigen.models.gaussian import GaussianClassifier, check_features, check_priors, encode_labels, logsumexp
+from minigen.checks import check_int
 
 
 def bernoulli_nb_log_posterior(X, feature_log_prob, class_log_prior):
@@ -127,8 +128,7 @@ class BernoulliNB:
         """
         if not hasattr(self, "feature_log_prob_"):
             raise RuntimeError("BernoulliNB is not fitted yet: call fit(X, y) first")
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        check_int("BernoulliNB.sample", "n", n, lowest=0, expected="a non-negative integer")
         classes = backend.to_host(self.classes_).tolist()
         if class_ not in classes:
             raise ValueError(f"class_ must be one of the classes {classes}, got {class_!r}")
