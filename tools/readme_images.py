@@ -1,10 +1,11 @@
 """Copy the README's figures from the demos' output folders into docs/images/, shrunk.
 
-    python tools/readme_images.py RUNS
+    python tools/readme_images.py RUNS [--only NAME ...]
 
 RUNS holds one folder per demo, as the demos write them without --quick:
 RUNS/<demo>/<figure>.png (for the GAN: RUNS/dcgan_mnist, the non-saturating run). Each
 figure is scaled to at most WIDTH pixels wide and stored with a 64-colour palette.
+--only copies just the named figures (their names under docs/images/).
 """
 import argparse
 import pathlib
@@ -21,6 +22,7 @@ FIGURES = [  # (demo folder, figure, name under docs/images/)
     ("vae_mnist", "manifold.png", "vae_manifold.png"),
     ("dcgan_mnist", "samples_by_label.png", "dcgan_by_label.png"),
     ("dcgan_mnist", "interpolation_slerp.png", "dcgan_slerp.png"),
+    ("generative_ladder", "samples.png", "generative_ladder.png"),
 ]
 
 
@@ -34,10 +36,14 @@ def shrink(source, target):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", help="the folder that holds one output folder per demo")
-    runs = parser.parse_args(argv).runs
+    parser.add_argument("--only", nargs="+", choices=[name for _, _, name in FIGURES], help="copy just these")
+    args = parser.parse_args(argv)
+    runs = args.runs
     out = pathlib.Path(__file__).resolve().parents[1] / "docs" / "images"
     out.mkdir(parents=True, exist_ok=True)
     for demo, figure, name in FIGURES:
+        if args.only and name not in args.only:
+            continue
         if not (pathlib.Path(runs) / demo / figure).exists():
             parser.error(f"{pathlib.Path(runs) / demo / figure} does not exist: run demos/{demo}.py --out "
                          f"{pathlib.Path(runs) / demo} first")
