@@ -16,7 +16,7 @@ import numpy as np
 
 from minigen.models.hmm_scan import _row_sums
 from minigen.ops.conv import _batch_innermost
-from minigen.ops.elementwise import _leaky_slopes, _sigmoid, _softplus
+from minigen.ops.activation import _leaky_slopes, _sigmoid, _softplus
 from minigen.ops.linalg import _matmul
 
 

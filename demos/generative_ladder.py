@@ -29,7 +29,7 @@ from minigen.viz import image_grid
 from common import demo_parser, output_folder, positive_int
 
 PCA_DIMS = 50
-QUICK_DIGITS = 640  # --quick trains the VAE and the DCGAN on these many digits only
+QUICK_DIGITS = 640  # --quick trains the DCGAN (without a checkpoint) on these many digits only
 # what each rung can do: exact ln p(x), sampling, a latent space
 CAN = {"training digits": ("-", "-", "-"),
        "naive Bayes": ("yes, of the binarized pixels", "yes: a class, then each pixel", "no: only the class"),
@@ -83,7 +83,7 @@ def dcgan_samples(images, n, epochs, checkpoint, seed, device):
 def main(argv=None):
     parser = demo_parser(__doc__, "generative_ladder", f"5 components, 1 VAE and 1 DCGAN epoch on {QUICK_DIGITS} digits, 200 samples each")
     parser.add_argument("--components", type=positive_int, help="of the Gaussian mixture: 20; 5 with --quick")
-    parser.add_argument("--vae-epochs", type=positive_int, help="default 20; 1 with --quick")
+    parser.add_argument("--vae-epochs", type=positive_int, help="default 20; 5 with --quick (about a second)")
     parser.add_argument("--gan-epochs", type=positive_int, help="when no checkpoint: 10; 1 with --quick")
     parser.add_argument("--dcgan-checkpoint", default="out/dcgan_mnist/checkpoint.npz",
                         help="the DCGAN demo's checkpoint, used when it exists")
@@ -97,12 +97,12 @@ def main(argv=None):
     real = test_images[np.random.default_rng(args.seed).permutation(len(test_images))[:n]].astype(np.float32) / 255
     judge = load_judge()
 
-    few = QUICK_DIGITS if quick else len(images)  # the VAE's and the DCGAN's training digits
+    few = QUICK_DIGITS if quick else len(images)  # the DCGAN's training digits
     samples = {"training digits": pixels[np.random.default_rng(args.seed + 1).permutation(len(pixels))[:n]],
                "naive Bayes": naive_bayes_samples(pixels, labels, n, args.seed, args.device),
                "Gaussian mixture": mixture_samples(pixels, n, args.components or (5 if quick else 20), args.seed,
                                                    args.device),
-               "VAE": vae_samples(pixels[:few], n, args.vae_epochs or (1 if quick else 20), args.seed, args.device)}
+               "VAE": vae_samples(pixels, n, args.vae_epochs or (5 if quick else 20), args.seed, args.device)}
     samples["DCGAN"], dcgan_source = dcgan_samples(images[:few], n, args.gan_epochs or (1 if quick else 10),
                                                    pathlib.Path(args.dcgan_checkpoint), args.seed, args.device)
 

@@ -46,8 +46,9 @@ def test_every_op_without_gradient_has_a_forward_spec():
 
 def test_every_public_function_of_the_op_modules_is_listed():
     listed = set(minigen.ops.DIFFERENTIABLE) | set(minigen.ops.NOT_DIFFERENTIABLE) | set(minigen.ops.INPLACE)
-    helpers = {"normalize_dim", "broadcast_shape", "output_size", "as_pair", "accepts_one_image", "as_operands"}  # not ops
-    for module in (minigen.ops.elementwise, minigen.ops.reduce, minigen.ops.shape, minigen.ops.linalg,
+    helpers = {"normalize_dim", "broadcast_shape", "output_size", "as_pair", "accepts_one_image", "as_operands",
+               "as_floating", "constant"}  # not ops
+    for module in (minigen.ops.elementwise, minigen.ops.activation, minigen.ops.reduce, minigen.ops.shape, minigen.ops.linalg,
                    minigen.ops.conv, minigen.ops.discrete, minigen.ops.indexing, minigen.ops.inplace):
         public = {name for name, obj in vars(module).items()
                   if inspect.isfunction(obj) and obj.__module__ == module.__name__ and not name.startswith("_")}

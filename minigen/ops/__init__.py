@@ -3,14 +3,14 @@ import numpy as np
 
 from minigen import backend
 from minigen.autograd import Tensor
+from minigen.ops.activation import erf, leaky_relu, relu, sigmoid, softplus
 from minigen.ops.conv import avg_pool2d, col2im, conv2d, conv_transpose2d, im2col, max_pool2d, max_unpool2d
 from minigen.ops.discrete import (
     bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil, floor, floor_divide, isfinite, isnan, remainder, round,
     sign)
 from minigen.ops.elementwise import (
-    Cast, ToDevice, abs, add, clamp, cos, div, eq, erf, exp, expm1, ge, gt, le, leaky_relu, log, log1p, log2, log10, lt,
-    maximum, minimum, mul, ne, neg, pow, reciprocal, relu, rsqrt, sigmoid, sin, softplus, sqrt, square, sub, tanh,
-    where)
+    Cast, ToDevice, abs, add, clamp, cos, div, eq, exp, expm1, ge, gt, le, log, log1p, log2, log10, lt, maximum,
+    minimum, mul, ne, neg, pow, reciprocal, rsqrt, sin, sqrt, square, sub, tanh, where)
 from minigen.ops.indexing import gather, index_select, masked_fill, scatter_add, sort, topk
 from minigen.ops.inplace import add_, clamp_, copy_, div_, fill_, mul_, normal_, setitem, sub_, uniform_, zero_
 from minigen.ops.linalg import bmm, dot, einsum, matmul, mm, tril, triu

@@ -1,4 +1,5 @@
-"""Elementwise ops: arithmetic, powers, exp/log, trigonometry, activations, comparisons.
+"""Elementwise ops: arithmetic, powers, exp/log, trigonometry, selection, casts, comparisons
+(the activations are in activation.py).
 
 Binary ops broadcast like NumPy; their backward sums each gradient back to its
 operand's shape with ``sum_to`` (the adjoint of broadcasting).
@@ -7,7 +8,6 @@ import math
 
 from minigen import backend, dtypes
 from minigen.autograd import Function, Tensor, as_tensor_like
-from minigen.ops.options import unsupported
 from minigen.ops.shape import sum_to
 
 
@@ -26,12 +26,12 @@ def as_operands(x, y):
     return as_tensor_like(x, like, dtype), as_tensor_like(y, like, dtype)
 
 
-def _floating(x):
+def as_floating(x):
     """x, cast to the default dtype when it holds integers or booleans (exp, /, sqrt of an int)."""
     return x if x.dtype.kind in "fc" else x.to(dtypes.get_default_dtype())
 
 
-def _const(array):
+def constant(array):
     """A Tensor of raw data that takes no part in differentiation (masks, signs)."""
     return Tensor(array)
 
@@ -103,7 +103,7 @@ def mul(input, other):
 def div(input, other):
     """input / other, true division: integers divide into the default dtype, as in PyTorch."""
     x, y = as_operands(input, other)
-    return Div.apply(_floating(x), _floating(y))
+    return Div.apply(as_floating(x), as_floating(y))
 
 
 def neg(x):
@@ -135,7 +135,7 @@ class Pow(Function):
         gx = sum_to(_pow_grad_x(gy, x, y), x.shape) if self.needs_input_grad[0] else None
         gy_ = None
         if self.needs_input_grad[1]:
-            base_zero = _const((x.data == 0) & (y.data >= 0))  # 0^y is flat in y there (PyTorch's choice)
+            base_zero = constant((x.data == 0) & (y.data >= 0))  # 0^y is flat in y there (PyTorch's choice)
             safe_log = log(where(base_zero, 1.0, x))  # finite in both branches, so no nan in higher orders
             gy_ = sum_to(where(base_zero, 0.0, gy * self.output() * safe_log), y.shape)  # d(x^y)/dy = x^y ln x
         return gx, gy_
@@ -143,14 +143,14 @@ class Pow(Function):
 
 def _pow_grad_x(gy, x, y):
     """gy y x^(y-1) = d(x^y)/dx, which is 0 at x = y = 0 (x^0 = 1 is flat, as PyTorch), not 0 * 0^-1 = nan."""
-    both_zero = _const((x.data == 0) & (y.data == 0))
+    both_zero = constant((x.data == 0) & (y.data == 0))
     return gy * y * x ** (where(both_zero, 1.0, y) - 1)  # 0^(1-1) = 1 there: finite at every order
 
 
 def pow(x, exponent):
     """x ** exponent; a Python number as exponent is a constant (PowScalar)."""
     if isinstance(exponent, (int, float)) and isinstance(x, Tensor):
-        return PowScalar.apply(_floating(x) if isinstance(exponent, float) else x, exponent=exponent)
+        return PowScalar.apply(as_floating(x) if isinstance(exponent, float) else x, exponent=exponent)
     return Pow.apply(*as_operands(x, exponent))
 
 
@@ -216,19 +216,19 @@ class Abs(Function):
 
     def backward(self, gy):
         x, = self.inputs
-        return gy * _const(backend.array_module(x.data).sign(x.data))  # d|x|/dx = sign(x), 0 at 0
+        return gy * constant(backend.array_module(x.data).sign(x.data))  # d|x|/dx = sign(x), 0 at 0
 
 
 def exp(x):
-    return Exp.apply(_floating(x))
+    return Exp.apply(as_floating(x))
 
 
 def log(x):
-    return Log.apply(_floating(x))
+    return Log.apply(as_floating(x))
 
 
 def log1p(x):
-    return Log1p.apply(_floating(x))
+    return Log1p.apply(as_floating(x))
 
 
 def log2(x):
@@ -245,7 +245,7 @@ def expm1(x):
 
 
 def sqrt(x):
-    return Sqrt.apply(_floating(x))
+    return Sqrt.apply(as_floating(x))
 
 
 def square(x):
@@ -297,59 +297,18 @@ class Tanh(Function):
 
 
 def sin(x):
-    return Sin.apply(_floating(x))
+    return Sin.apply(as_floating(x))
 
 
 def cos(x):
-    return Cos.apply(_floating(x))
+    return Cos.apply(as_floating(x))
 
 
 def tanh(x):
-    return Tanh.apply(_floating(x))
+    return Tanh.apply(as_floating(x))
 
 
-# ------------------------------------------------------------------ activations
-class Sigmoid(Function):
-    reads_inputs, reads_output = False, True  # backward reads its output, not its input
-
-    def forward(self, x):
-        return _sigmoid(x)  # sigma(x) = 1 / (1 + e^-x), without overflow
-
-    def backward(self, gy):
-        y = self.output()
-        return gy * y * (1 - y)  # d sigma/dx = sigma (1 - sigma)
-
-
-class ReLU(Function):
-    def forward(self, x):
-        return backend.array_module(x).maximum(x, 0)  # not x * (x > 0): that gives -0.0, and nan at -inf
-
-    def backward(self, gy):
-        x, = self.inputs
-        return gy * _const(x.data > 0)  # 1 for x > 0, else 0 (0 at the kink, as PyTorch)
-
-
-class LeakyReLU(Function):
-    reads_inputs = False  # backward needs only the slopes it saved
-
-    def forward(self, x, negative_slope):
-        self.slope = _leaky_slopes(x, negative_slope)  # 1 for x > 0, negative_slope otherwise
-        return x * self.slope
-
-    def backward(self, gy):
-        return gy * _const(self.slope)  # d/dx = 1 for x > 0, negative_slope otherwise
-
-
-class Softplus(Function):
-    def forward(self, x, beta):
-        self.beta = beta
-        return _softplus(beta * x) / beta  # ln(1 + e^(beta x)) / beta
-
-    def backward(self, gy):
-        x, = self.inputs
-        return gy * sigmoid(self.beta * x)  # d softplus/dx = sigma(beta x)
-
-
+# ------------------------------------------------------------------ selection
 class Clamp(Function):
     def forward(self, x, min, max):
         self.min, self.max = min, max
@@ -362,29 +321,7 @@ class Clamp(Function):
             inside &= x.data >= self.min
         if self.max is not None:
             inside &= x.data <= self.max
-        return gy * _const(inside)  # 1 inside [min, max] (bounds included, as PyTorch), else 0
-
-
-def sigmoid(x):
-    return Sigmoid.apply(_floating(x))
-
-
-def relu(x):
-    return ReLU.apply(x)
-
-
-def leaky_relu(x, negative_slope=0.01):
-    """x for x > 0, negative_slope x otherwise; x must be a float tensor (TypeError otherwise, as PyTorch)."""
-    if x.dtype.kind != "f":
-        raise TypeError(f"leaky_relu: expected a floating point tensor, got dtype {x.dtype}")
-    return LeakyReLU.apply(x, negative_slope=negative_slope)
-
-
-def softplus(x, beta=1.0, threshold=20.0):
-    """ln(1 + exp(beta x)) / beta, computed without overflow. Exact everywhere: PyTorch's switch
-    to x above ``threshold`` is not implemented (NotImplementedError for another threshold)."""
-    unsupported("softplus", threshold=(threshold, 20.0))
-    return Softplus.apply(x, beta=beta)
+        return gy * constant(inside)  # 1 inside [min, max] (bounds included, as PyTorch), else 0
 
 
 def clamp(x, min=None, max=None):
@@ -396,72 +333,6 @@ def clamp(x, min=None, max=None):
     return Clamp.apply(x, min=min, max=max)
 
 
-class Erf(Function):
-    def forward(self, x):
-        return _erf(x)
-
-    def backward(self, gy):
-        x, = self.inputs
-        return gy * (2 / math.sqrt(math.pi)) * exp(-x * x)  # d erf/dx = 2/sqrt(pi) e^(-x^2)
-
-
-def erf(x):
-    """The error function, erf(x) = 2/sqrt(pi) int_0^x e^(-t^2) dt (GELU's Gaussian CDF is (1 + erf(x/sqrt 2))/2)."""
-    return Erf.apply(x)
-
-
-_ERF_SERIES_TERMS, _ERF_FRACTION_TERMS = 30, 40  # each gives erf to a few ulps on its side of |x| = 2
-# erf(x) = 2/sqrt(pi) sum_n (-1)^n x^(2n+1) / (n! (2n+1)): the Taylor coefficients of erf(x) / x in x^2
-_ERF_SERIES = [2 / math.sqrt(math.pi) * (-1) ** n / (math.factorial(n) * (2 * n + 1)) for n in range(_ERF_SERIES_TERMS)]
-
-
-def _erf(x):
-    """erf on raw arrays of any device (NumPy has no erf): the Taylor series for |x| < 2, and
-    1 - erfc(|x|) beyond, with erfc(x) = e^(-x^2) / sqrt(pi) / (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...))))
-    (Laplace's continued fraction), evaluated from its tail."""
-    xp = backend.array_module(x)
-    small = xp.abs(x) < 2
-    out = xp.empty_like(x)
-    xs = x[small]
-    series = xp.zeros_like(xs)
-    for coefficient in reversed(_ERF_SERIES):  # Horner in x^2
-        series = series * (xs * xs) + coefficient
-    out[small] = xs * series
-    xl = xp.abs(x[~small])
-    fraction = xl
-    for k in range(_ERF_FRACTION_TERMS, 0, -1):
-        fraction = xl + (k / 2) / fraction
-    out[~small] = xp.sign(x[~small]) * (1 - xp.exp(-xl * xl) / (math.sqrt(math.pi) * fraction))
-    return out
-
-
-# ------------------------------------------------------------------ the activations' speed tricks
-# On raw arrays, out of the forwards above: each docstring gives the plain formula it computes,
-# docs/performance.md ("Speed tricks in the forwards") the measured ratio.
-def _sigmoid(x):
-    """sigma(x) = where(x >= 0, 1, e^x) / (1 + e^-|x|): 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x)
-    below, so e^-|x| <= 1 never overflows. The where() is written as arithmetic,
-    1 + (x < 0) (e^-|x| - 1), which is several times faster (equal to rounding)."""
-    xp = backend.array_module(x)
-    e = xp.exp(-xp.abs(x))
-    return (1 + (x < 0) * (e - 1)) / (1 + e)
-
-
-def _leaky_slopes(x, negative_slope):
-    """where(x > 0, 1, negative_slope) in x's dtype, written as arithmetic,
-    (x > 0) (1 - negative_slope) + negative_slope, which is many times faster."""
-    one = x.dtype.type(1)
-    return (x > 0) * (one - negative_slope) + x.dtype.type(negative_slope)
-
-
-def _softplus(z):
-    """ln(1 + e^z) = logaddexp(z, 0), computed as max(z, 0) + ln(1 + e^-|z|): stable (e^-|z| <= 1),
-    and many times faster than logaddexp."""
-    xp = backend.array_module(z)
-    return xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
-
-
-# ------------------------------------------------------------------ selection
 class Maximum(Function):
     def forward(self, x, y):
         return backend.array_module(x).maximum(x, y)
@@ -484,7 +355,7 @@ def _split_by_winner(fn, gy, x_wins):
     tie = x.data == y.data
     share_x = (x_wins + 0.5 * tie).astype(gy.dtype)
     share_y = (~x_wins & ~tie) + 0.5 * tie
-    return sum_to(gy * _const(share_x), x.shape), sum_to(gy * _const(share_y.astype(gy.dtype)), y.shape)
+    return sum_to(gy * constant(share_x), x.shape), sum_to(gy * constant(share_y.astype(gy.dtype)), y.shape)
 
 
 class Where(Function):
