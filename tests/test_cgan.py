@@ -3,7 +3,8 @@ import pytest
 
 import minigen as mg
 from minigen.models.cgan import ConditionalGenerator, ProjectionDiscriminator
-from minigen.models.gan import GANTrainer, conditional_discriminator_loss, discriminator_loss
+from minigen.models.gan import (Discriminator, GANTrainer, Generator, conditional_discriminator_loss,
+                                discriminator_loss)
 
 
 def digits(n=12, seed=0):
@@ -96,6 +97,14 @@ def test_fit_passes_each_real_batchs_labels_to_both_nets(monkeypatch, loss):
     first = sorted(labels[order[:4]].tolist())
     assert {name for name, _ in seen} == {"ConditionalGenerator", "ProjectionDiscriminator"}
     assert sorted(seen[0][1]) == first and all(len(y) == 4 for _, y in seen)
+
+
+def test_fit_refuses_labels_for_an_unconditional_generator_and_none_for_a_conditional_one():
+    with pytest.raises(ValueError, match="a conditional generator needs labels=.*ConditionalGenerator, labels not"):
+        conditional_trainer().fit(digits(8), epochs=1, batch_size=4, show_progress=False)
+    with pytest.raises(ValueError, match="an unconditional one takes none .generator Generator, labels given"):
+        GANTrainer(Generator(), Discriminator()).fit(digits(8), epochs=1, batch_size=4, labels=np.zeros(8, int),
+                                                     show_progress=False)
 
 
 def test_fit_refuses_labels_of_another_length():

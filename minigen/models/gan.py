@@ -15,7 +15,8 @@ Read it in this order:
 3. ``GANTrainer``: k_d discriminator steps, then k_g generator steps, per round
    (``train_round``); Adam for both; ``fit`` loops over rounds, with an end-of-epoch hook
    for evaluation (``evaluate_samples``: the judge's scores). Checkpoints that resume to
-   the very numbers of an uninterrupted run: minigen/models/gan_checkpoint.py.
+   the very numbers of an uninterrupted run: minigen/models/gan_checkpoint.py. A class-
+   conditional GAN (minigen/models/cgan.py) trains through it too: ``fit(..., labels=y)``.
 4. The latent space: ``lerp``, ``slerp`` and ``latent_walk`` make the codes to decode.
 
 Shapes: images x (N, 1, 28, 28) in [-1, 1], noise z (N, latent_dim), logits (N, 1).
@@ -175,7 +176,8 @@ WGAN_N_CRITIC = 5  # WGAN-GP's critic steps per generator step (Gulrajani et al.
 
 class GANTrainer(ResumableRun):
     """Alternating updates: each round, k_d discriminator steps (one real batch each)
-    then k_g generator steps, with Adam(lr, betas) for both.
+    then k_g generator steps, with Adam(lr, betas) for both. A conditional GAN's nets take
+    (input, labels): fit's labels= gives each real batch its labels (see train_round).
 
     k_d: 1 by default, WGAN_N_CRITIC (5) with loss "wgan-gp"; n_critic: WGAN's name for
     k_d, accepted in its place. seed: seeds minigen's stream, which draws the fixed noise,
@@ -284,6 +286,11 @@ class GANTrainer(ResumableRun):
         with its labels, which D gets with the real images and G (and then D) with the fakes.
         """
         images = np.asarray(images, dtype=np.float32)
+        conditional = getattr(self.generator, "n_classes", None) is not None  # cgan.ConditionalGenerator's
+        if conditional != (labels is not None):
+            raise ValueError("fit: a conditional generator needs labels=, one class per image; an unconditional "
+                             f"one takes none (generator {type(self.generator).__name__}, labels "
+                             f"{'given' if labels is not None else 'not given'})")
         labels = None if labels is None else _checked_labels(labels, len(images))
         rounds = self._check_fit(images, epochs, batch_size, checkpoint_path, checkpoint_every, resume)
         start = self._start_run(images, batch_size, rounds, checkpoint_path if resume else None)
