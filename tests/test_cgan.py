@@ -42,8 +42,8 @@ def test_projection_is_psi_of_the_features_plus_the_label_embedding_dotted_with_
     _, D = nets(batch_norm=False)
     x, y = mg.tensor(digits(3)), labels_of([4, 0, 7])
     phi = D.phi(x).numpy()
-    expected = phi @ D.psi.weight.numpy().T + D.psi.bias.numpy() + (D.embed.weight.numpy()[[4, 0, 7]] * phi).sum(1,
-                                                                                                           keepdims=True)
+    e_y = D.embed.weight.numpy()[[4, 0, 7]]
+    expected = phi @ D.psi.weight.numpy().T + D.psi.bias.numpy() + (e_y * phi).sum(1, keepdims=True)
     np.testing.assert_allclose(D(x, y).numpy(), expected, rtol=1e-4, atol=1e-5)
 
 
