@@ -122,3 +122,5 @@ def test_generate_draws_the_labels_asked_for_from_fixed_noise():
     assert trainer.samples(10, labels=np.arange(10)).shape == (10, 1, 28, 28)
     with pytest.raises(ValueError, match=r"labels must be integers of shape \(20,\)"):
         trainer.decode(np.zeros((20, 8)), labels=np.arange(10))
+    with pytest.raises(ValueError, match="generate: give n, the number of digits, or labels"):
+        trainer.generate()

@@ -347,7 +347,9 @@ class GANTrainer(ResumableRun):
         """n digits G(z), z ~ N(0, I) drawn from ``np.random.default_rng(seed)`` (not minigen's
         stream, which training owns), in eval mode: float32 (n, 28, 28) in [0, 1]. For a
         conditional generator, ``generate(labels=y)`` draws the digits y (n: len(y))."""
-        n = len(labels) if n is None and labels is not None else n
+        if n is None and labels is None:
+            raise ValueError("generate: give n, the number of digits, or labels, the digits to draw")
+        n = len(labels) if n is None else n
         z = np.random.default_rng(seed).standard_normal((n, self.generator.latent_dim)).astype(np.float32)
         return self.decode(z, batch_size, labels)
 
@@ -358,10 +360,9 @@ class GANTrainer(ResumableRun):
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.generator.latent_dim:
             raise ValueError(f"decode: z must have shape (n, {self.generator.latent_dim}), got {z.shape}")
-        y = None if labels is None else _checked_labels(labels, len(z))
+        inputs = [z] if labels is None else [z, _checked_labels(labels, len(z))]  # G's inputs: z (and y)
         self.generator.eval()
-        images = [self.generator(tensor(z[i:i + batch_size], device=self.device),
-                                 *(() if y is None else (tensor(y[i:i + batch_size], device=self.device),))).numpy()
+        images = [self.generator(*(tensor(x[i:i + batch_size], device=self.device) for x in inputs)).numpy()
                   for i in range(0, len(z), batch_size)]
         self.generator.train()
         return to_unit_range(np.concatenate(images))
