@@ -5,8 +5,8 @@ the game becomes
 
     min_G max_D  E_{(x, y) ~ data} log sigma(D(x, y)) + E_{z, y ~ p(y)} log(1 - sigma(D(G(z, y), y))).
 
-- ``ConditionalGenerator``: the DCGAN generator fed [z, e'_y], y's embedding (a learned
-  vector ~ N(0, I), as loud as z) concatenated to the noise (Mirza & Osindero).
+- ``ConditionalGenerator``: the DCGAN generator fed [z, one_hot(y)], the label concatenated
+  to the noise (Mirza & Osindero).
 - ``ProjectionDiscriminator``: the DCGAN discriminator's features phi(x), scored by the
   projection of Miyato & Koyama (2018):
 
@@ -21,6 +21,7 @@ trainer (minigen.models.gan.GANTrainer, its ``labels=`` in fit) passes them on.
 """
 from minigen import nn
 from minigen.models.gan import Discriminator, init_dcgan_weights_
+from minigen.nn.functional import one_hot
 from minigen.nn.init import normal_
 from minigen.ops import cat
 
@@ -45,9 +46,8 @@ class ConditionalGenerator(nn.Module):
     def __init__(self, latent_dim=64, n_classes=N_CLASSES):
         super().__init__()
         self.latent_dim, self.n_classes = latent_dim, n_classes
-        self.embed = nn.Embedding(n_classes, latent_dim)  # e_y ~ N(0, I): as loud as z at the first layer
         self.layers = nn.Sequential(
-            nn.Linear(2 * latent_dim, 128 * 7 * 7), nn.Unflatten(1, (128, 7, 7)), nn.BatchNorm2d(128),
+            nn.Linear(latent_dim + n_classes, 128 * 7 * 7), nn.Unflatten(1, (128, 7, 7)), nn.BatchNorm2d(128),
             nn.ReLU(),
             nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),       # 64 x 14 x 14
             nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())                              # 1 x 28 x 28
@@ -55,7 +55,8 @@ class ConditionalGenerator(nn.Module):
 
     def forward(self, z, labels):
         check_labels("ConditionalGenerator", labels, z.shape[0], self.n_classes)
-        return self.layers(cat([z, self.embed(labels)], dim=1))  # G(z, y): y's embedding concatenated to z
+        y = one_hot(labels, self.n_classes).to(z.dtype)
+        return self.layers(cat([z, y], dim=1))  # G(z, y): the one-hot label concatenated to the noise
 
 
 class ProjectionDiscriminator(nn.Module):
