@@ -14,7 +14,7 @@ import pytest
 import minigen as mg
 import strict_cupy
 from minigen import backend, nn
-from minigen.models import gan, vae
+from minigen.models import cgan, gan, vae
 from minigen.models.classifier import DigitClassifier
 from minigen.models.gaussian import GaussianClassifier
 from minigen.models.hmm import CategoricalHMM
@@ -125,6 +125,14 @@ def _dcgan_round(loss):
     return step
 
 
+def _cgan_round(device):
+    mg.manual_seed(0)
+    trainer = gan.GANTrainer(cgan.ConditionalGenerator(latent_dim=8), cgan.ProjectionDiscriminator(), device=device)
+    real = iter([(mg.rand(4, 1, 28, 28, device=device) * 2 - 1, mg.tensor([3, 1, 4, 1], device=device))])
+    return (list(trainer.train_round(real)) + [p.numpy() for p in trainer.generator.parameters()]
+            + [trainer.generate(labels=np.arange(10))])
+
+
 def _hmm_fit(device):
     rng = np.random.default_rng(0)
     model = CategoricalHMM(3, n_features=4, n_iter=2, tol=-np.inf, random_state=0, device=device)
@@ -163,6 +171,7 @@ def _naive_bayes_fit(device):
 
 STEPS = {"classifier": _classifier_step, "vae": _vae_step, "dcgan minimax": _dcgan_round("minimax"),
          "dcgan non_saturating": _dcgan_round("non_saturating"), "dcgan wgan-gp": _dcgan_round("wgan-gp"),
+         "conditional dcgan": _cgan_round,
          "hmm fit": _hmm_fit, "gaussian classifier": _gaussian_fit, "markov fit": _markov_fit,
          "markov order 2 fit": _markov_order_2_fit, "naive bayes fit": _naive_bayes_fit}
 

@@ -18,6 +18,7 @@ from minigen.exercises.checking import install
 from minigen.exercises.__main__ import main
 from minigen.exercises.student import report_calls, use_student_versions
 from minigen.models import hmm_algorithms as alg
+from minigen.models.gan import discriminator_loss
 from minigen.models.gaussian import logsumexp
 from minigen.models.mixture import e_step as reference_e_step
 from minigen.models.mixture import log_gaussian
@@ -446,6 +447,35 @@ def d_loss_sum(real_logits, fake_logits, kind):
     return softplus(-real_logits).sum() + softplus(fake_logits).sum()
 
 
+def cd_loss_other_labels_for_fakes(discriminator, real, fake, labels, kind):
+    real_logits, fake_logits = discriminator(real, labels), discriminator(fake, (labels + 1) % 10)
+    return discriminator_loss(real_logits, fake_logits, kind), real_logits, fake_logits
+
+
+def cd_loss_labels_reversed(discriminator, real, fake, labels, kind):
+    real_logits, fake_logits = discriminator(real, labels.flip(0)), discriminator(fake, labels.flip(0))
+    return discriminator_loss(real_logits, fake_logits, kind), real_logits, fake_logits
+
+
+def cd_loss_unstable(discriminator, real, fake, labels, kind):
+    real_logits, fake_logits = discriminator(real, labels), discriminator(fake, labels)
+    return d_loss_unstable(real_logits, fake_logits, kind), real_logits, fake_logits
+
+
+def cd_loss_swapped(discriminator, real, fake, labels, kind):
+    real_logits, fake_logits = discriminator(real, labels), discriminator(fake, labels)
+    return d_loss_swapped(real_logits, fake_logits, kind), real_logits, fake_logits
+
+
+def cd_loss_only_the_loss(discriminator, real, fake, labels, kind):
+    return discriminator_loss(discriminator(real, labels), discriminator(fake, labels), kind)
+
+
+def cd_loss_detached(discriminator, real, fake, labels, kind):
+    real_logits, fake_logits = discriminator(real, labels).detach(), discriminator(fake, labels).detach()
+    return discriminator_loss(real_logits, fake_logits, kind), real_logits, fake_logits
+
+
 def _penalty(critic, real, fake, lam=10.0, eps=None, create_graph=True, per_sample=True, squared=False):
     eps = minigen.rand(real.shape[0], *[1] * (real.ndim - 1), dtype=real.dtype) if eps is None else eps
     xhat = (eps * real + (1 - eps) * fake).detach().requires_grad_()
@@ -518,6 +548,12 @@ BUGS = {
     "discriminator_loss": [(d_loss_swapped, "real logits go with"), (d_loss_unstable, "-softplus(-x) and ln(1 - sigma(x))"),
                            (d_loss_unstable, "you return inf or nan"),
                            (d_loss_sum, "expected")],
+    "conditional_discriminator_loss": [
+        (cd_loss_other_labels_for_fakes, "the same y_i as its real partner"),
+        (cd_loss_labels_reversed, "score each real image with its own label y_i"),
+        (cd_loss_unstable, "-softplus(-x) and ln(1 - sigma(x)) = -softplus(x) never overflow"),
+        (cd_loss_swapped, "the loss is -mean ln sigma(D(x, y))"), (cd_loss_only_the_loss, "return a tuple"),
+        (cd_loss_detached, "no gradient reached D's per-label weights")],
     "gradient_penalty": [(penalty_no_create_graph, "create_graph=True"), (penalty_whole_batch_norm, "one norm per"),
                          (penalty_squared_norm, "the norm taken over each sample's pixels (not squared)"),
                          (penalty_at_real_points, "xhat = eps * real")],

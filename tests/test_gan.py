@@ -4,6 +4,7 @@ import pytest
 import minigen as mg
 from minigen import nn
 from minigen.serialization import CheckpointError
+from minigen.models.cgan import ConditionalGenerator, ProjectionDiscriminator
 from minigen.models.gan import (Discriminator, GANTrainer, Generator, discriminator_loss, evaluate_samples,
                                 generator_loss, gradient_penalty, latent_walk, lerp, slerp, to_gan_range,
                                 to_unit_range)
@@ -139,14 +140,23 @@ def test_samples_come_from_the_fixed_noise():
     np.testing.assert_array_equal(trainer.samples(3), trainer.samples(3))
 
 
-def test_resumed_run_equals_the_uninterrupted_run(tmp_path):
+def conditional_trainer(seed=0):
+    mg.manual_seed(seed)
+    return GANTrainer(ConditionalGenerator(), ProjectionDiscriminator())
+
+
+@pytest.mark.parametrize("conditional", [False, True], ids=["dcgan", "conditional dcgan"])
+def test_resumed_run_equals_the_uninterrupted_run(tmp_path, conditional):
     images = digits(12)  # batch_size 4: 3 rounds an epoch
-    whole = small_trainer().fit(images, epochs=2, batch_size=4, show_progress=False)
+    labels = {"labels": np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8])} if conditional else {}
+    make = conditional_trainer if conditional else small_trainer
+    whole = make().fit(images, epochs=2, batch_size=4, show_progress=False, **labels)
     path = tmp_path / "gan.npz"
-    small_trainer().fit(images, epochs=1, batch_size=4, checkpoint_path=path, show_progress=False)
-    mg.manual_seed(123)  # a fresh process: other weights and another random stream before loading
-    resumed = GANTrainer(Generator(), Discriminator()).fit(images, epochs=2, batch_size=4, checkpoint_path=path,
-                                                          resume=True, show_progress=False)
+    make().fit(images, epochs=1, batch_size=4, checkpoint_path=path, show_progress=False, **labels)
+    # a fresh process: other weights and another random stream before loading
+    fresh = conditional_trainer(123) if conditional else GANTrainer(Generator(), Discriminator())
+    resumed = fresh.fit(images, epochs=2, batch_size=4, checkpoint_path=path, resume=True, show_progress=False,
+                        **labels)
     assert resumed.step_ == whole.step_ == 6
     assert resumed.history_ == whole.history_
     for a, b in zip(resumed.generator.state_dict().values(), whole.generator.state_dict().values()):

@@ -23,6 +23,7 @@ FIGURES = [  # (demo folder, figure, name under docs/images/)
     ("dcgan_mnist", "samples_by_label.png", "dcgan_by_label.png"),
     ("dcgan_mnist", "interpolation_slerp.png", "dcgan_slerp.png"),
     ("generative_ladder", "samples.png", "generative_ladder.png"),
+    ("cgan_mnist", "samples_by_label.png", "cgan_by_label.png"),
 ]
 
 

@@ -420,3 +420,70 @@ def gradient_penalty_differentiable(candidate):
     w_ref = Tensor(w.data.copy(), requires_grad=True)
     expected, = minigen.grad(reference_gradient_penalty(_Critic(w_ref, 2), real, fake, 10.0, eps), w_ref)
     compare("d penalty / d critic weights", got, expected)
+
+
+class _LabelledCritic:
+    """D(x, y) = sum over the pixels of w * x, plus b[y]: (N, 1); y an integer Tensor (N,)."""
+
+    def __init__(self, w, b):
+        self.w, self.b = w, b
+
+    def __call__(self, x, labels):
+        return (self.w * x).reshape(x.shape[0], -1).sum(dim=1, keepdim=True) + self.b[labels].reshape(-1, 1)
+
+
+def _labelled_case(rng, scale=1.0):
+    w = Tensor(rng.standard_normal((1, 2, 2)) * scale, requires_grad=True)
+    b = Tensor(rng.standard_normal(10) * scale, requires_grad=True)
+    real, fake = Tensor(rng.standard_normal((5, 1, 2, 2))), Tensor(rng.standard_normal((5, 1, 2, 2)))
+    return _LabelledCritic(w, b), real, fake, Tensor(np.array([7, 0, 3, 3, 9]))
+
+
+def _by_numpy(critic, x, labels):
+    return (critic.w.data * x.data).reshape(len(x.data), -1).sum(axis=1, keepdims=True) + \
+        critic.b.data[labels.data].reshape(-1, 1)
+
+
+def _returned(result):
+    if not isinstance(result, tuple) or len(result) != 3:
+        fail(f"return a tuple (loss, real_logits, fake_logits); got {type(result).__name__}")
+    return result
+
+
+def conditional_d_loss_values(candidate):
+    """each image scored with its own label: the logits D(x_i, y_i), D(G(z_i, y_i), y_i) and the loss of each kind"""
+    critic, real, fake, labels = _labelled_case(_rng())
+    l, f = _by_numpy(critic, real, labels), _by_numpy(critic, fake, labels)
+    sigma = 1 / (1 + np.exp(-np.concatenate([l, f])))
+    for kind in ("minimax", "non_saturating"):
+        loss, real_logits, fake_logits = _returned(candidate(critic, real, fake, labels, kind))
+        compare("real_logits D(x_i, y_i)", real_logits, l, hint="score each real image with its own label y_i")
+        compare("fake_logits D(G(z_i, y_i), y_i)", fake_logits, f,
+                hint="score each fake with the label it was generated for, the same y_i as its real partner")
+        compare(f'kind "{kind}"', loss, -np.log(sigma[:5]).mean() - np.log(1 - sigma[5:]).mean(),
+                hint="the loss is -mean ln sigma(D(x, y)) - mean ln(1 - sigma(D(G(z, y), y)))")
+    compare('kind "wgan-gp": mean D(G(z, y), y) - mean D(x, y)',
+            _returned(candidate(critic, real, fake, labels, "wgan-gp"))[0], f.mean() - l.mean())
+
+
+def conditional_d_loss_stable(candidate):
+    """finite for confident logits: D(x, y) ~ -1000 and D(G(z, y), y) ~ +1000 give a finite loss of about 2000"""
+    critic = _LabelledCritic(Tensor(np.ones((1, 2, 2))), Tensor(np.zeros(10)))  # D(x, y) = sum of x's 4 pixels
+    real, fake = Tensor(np.full((2, 1, 2, 2), -250.0)), Tensor(np.full((2, 1, 2, 2), 250.0))
+    loss = _returned(candidate(critic, real, fake, Tensor(np.array([1, 2])), "non_saturating"))[0]
+    compare("the loss with real logits -1000 and fake logits 1000", loss, 2000.0,
+            hint="ln sigma(x) = -softplus(-x) and ln(1 - sigma(x)) = -softplus(x) never overflow")
+
+
+def conditional_d_loss_gradients(candidate):
+    """the loss reaches D's weights and its label embedding: d loss / d b[y] against the reference"""
+    critic, real, fake, labels = _labelled_case(_rng())
+    loss = _returned(candidate(critic, real, fake, labels, "non_saturating"))[0]
+    if not getattr(loss, "requires_grad", False):
+        fail("no gradient reached D's per-label weights: compute the logits with the discriminator, in the graph")
+    loss.backward()
+    l, f = _by_numpy(critic, real, labels), _by_numpy(critic, fake, labels)
+    d_real, d_fake = -(1 - 1 / (1 + np.exp(-l))) / 5, 1 / (1 + np.exp(-f)) / 5  # d loss / d logits
+    expected = np.zeros(10)
+    np.add.at(expected, labels.data, (d_real + d_fake).ravel())
+    compare("d loss / d b (the per-label weights)", critic.b.grad, expected)

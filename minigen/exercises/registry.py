@@ -151,6 +151,13 @@ EXERCISES = [
              "(minimax, non_saturating: the same loss; wgan-gp: the critic's), stable for large logits.",
              (M.discriminator_loss_values, M.discriminator_loss_stable, M.discriminator_loss_gradients),
              "from minigen.ops import softplus\n"),
+    Exercise("conditional_discriminator_loss", "GANs", "easy", gan, "conditional_discriminator_loss",
+             "The class-conditional discriminator's loss: score each real image with its own label and each fake "
+             "with the label it was generated for (discriminator(images, labels) -> logits (N, 1)), then the "
+             "loss of the kind as in discriminator_loss, stable for large logits. Return (loss, real_logits, "
+             "fake_logits).",
+             (M.conditional_d_loss_values, M.conditional_d_loss_stable, M.conditional_d_loss_gradients),
+             "from minigen.ops import softplus\n"),
     Exercise("gradient_penalty", "GANs", "medium", gan, "gradient_penalty",
              "WGAN-GP's penalty lam * mean_i (||grad critic(xhat_i)||_2 - 1)^2 at points xhat between real and "
              "fake samples, itself differentiable in the critic's weights.",
@@ -173,6 +180,7 @@ DEMOS = {
     **dict.fromkeys(["reparameterize_backward", "gaussian_kl", "adam_step"], "demos/vae_mnist.py --quick"),
     "discriminator_loss": "demos/dcgan_mnist.py --quick",
     "gradient_penalty": "demos/dcgan_mnist.py --quick --loss wgan-gp",
+    "conditional_discriminator_loss": "demos/cgan_mnist.py --quick",
 }
 
 

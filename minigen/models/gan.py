@@ -15,7 +15,8 @@ Read it in this order:
 3. ``GANTrainer``: k_d discriminator steps, then k_g generator steps, per round
    (``train_round``); Adam for both; ``fit`` loops over rounds, with an end-of-epoch hook
    for evaluation (``evaluate_samples``: the judge's scores). Checkpoints that resume to
-   the very numbers of an uninterrupted run: minigen/models/gan_checkpoint.py.
+   the very numbers of an uninterrupted run: minigen/models/gan_checkpoint.py. A class-
+   conditional GAN (minigen/models/cgan.py) trains through it too: ``fit(..., labels=y)``.
 4. The latent space: ``lerp``, ``slerp`` and ``latent_walk`` make the codes to decode.
 
 Shapes: images x (N, 1, 28, 28) in [-1, 1], noise z (N, latent_dim), logits (N, 1).
@@ -140,6 +141,19 @@ def generator_loss(fake_logits, kind):
     return -fake_logits.mean()
 
 
+def conditional_discriminator_loss(discriminator, real, fake, labels, kind):
+    """The class-conditional discriminator's loss: D scores each real image with its own label
+    and each fake with the label it was generated for. Returns (loss, real_logits, fake_logits).
+
+    real, fake: (N, ...) batches; labels: (N,) integer Tensor, y_i the label of real_i and of
+    fake_i; kind as in discriminator_loss. For "minimax" and "non_saturating" the loss is
+
+        -mean_i log sigma(D(x_i, y_i)) - mean_i log(1 - sigma(D(G(z_i, y_i), y_i)))
+    """
+    real_logits, fake_logits = discriminator(real, labels), discriminator(fake, labels)  # D(x, y), D(G(z, y), y)
+    return discriminator_loss(real_logits, fake_logits, kind), real_logits, fake_logits
+
+
 def gradient_penalty(critic, real, fake, lam=10.0, eps=None):
     """WGAN-GP's lam * mean_i (||grad_xhat critic(xhat_i)||_2 - 1)^2, a scalar Tensor.
 
@@ -162,7 +176,8 @@ WGAN_N_CRITIC = 5  # WGAN-GP's critic steps per generator step (Gulrajani et al.
 
 class GANTrainer(ResumableRun):
     """Alternating updates: each round, k_d discriminator steps (one real batch each)
-    then k_g generator steps, with Adam(lr, betas) for both.
+    then k_g generator steps, with Adam(lr, betas) for both. A conditional GAN's nets take
+    (input, labels): fit's labels= gives each real batch its labels (see train_round).
 
     k_d: 1 by default, WGAN_N_CRITIC (5) with loss "wgan-gp"; n_critic: WGAN's name for
     k_d, accepted in its place. seed: seeds minigen's stream, which draws the fixed noise,
@@ -213,8 +228,12 @@ class GANTrainer(ResumableRun):
         def critic(x):
             return self.discriminator(x, *condition)
 
-        real_logits, fake_logits = critic(real), critic(fake)
-        loss = discriminator_loss(real_logits, fake_logits, self.loss)
+        if condition:
+            loss, real_logits, fake_logits = conditional_discriminator_loss(self.discriminator, real, fake,
+                                                                           *condition, self.loss)
+        else:
+            real_logits, fake_logits = critic(real), critic(fake)
+            loss = discriminator_loss(real_logits, fake_logits, self.loss)
         if self.loss == "wgan-gp":
             loss = loss + gradient_penalty(critic, real, fake, self.gp_lambda)
         self.optimizer_d.zero_grad()
@@ -232,13 +251,16 @@ class GANTrainer(ResumableRun):
 
     def train_round(self, real_batch_iter):
         """One round: k_d discriminator steps, each on the next batch of real_batch_iter
-        (Tensors (N, 1, 28, 28) on the trainer's device), then k_g generator steps with the
-        last batch's size. Appends to history_ and returns (loss_d, loss_g) of the round."""
+        (Tensors (N, 1, 28, 28) on the trainer's device, or tuples (images, labels) for a
+        conditional GAN), then k_g generator steps with the last batch's size and labels: the
+        fakes' labels are those of the real batch, drawn from the data's p(y). Appends to
+        history_ and returns (loss_d, loss_g) of the round."""
         self.generator.train()
         self.discriminator.train()
-        batches = [next(real_batch_iter) for _ in range(self.k_d)]
-        d = [self._discriminator_step(real) for real in batches]
-        loss_g = float(np.mean([self._generator_step(len(batches[-1])) for _ in range(self.k_g)]))
+        batches = [_as_tuple(next(real_batch_iter)) for _ in range(self.k_d)]
+        d = [self._discriminator_step(*batch) for batch in batches]
+        real, *condition = batches[-1]
+        loss_g = float(np.mean([self._generator_step(len(real), *condition) for _ in range(self.k_g)]))
         loss_d, d_real, d_fake = (float(np.mean(column)) for column in zip(*d))
         for name, value in (("loss_d", loss_d), ("loss_g", loss_g), ("d_real", d_real), ("d_fake", d_fake)):
             self.history_[name].append(value)
@@ -246,7 +268,7 @@ class GANTrainer(ResumableRun):
         return loss_d, loss_g
 
     def fit(self, images, epochs, batch_size, checkpoint_path=None, checkpoint_every=None, resume=False,
-            on_epoch_end=None, show_progress=True):
+            on_epoch_end=None, show_progress=True, labels=None):
         """Train for epochs * (N // batch_size) // k_d rounds in all; returns self.
 
         images: float array (N, 1, 28, 28) in [-1, 1]. checkpoint_path: where to save the
@@ -259,12 +281,21 @@ class GANTrainer(ResumableRun):
         minigen's random stream, or a resumed run would differ. Raises ValueError for bad
         arguments, a run too short for one round, and another batch_size or number of images
         than this trainer has trained with.
+
+        labels: for a conditional GAN, the class of each image (N,) ints; each real batch comes
+        with its labels, which D gets with the real images and G (and then D) with the fakes.
         """
         images = np.asarray(images, dtype=np.float32)
+        conditional = getattr(self.generator, "n_classes", None) is not None  # cgan.ConditionalGenerator's
+        if conditional != (labels is not None):
+            raise ValueError("fit: a conditional generator needs labels=, one class per image; an unconditional "
+                             f"one takes none (generator {type(self.generator).__name__}, labels "
+                             f"{'given' if labels is not None else 'not given'})")
+        labels = None if labels is None else _checked_labels(labels, len(images))
         rounds = self._check_fit(images, epochs, batch_size, checkpoint_path, checkpoint_every, resume)
         start = self._start_run(images, batch_size, rounds, checkpoint_path if resume else None)
         per_epoch, rounds_left = len(images) // batch_size, range(start, rounds)
-        batches = self._batches(images, batch_size)
+        batches = self._batches(images, batch_size, labels)
         with progress(total=len(rounds_left), desc="GAN rounds", disable=None if show_progress else True) as bar:
             for _ in rounds_left:
                 epoch_before = self.batch_ // per_epoch
@@ -300,33 +331,55 @@ class GANTrainer(ResumableRun):
 
     # -------------------------------------------------------------- using the generator
     @minigen.no_grad()
-    def samples(self, n=N_FIXED_NOISE):
-        """G(z) for the first n of the fixed noise vectors, in eval mode: NumPy (n, 1, 28, 28)."""
+    def samples(self, n=N_FIXED_NOISE, labels=None):
+        """G(z) for the first n of the fixed noise vectors, in eval mode: NumPy (n, 1, 28, 28).
+        labels: (n,) ints, the classes asked of a conditional generator."""
         if not 1 <= n <= N_FIXED_NOISE:
             raise ValueError(f"samples: n must be in [1, {N_FIXED_NOISE}], got {n!r}")
+        condition = () if labels is None else (tensor(_checked_labels(labels, n), device=self.device),)
         self.generator.eval()
-        images = self.generator(self.fixed_noise[:n]).numpy()
+        images = self.generator(self.fixed_noise[:n], *condition).numpy()
         self.generator.train()
         return images
 
     @minigen.no_grad()
-    def generate(self, n, seed=0, batch_size=500):
+    def generate(self, n=None, seed=0, batch_size=500, labels=None):
         """n digits G(z), z ~ N(0, I) drawn from ``np.random.default_rng(seed)`` (not minigen's
-        stream, which training owns), in eval mode: float32 (n, 28, 28) in [0, 1]."""
+        stream, which training owns), in eval mode: float32 (n, 28, 28) in [0, 1]. For a
+        conditional generator, ``generate(labels=y)`` draws the digits y (n: len(y))."""
+        if n is None and labels is None:
+            raise ValueError("generate: give n, the number of digits, or labels, the digits to draw")
+        n = len(labels) if n is None else n
         z = np.random.default_rng(seed).standard_normal((n, self.generator.latent_dim)).astype(np.float32)
-        return self.decode(z, batch_size)
+        return self.decode(z, batch_size, labels)
 
     @minigen.no_grad()
-    def decode(self, z, batch_size=500):
-        """G(z) for latent codes z (n, latent_dim), in eval mode: float32 (n, 28, 28) in [0, 1]."""
+    def decode(self, z, batch_size=500, labels=None):
+        """G(z) (G(z, y) with labels y: (n,) ints) for latent codes z (n, latent_dim), in eval
+        mode: float32 (n, 28, 28) in [0, 1]."""
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.generator.latent_dim:
             raise ValueError(f"decode: z must have shape (n, {self.generator.latent_dim}), got {z.shape}")
+        inputs = [z] if labels is None else [z, _checked_labels(labels, len(z))]  # G's inputs: z (and y)
         self.generator.eval()
-        images = [self.generator(tensor(z[i:i + batch_size], device=self.device)).numpy()
+        images = [self.generator(*(tensor(x[i:i + batch_size], device=self.device) for x in inputs)).numpy()
                   for i in range(0, len(z), batch_size)]
         self.generator.train()
         return to_unit_range(np.concatenate(images))
+
+
+def _as_tuple(batch):
+    """A real batch as (images, *condition): a bare Tensor is an unconditional batch."""
+    return batch if isinstance(batch, tuple) else (batch,)
+
+
+def _checked_labels(labels, n):
+    """labels as an int64 array (n,); ValueError naming the problem otherwise."""
+    labels = np.asarray(labels)
+    if labels.shape != (n,) or labels.dtype.kind not in "iu":
+        raise ValueError(f"labels must be integers of shape ({n},), one per image; got dtype {labels.dtype} "
+                         f"and shape {labels.shape}")
+    return labels.astype(np.int64)
 
 
 # ------------------------------------------------------------------ evaluation

@@ -28,17 +28,20 @@ class ResumableRun:
     """The resume bookkeeping of GANTrainer (a base class, not used on its own)."""
 
     # -------------------------------------------------------------- the run's data and epochs
-    def _batches(self, images, batch_size):
+    def _batches(self, images, batch_size, labels=None):
         """Real batches from batch_ on, without end: batch b is slot b % B of epoch b // B
         (B = N // batch_size, the last partial batch dropped), in the order of
         default_rng(seed + epoch). The order depends on b alone, so a resumed run sees
-        the very batches the uninterrupted one saw."""
+        the very batches the uninterrupted one saw. With labels (N,), each batch is a tuple
+        (images, their labels)."""
         per_epoch = len(images) // batch_size
         while True:
             epoch, slot = divmod(self.batch_, per_epoch)
             order = np.random.default_rng(self.seed + epoch).permutation(len(images))
             self.batch_ += 1
-            yield tensor(images[order[slot * batch_size:(slot + 1) * batch_size]], device=self.device)
+            chosen = order[slot * batch_size:(slot + 1) * batch_size]
+            real = tensor(images[chosen], device=self.device)
+            yield real if labels is None else (real, tensor(labels[chosen], device=self.device))
 
     def _start_run(self, images, batch_size, rounds, resume_from=None):
         """Before fit's loop: restore the checkpoint at resume_from (if given), check that this run

@@ -520,9 +520,9 @@ def embedding(input, weight, padding_idx=None):
     if input.dtype.kind not in "iu":
         raise TypeError(f"embedding: expected an integer tensor of indices, got dtype {input.dtype}")
     rows = weight.shape[0]
-    if input.data.size and (input.data.min() < 0 or input.data.max() >= rows):
-        raise IndexError(f"embedding: indices must be in [0, {rows}), got values from {int(input.data.min())} to "
-                         f"{int(input.data.max())}")
+    low, high = (int(input.min().item()), int(input.max().item())) if input.data.size else (0, 0)
+    if low < 0 or high >= rows:  # Tensor min/max: they run on the indices' device
+        raise IndexError(f"embedding: indices must be in [0, {rows}), got values from {low} to {high}")
     picked = weight[input]
     if padding_idx is None:
         return picked

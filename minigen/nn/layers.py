@@ -314,7 +314,8 @@ class Embedding(Module):
     def forward(self, indices):
         if indices.dtype.kind not in "iu":
             raise TypeError(f"{self!r}: expected an integer tensor of indices, got dtype {indices.dtype}")
-        if indices.data.size and (indices.data.min() < 0 or indices.data.max() >= self.num_embeddings):
+        low, high = (int(indices.min().item()), int(indices.max().item())) if indices.data.size else (0, 0)
+        if low < 0 or high >= self.num_embeddings:  # Tensor min/max: they run on the indices' device
             raise IndexError(f"{self!r}: indices must be in [0, {self.num_embeddings}), got values from "
-                             f"{int(indices.data.min())} to {int(indices.data.max())}")
+                             f"{low} to {high}")
         return F.embedding(indices, self.weight, self.padding_idx)
