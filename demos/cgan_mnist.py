@@ -22,9 +22,8 @@ import numpy as np
 # common first: from then on Ctrl-C and a missing optional package end the demo with one line
 from common import checkpoint_on_interrupt, demo_parser, mnist_digits, output_folder, positive_int
 import minigen
-from minigen.models.cgan import ConditionalGenerator, ProjectionDiscriminator
-from minigen.models.classifier import predict_logits
-from minigen.models.gan import GANTrainer, evaluate_samples, to_gan_range
+from minigen.models.cgan import ConditionalGenerator, ProjectionDiscriminator, evaluate_conditional_samples
+from minigen.models.gan import GANTrainer, to_gan_range
 from minigen.models.judge import cache_path, load_judge
 from minigen.serialization import CheckpointError
 from minigen.viz import curves, image_grid
@@ -48,18 +47,6 @@ def label_grid(trainer, path, columns=10):
     image_grid(images, path, columns=columns, row_labels=[str(d) for d in range(10)],
                title="row d: G(z, d); each column one fixed z")
     return images
-
-
-def judge_scores(trainer, model, per_label, real):
-    """per_label generated digits of each label, and the judge's scores of them: its accuracy on
-    the label asked for (overall and per label), classifier score, Frechet distance to the real
-    digits and the histogram of the labels it reads. Returns (samples, scores)."""
-    labels = np.repeat(np.arange(10), per_label)
-    samples = trainer.generate(labels=labels, seed=EVAL_SEED)
-    hits = predict_logits(model, samples).argmax(axis=1) == labels
-    scores = {"judge_accuracy": float(hits.mean()),
-              "judge_accuracy_per_label": hits.reshape(10, per_label).mean(axis=1).round(3).tolist()}
-    return samples, {**scores, **evaluate_samples(samples, real, model)}
 
 
 def main(argv=None):
@@ -93,7 +80,9 @@ def main(argv=None):
     np.save(out / "samples_by_label.npy", grid)
     curves({"discriminator": trainer.history_["loss_d"], "generator": trainer.history_["loss_g"]},
            out / "losses.png", xlabel="round", title="losses (non-saturating, conditional)")
-    samples, scores = judge_scores(trainer, model, per_label, real)
+    labels = np.repeat(np.arange(10), per_label)
+    samples = trainer.generate(labels=labels, seed=EVAL_SEED)
+    scores = evaluate_conditional_samples(samples, labels, real, model)
     np.save(out / "samples.npy", samples)
     metrics = {"epochs": epochs, "batch_size": args.batch_size, "train_digits": len(train_images),
                "device": args.device, "data": args.data, "seed": args.seed, "resumed": args.resume,
