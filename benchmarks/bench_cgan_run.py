@@ -12,7 +12,7 @@ generator step on fresh noise with those labels; the non-saturating loss. For ea
 and seed: the training time (no evaluation inside), and the judge on 1,000 samples, 100 per
 label, from the demo's codes: its accuracy on the label asked for, the classifier score and
 the Frechet distance against the 1,000 real test digits. Then each library's mean and range
-over the seeds, and the time ratio. The issue's run is --epochs 30.
+over the seeds, and the time ratio (Ctrl-C: of the seeds done). The issue's run is --epochs 30.
 """
 import argparse
 import os
@@ -107,10 +107,17 @@ def main():
         libraries.insert(0, "PyTorch")
     else:
         print("PyTorch not installed: pip install torch==2.13.0 to compare")
-    runs = {library: [run_seed(library, seed, data, args.epochs) for seed in args.seeds] for library in libraries}
+    runs = {library: [] for library in libraries}
+    try:
+        for seed in args.seeds:  # seed by seed, so that a run stopped early still pairs the two libraries
+            for library in libraries:
+                runs[library].append(run_seed(library, seed, data, args.epochs))
+    except KeyboardInterrupt:
+        print("interrupted: the seeds done so far")
     for library in libraries:
-        print(summary(library, runs[library]))
-    if len(runs) == 2:
+        if runs[library]:
+            print(summary(library, runs[library]))
+    if len(runs) == 2 and len(runs["minigen"]) == len(runs["PyTorch"]) > 0:
         ratio = np.mean([r["seconds"] for r in runs["minigen"]]) / np.mean([r["seconds"] for r in runs["PyTorch"]])
         print(f"minigen / PyTorch (mean training seconds): {ratio:.2f}x")
 
