@@ -23,8 +23,8 @@ import numpy as np
 # common first: from then on Ctrl-C and a missing optional package end the demo with one line
 from common import checkpoint_on_interrupt, demo_parser, mnist_digits, output_folder, positive_int
 import minigen
-from minigen.models.gan import (LOSSES, Discriminator, GANTrainer, Generator, evaluate_samples, latent_walk, lerp,
-                                slerp, to_gan_range)
+from minigen.models.gan import LOSSES, Discriminator, GANTrainer, Generator, evaluate_samples, to_gan_range
+from minigen.models.latent import latent_walk, lerp, slerp
 from minigen.models.classifier import predict_logits
 from minigen.models.judge import cache_path, load_judge, softmax
 from minigen.serialization import CheckpointError
