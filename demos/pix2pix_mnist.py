@@ -7,9 +7,9 @@ The input is a digit's upper half (rows 0..13), the target the whole digit. pix2
 (minigen/models/pix2pix.py: a U-Net G, a PatchGAN D, the loss L_cGAN + lam L1 through the
 DCGAN's GANTrainer) is trained first, then the L1 baseline, the same U-Net on lam L1
 alone. Both complete the 1,000 test digits (200 with --quick), scored in metrics.json:
-the per-pixel L1 error of the lower halves, their sharpness (the share of pixels within 0.1
-of ink or paper) and edge strength (mean gradient magnitude), against the real digits', and
-the judge's accuracy on the completed digits. Figures: completions.png (input, L1 only,
+the per-pixel L1 error of the lower halves, their sharpness (edge strength: the mean
+gradient magnitude) and the share of pixels within 0.1 of ink or paper, against the real
+digits', and the judge's accuracy on the completed digits. Figures: completions.png (input, L1 only,
 pix2pix, target, two test digits of each kind), pixel_values.png (the lower halves'
 histograms: a blur is grey), losses.png. pix2pix writes a checkpoint every epoch and on
 Ctrl-C; --resume continues it (the L1 baseline, which has none, trains again to the same
@@ -114,8 +114,8 @@ def main(argv=None):
                "dropout_change_lower_half": float(np.abs(again - completed["pix2pix"])[:, HALF:].mean())}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     p2p, l1 = scores["pix2pix"], scores["L1 only"]
-    print(f"pix2pix: sharpness {p2p['sharpness']:.3f} vs L1 only {l1['sharpness']:.3f} (real "
-          f"{scores['target']['sharpness']:.3f}), L1 error {p2p['l1_lower_half']:.3f} vs {l1['l1_lower_half']:.3f}, "
+    print(f"pix2pix: edge strength {p2p['edge_strength']:.3f} vs L1 only {l1['edge_strength']:.3f} (real "
+          f"{scores['target']['edge_strength']:.3f}), L1 error {p2p['l1_lower_half']:.3f} vs {l1['l1_lower_half']:.3f}, "
           f"judge {p2p['judge_accuracy']:.1%} vs {l1['judge_accuracy']:.1%} after {epochs} epoch(s); figures and "
           f"metrics.json in {out}/")
     return metrics

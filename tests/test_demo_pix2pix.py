@@ -11,6 +11,7 @@ from minigen.models import pix2pix
 
 sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "demos"))
 import pix2pix_mnist  # noqa: E402
+import tour  # noqa: E402
 
 
 @pytest.fixture
@@ -47,9 +48,11 @@ def test_quick_run_shows_input_l1_pix2pix_and_target_then_resumes(tmp_path, smal
     assert written == metrics and metrics["epochs"] == 1 and metrics["test_digits"] == 200
     scores = metrics["scores"]
     assert scores["target"]["l1_lower_half"] == 0 and scores["input"]["edge_strength"] == 0
-    assert scores["input"]["sharpness"] == 1.0  # a blank lower half is all paper
+    assert scores["input"]["decided_share"] == 1.0  # a blank lower half is all paper
     assert all(row["judge_accuracy"] == pytest.approx(0.1, abs=0.02) for row in scores.values())  # the judge reads 3s
     assert len(metrics["l1_per_epoch"]) == 1 and metrics["dropout_change_lower_half"] > 0
+
+    assert f"edge strength {scores['pix2pix']['edge_strength']:.3f} pix2pix" in tour.pix2pix_line(metrics)
 
     resumed = pix2pix_mnist.main(["--quick", "--out", str(tmp_path), "--resume"])  # nothing left to train
     assert resumed["resumed"] and resumed["scores"] == metrics["scores"]

@@ -6,7 +6,7 @@ from minigen import nn
 from minigen.models import gan
 from minigen.models.gan import GANTrainer, Discriminator, Generator, generator_loss, pix2pix_generator_loss
 from minigen.models.pix2pix import (HALF, PatchDiscriminator, UNet, completion_scores, edge_strength, fit_l1,
-                                    receptive_field, sharpness, upper_half)
+                                    receptive_field, decided_share, upper_half)
 from minigen.serialization import CheckpointError
 
 
@@ -205,16 +205,16 @@ def test_fit_l1_lowers_the_l1_error_and_repeats_with_its_seed():
 
 
 # ------------------------------------------------------------------ scoring
-def test_sharpness_counts_decided_pixels_of_the_lower_half():
+def test_decided_share_counts_decided_pixels_of_the_lower_half():
     ink_or_paper = np.zeros((2, 28, 28))
     ink_or_paper[:, HALF:, ::2] = 1
-    assert sharpness(ink_or_paper) == 1.0
+    assert decided_share(ink_or_paper) == 1.0
     grey = np.full((2, 28, 28), 0.5)
     grey[:, :HALF] = 0  # the upper half does not count
-    assert sharpness(grey) == 0.0
+    assert decided_share(grey) == 0.0
     mixed = np.zeros((1, 28, 28))
     mixed[0, HALF:HALF + 7] = 0.5
-    assert sharpness(mixed) == 0.5
+    assert decided_share(mixed) == 0.5
 
 
 def test_edge_strength_of_a_step_and_of_a_flat_image():
@@ -232,5 +232,5 @@ def test_completion_scores_of_the_targets_themselves():
     targets = np.zeros((3, 28, 28), np.float32)
     targets[:, 0, 0] = np.array([2, 5, 7]) / 9
     scores = completion_scores(targets, targets, np.array([2, 5, 0]), Oracle())
-    assert scores["l1_lower_half"] == 0 and scores["sharpness"] == 1.0
+    assert scores["l1_lower_half"] == 0 and scores["decided_share"] == 1.0
     assert scores["judge_accuracy"] == pytest.approx(2 / 3)

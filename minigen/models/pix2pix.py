@@ -14,7 +14,7 @@ Read it in this order:
    lam = 100), D the conditional discriminator's loss on (y, x) and (G(x), x). Both train
    through ``GANTrainer`` (``fit(targets, inputs=x)``, ``l1_lambda=100``); ``fit_l1``
    trains the same U-Net on the L1 term alone, the baseline.
-5. How to score a completion: ``completion_scores`` (L1 error, sharpness, the judge).
+5. How to score a completion: ``completion_scores`` (L1 error, decided_share, the judge).
 
 Shapes: images (N, 1, 28, 28) in [-1, 1], as the DCGAN's.
 """
@@ -137,16 +137,17 @@ def fit_l1(generator, inputs, targets, epochs, batch_size=64, lr=2e-4, betas=(0.
 
 
 # ------------------------------------------------------------------ scoring completions
-def sharpness(images):
+def decided_share(images):
     """The share of pixels within NEAR of 0 or 1 in the lower halves of images (N, 28, 28) in
-    [0, 1]: decided pixels, ink or paper. A blur is grey: it lowers the share."""
+    [0, 1]: decided pixels, ink or paper. A blur is grey and lowers it, but a blank half (all
+    paper) scores 1: sharpness is measured by edge_strength."""
     lower = np.asarray(images)[:, HALF:, :]
     return float(np.mean((lower <= NEAR) | (lower >= 1 - NEAR)))
 
 
 def edge_strength(images):
-    """The mean gradient magnitude sqrt(dx^2 + dy^2) over the lower halves (forward differences):
-    sharp strokes have steep edges, a blur shallow ones."""
+    """The sharpness measure: the mean gradient magnitude sqrt(dx^2 + dy^2) over the lower halves
+    (forward differences). Sharp strokes have steep edges, a blur shallow ones, a blank half none."""
     lower = np.asarray(images, dtype=np.float64)[:, HALF:, :]
     dx, dy = np.diff(lower, axis=2)[:, :-1, :], np.diff(lower, axis=1)[:, :, :-1]
     return float(np.sqrt(dx ** 2 + dy ** 2).mean())
@@ -154,10 +155,10 @@ def edge_strength(images):
 
 def completion_scores(completed, targets, labels, model):
     """A completion's scores against the real digits, all (N, 28, 28) in [0, 1]: the per-pixel L1
-    error of the lower halves, their sharpness and edge strength, and the judge's accuracy on
+    error of the lower halves, their edge strength and decided share, and the judge's accuracy on
     the completed digits (does it read the digit the upper half came from?)."""
     completed, targets = np.asarray(completed, np.float32), np.asarray(targets, np.float32)
     predicted = judge.predict_logits(model, completed).argmax(axis=1)
     return {"l1_lower_half": float(np.abs(completed - targets)[:, HALF:, :].mean()),
-            "sharpness": sharpness(completed), "edge_strength": edge_strength(completed),
+            "decided_share": decided_share(completed), "edge_strength": edge_strength(completed),
             "judge_accuracy": float(np.mean(predicted == np.asarray(labels)))}
