@@ -21,7 +21,8 @@ import time
 import numpy as np
 
 # common first: from then on Ctrl-C and a missing optional package end the demo with one line
-from common import checkpoint_on_interrupt, demo_parser, mnist_digits, output_folder, positive_int
+from common import (checkpoint_on_interrupt, demo_parser, mnist_digits, output_folder, positive_int,
+                    resumable_checkpoint)
 import minigen
 from minigen.models.gan import GANTrainer, to_gan_range, to_unit_range
 from minigen.models.gan_sampling import translate
@@ -44,15 +45,14 @@ def parse(argv):
     return parser, parser.parse_args(argv)
 
 
-def train_pix2pix(args, out, argv, targets, inputs, epochs):
+def train_pix2pix(args, checkpoint, argv, targets, inputs, epochs):
     """pix2pix through GANTrainer, checkpointed every epoch; returns the trainer."""
     minigen.manual_seed(args.seed)
     trainer = GANTrainer(UNet(), PatchDiscriminator(), l1_lambda=args.l1_lambda, seed=args.seed, device=args.device)
     try:
-        with checkpoint_on_interrupt(trainer, out / "checkpoint.npz", "pix2pix_mnist", argv):
-            trainer.fit(targets, epochs=epochs, batch_size=args.batch_size, inputs=inputs,
-                        checkpoint_path=out / "checkpoint.npz", checkpoint_every=len(targets) // args.batch_size,
-                        resume=args.resume)
+        with checkpoint_on_interrupt(trainer, checkpoint, "pix2pix_mnist", argv):
+            trainer.fit(targets, epochs=epochs, batch_size=args.batch_size, inputs=inputs, checkpoint_path=checkpoint,
+                        checkpoint_every=len(targets) // args.batch_size, resume=args.resume)
     except CheckpointError as error:  # --resume with other options than the checkpoint's run, or another file
         raise SystemExit(f"pix2pix_mnist: --resume: {error}") from None
     return trainer
@@ -75,9 +75,7 @@ def figures(out, completed, labels, trainer):
 def main(argv=None):
     parser, args = parse(argv)
     out = output_folder(parser, args)
-    if args.resume and not (out / "checkpoint.npz").exists():
-        raise SystemExit(f"pix2pix_mnist: --resume: no checkpoint at {out / 'checkpoint.npz'}; run without --resume "
-                         "first")
+    checkpoint = resumable_checkpoint(args, out, "pix2pix_mnist")
     train_images, _, test_images, test_labels = mnist_digits(args)
     epochs = args.epochs or (1 if args.quick else 20)
     if args.batch_size > len(train_images):
@@ -92,7 +90,7 @@ def main(argv=None):
     inputs = upper_half(targets)
 
     start = time.perf_counter()
-    trainer = train_pix2pix(args, out, argv, targets, inputs, epochs)
+    trainer = train_pix2pix(args, checkpoint, argv, targets, inputs, epochs)
     pix2pix_seconds, start = time.perf_counter() - start, time.perf_counter()
     baseline = UNet()
     l1_losses = fit_l1(baseline, inputs, targets, epochs, args.batch_size, seed=args.seed, device=args.device)
