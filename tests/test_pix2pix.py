@@ -53,7 +53,7 @@ def test_dropout_stays_on_in_eval_mode_as_the_papers_noise():
     G, _ = nets()
     G.eval()
     x = mg.tensor(digits(2))
-    assert np.abs(G(x).numpy() - G(x).numpy()).max() > 1e-4
+    assert not np.array_equal(G(x).numpy(), G(x).numpy())  # equal without dropout: eval mode is deterministic
 
 
 def test_the_discriminator_judges_the_pair():
@@ -175,7 +175,7 @@ def test_translate_is_seeded_and_leaves_the_training_stream_alone():
     assert mg.get_rng_state() == state
     assert a.shape == (3, 28, 28) and 0 <= a.min() and a.max() <= 1
     np.testing.assert_array_equal(a, trainer.translate(x, seed=1))
-    assert np.abs(a - trainer.translate(x, seed=2)).max() > 1e-4  # another seed, other dropout masks
+    assert not np.array_equal(a, trainer.translate(x, seed=2))  # another seed, other dropout masks
     assert trainer.generator.training  # back in training mode
 
 
