@@ -1,6 +1,6 @@
 """Complete a digit from its upper half: pix2pix against the same U-Net trained on L1 alone.
 
-    python demos/pix2pix_mnist.py [--epochs 20] [--batch-size 64] [--l1-lambda 100] [--device cpu|cuda]
+    python demos/pix2pix_mnist.py [--epochs 10] [--batch-size 64] [--l1-lambda 100] [--device cpu|cuda]
                                   [--data 5k|full] [--out out/pix2pix_mnist] [--seed 0] [--resume] [--quick]
 
 The input is a digit's upper half (rows 0..13), the target the whole digit. pix2pix
@@ -37,7 +37,7 @@ COLUMNS = ["input", "L1 only", "pix2pix", "target"]
 
 def parse(argv):
     parser = demo_parser(__doc__, "pix2pix_mnist", "1 epoch on the 4,000 embedded digits, 200 test digits scored")
-    parser.add_argument("--epochs", type=positive_int, help="default 20; 1 with --quick")
+    parser.add_argument("--epochs", type=positive_int, help="default 10; 1 with --quick")
     parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument("--l1-lambda", type=float, default=L1_LAMBDA, help="lam in L_cGAN + lam L1 (the paper's 100)")
     parser.add_argument("--data", choices=["5k", "full"], default="5k")
@@ -77,7 +77,7 @@ def main(argv=None):
     out = output_folder(parser, args)
     checkpoint = resumable_checkpoint(args, out, "pix2pix_mnist")
     train_images, _, test_images, test_labels = mnist_digits(args)
-    epochs = args.epochs or (1 if args.quick else 20)
+    epochs = args.epochs or (1 if args.quick else 10)
     if args.batch_size > len(train_images):
         parser.error(f"--batch-size {args.batch_size} is more than the {len(train_images)} training digits")
     if args.quick:

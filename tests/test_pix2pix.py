@@ -7,6 +7,7 @@ from minigen.models import gan
 from minigen.models.gan import GANTrainer, Discriminator, Generator, generator_loss, pix2pix_generator_loss
 from minigen.models.pix2pix import (HALF, PatchDiscriminator, UNet, completion_scores, edge_strength, fit_l1,
                                     receptive_field, decided_share, upper_half)
+from minigen.models.gan_sampling import translate
 from minigen.serialization import CheckpointError
 
 
@@ -194,6 +195,10 @@ def test_a_pix2pix_round_on_every_device(device):
     targets = digits(4)
     trainer.fit(targets, epochs=1, batch_size=4, inputs=upper_half(targets), show_progress=False)
     assert np.isfinite(trainer.history_["loss_g"][0]) and trainer.translate(upper_half(targets)).shape == (4, 28, 28)
+    baseline = UNet(channels=4)
+    assert np.isfinite(fit_l1(baseline, upper_half(targets), targets, 1, batch_size=4, device=device,
+                              show_progress=False)[0])
+    assert translate(baseline, upper_half(targets), device=device).shape == (4, 28, 28)
 
 
 # ------------------------------------------------------------------ the L1 baseline
