@@ -14,7 +14,7 @@ Read it in this order:
    lam = 100), D the conditional discriminator's loss on (y, x) and (G(x), x). Both train
    through ``GANTrainer`` (``fit(targets, inputs=x)``, ``l1_lambda=100``); ``fit_l1``
    trains the same U-Net on the L1 term alone, the baseline.
-5. How to score a completion: ``completion_scores`` (L1 error, decided_share, the judge).
+5. How to score a completion: ``completion_scores`` (L1 error, sharpness as ``edge_strength``, the judge).
 
 Shapes: images (N, 1, 28, 28) in [-1, 1], as the DCGAN's.
 """
@@ -96,7 +96,7 @@ class PatchDiscriminator(nn.Module):
 
     sigmoid = False  # it returns logits, as GANTrainer needs
 
-    def __init__(self, channels=64):
+    def __init__(self, channels=32):  # as the U-Net's (64 channels cost 4x the multiplications)
         super().__init__()
         c = channels
         self.layers = nn.Sequential(
