@@ -113,9 +113,9 @@ def main(argv=None):
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     p2p, l1 = scores["pix2pix"], scores["L1 only"]
     print(f"pix2pix: edge strength {p2p['edge_strength']:.3f} vs L1 only {l1['edge_strength']:.3f} (real "
-          f"{scores['target']['edge_strength']:.3f}), L1 error {p2p['l1_lower_half']:.3f} vs {l1['l1_lower_half']:.3f}, "
-          f"judge {p2p['judge_accuracy']:.1%} vs {l1['judge_accuracy']:.1%} after {epochs} epoch(s); figures and "
-          f"metrics.json in {out}/")
+          f"{scores['target']['edge_strength']:.3f}), L1 error {p2p['l1_lower_half']:.3f} vs "
+          f"{l1['l1_lower_half']:.3f}, judge {p2p['judge_accuracy']:.1%} vs {l1['judge_accuracy']:.1%} after {epochs} "
+          f"epoch(s); figures and metrics.json in {out}/")
     return metrics
 
 

@@ -42,7 +42,7 @@ def test_quick_run_shows_input_l1_pix2pix_and_target_then_resumes(tmp_path, smal
         assert (tmp_path / name).stat().st_size > 0, name
     quads = images.reshape(20, 4, 28, 28)  # (test digit, column)
     np.testing.assert_array_equal(quads[:, 0, pix2pix.HALF:], 0)  # the input: its lower half blank (paper)
-    np.testing.assert_allclose(quads[:, 0, :pix2pix.HALF], quads[:, 3, :pix2pix.HALF], atol=1e-6)  # ... its upper half the target's
+    np.testing.assert_allclose(quads[:, 0, :pix2pix.HALF], quads[:, 3, :pix2pix.HALF], atol=1e-6)  # the given half
     assert np.abs(quads[:, 1] - quads[:, 2]).max() > 1e-3  # two nets: L1 only and pix2pix
     written = json.loads((tmp_path / "metrics.json").read_text())
     assert written == metrics and metrics["epochs"] == 1 and metrics["test_digits"] == 200

@@ -235,7 +235,8 @@ def pix2pix_loss_gradients(candidate):
     f = critic.w.data * fake.data + critic.v.data * inputs.data
     n = fake.data.size
     expected = -critic.w.data / (1 + np.exp(f)) / n + 100.0 * np.sign(fake.data - target.data) / n
-    compare("d loss / d fake", g, expected, hint="both terms depend on the fake: the adversarial one through D(fake, x)")
+    compare("d loss / d fake", g, expected,
+            hint="both terms depend on the fake: the adversarial one through D(fake, x)")
     check_gradients("pix2pix_generator_loss(D, fake (3, 1, 2, 2), ...)[0] in the fake",
                     lambda G: candidate(critic, G, target, inputs, "non_saturating", 100.0)[0],
                     (leaf(rng, 3, 1, 2, 2),))

@@ -27,7 +27,6 @@ def to_unit_range(images):
     return np.clip((images.reshape(len(images), 28, 28) + 1) / 2, 0, 1)
 
 
-
 # ------------------------------------------------------------------ sampling
 @minigen.no_grad()
 def translate(generator, inputs, seed=0, batch_size=500, device="cpu"):
