@@ -46,6 +46,7 @@ def test_quick_run_shows_input_l1_pix2pix_and_target_then_resumes(tmp_path, smal
     assert np.abs(quads[:, 1] - quads[:, 2]).max() > 1e-3  # two nets: L1 only and pix2pix
     written = json.loads((tmp_path / "metrics.json").read_text())
     assert written == metrics and metrics["epochs"] == 1 and metrics["test_digits"] == 200
+    assert metrics["batch_size"] == 64  # --quick's; 16 without it
     scores = metrics["scores"]
     assert scores["target"]["l1_lower_half"] == 0 and scores["input"]["edge_strength"] == 0
     assert scores["input"]["decided_share"] == 1.0  # a blank lower half is all paper
