@@ -97,6 +97,15 @@ def mnist_digits(args, quick_digits=4000):
     return train_x, train_y, test_x, test_y
 
 
+def resumable_checkpoint(args, out, demo):
+    """<out>/checkpoint.npz, where a GAN demo keeps its run; with --resume it must exist
+    already (SystemExit naming the path otherwise)."""
+    path = out / "checkpoint.npz"
+    if args.resume and not path.exists():
+        raise SystemExit(f"{demo}: --resume: no checkpoint at {path}; run without --resume first")
+    return path
+
+
 @contextlib.contextmanager
 def checkpoint_on_interrupt(trainer, path, demo, argv):
     """Ctrl-C inside the block: save ``trainer``'s checkpoint to ``path`` (save_checkpoint,

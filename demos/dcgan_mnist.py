@@ -21,10 +21,11 @@ import time
 import numpy as np
 
 # common first: from then on Ctrl-C and a missing optional package end the demo with one line
-from common import checkpoint_on_interrupt, demo_parser, mnist_digits, output_folder, positive_int
+from common import (checkpoint_on_interrupt, demo_parser, mnist_digits, output_folder, positive_int,
+                    resumable_checkpoint)
 import minigen
-from minigen.models.gan import (LOSSES, Discriminator, GANTrainer, Generator, evaluate_samples, latent_walk, lerp,
-                                slerp, to_gan_range)
+from minigen.models.gan import LOSSES, Discriminator, GANTrainer, Generator, evaluate_samples, to_gan_range
+from minigen.models.latent import latent_walk, lerp, slerp
 from minigen.models.classifier import predict_logits
 from minigen.models.judge import cache_path, load_judge, softmax
 from minigen.serialization import CheckpointError
@@ -94,9 +95,7 @@ def by_label(samples, model, per_label=10):
 def main(argv=None):
     parser, args = parse(argv)
     out = output_folder(parser, args)
-    if args.resume and not (out / "checkpoint.npz").exists():
-        raise SystemExit(f"dcgan_mnist: --resume: no checkpoint at {out / 'checkpoint.npz'}; "
-                         "run without --resume first")
+    checkpoint = resumable_checkpoint(args, out, "dcgan_mnist")
     train_images, _, test_images, _ = mnist_digits(args)
     epochs, n_eval = args.epochs or (5 if args.quick else 30), N_EVAL  # an explicit --epochs wins
     if args.quick:
@@ -119,9 +118,9 @@ def main(argv=None):
     hook = epoch_hook(out, real, model, n_eval)
     start = time.perf_counter()
     try:
-        with checkpoint_on_interrupt(trainer, out / "checkpoint.npz", "dcgan_mnist", argv):
+        with checkpoint_on_interrupt(trainer, checkpoint, "dcgan_mnist", argv):
             trainer.fit(to_gan_range(train_images), epochs=epochs, batch_size=args.batch_size,
-                        checkpoint_path=out / "checkpoint.npz", checkpoint_every=max(1, per_epoch),
+                        checkpoint_path=checkpoint, checkpoint_every=max(1, per_epoch),
                         resume=args.resume, on_epoch_end=hook)
     except CheckpointError as error:  # --resume with other options than the checkpoint's run, or another file
         raise SystemExit(f"dcgan_mnist: --resume: {error}") from None

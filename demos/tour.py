@@ -25,6 +25,7 @@ import generative_ladder
 import hmm_pen_digits
 import markov_weather
 import mnist_classifier
+import pix2pix_mnist
 import vae_mnist
 from minigen.models.judge import cache_path
 
@@ -76,6 +77,13 @@ def cgan_line(m):
             f"{m['epochs']} epoch(s) (30 epochs: 99.2%, docs/results.md)")
 
 
+def pix2pix_line(m):
+    p2p, l1, real = (m["scores"][name] for name in ("pix2pix", "L1 only", "target"))
+    return (f"lower halves completed: edge strength {p2p['edge_strength']:.3f} pix2pix vs {l1['edge_strength']:.3f} "
+            f"L1 only (real {real['edge_strength']:.3f}), judge {p2p['judge_accuracy']:.0%} vs "
+            f"{l1['judge_accuracy']:.0%} after {m['epochs']} epoch(s) (docs/results.md)")
+
+
 def ladder_line(m):
     scores = ", ".join(f"{name} {row['classifier_score']:.2f}" for name, row in m["models"].items())
     return f"the judge's classifier score of each one's samples: {scores}"
@@ -92,6 +100,7 @@ DEMOS = [("autograd_tour", autograd_tour, autograd_line, {"device"}),
          ("vae_mnist", vae_mnist, vae_line, ALL),
          ("dcgan_mnist", dcgan_mnist, dcgan_line, ALL),
          ("cgan_mnist", cgan_mnist, cgan_line, ALL),
+         ("pix2pix_mnist", pix2pix_mnist, pix2pix_line, ALL),
          ("generative_ladder", generative_ladder, ladder_line, ALL | {"checkpoint"})]  # the DCGAN's, just written
 NAMES = [name for name, *_ in DEMOS]
 
@@ -157,7 +166,7 @@ def main(argv=None):
         options = {"quick": ["--quick"], "out": ["--out", str(out)], "device": ["--device", args.device],
                    "checkpoint": ["--dcgan-checkpoint", str(pathlib.Path(args.out) / "dcgan_mnist" / "checkpoint.npz")]}
         demo_argv = ["--seed", str(args.seed)] + [word for option in sorted(takes) for word in options[option]]
-        if name in ("dcgan_mnist", "cgan_mnist") and not cache_path().exists():
+        if name in ("dcgan_mnist", "cgan_mnist", "pix2pix_mnist") and not cache_path().exists():
             print(f"{name:18s} first trains the judge that scores its samples, once (about a minute; "
                   f"cached in {cache_path().parent}/)", flush=True)
         demo_start = time.perf_counter()

@@ -58,3 +58,16 @@ def curves(series, path, xlabel="epoch", ylabel="loss", title=None):
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend()
     return _save(fig, path)
+
+
+def histograms(series, path, bins=20, value_range=(0, 1), xlabel="value", title=None):
+    """The share of values in each of ``bins`` equal bins over value_range, one line per named
+    array: series = {"real": pixels, ...}."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    edges = np.linspace(*value_range, bins + 1)
+    for name, values in series.items():
+        counts, _ = np.histogram(np.ravel(values), bins=edges)
+        ax.plot((edges[:-1] + edges[1:]) / 2, counts / max(1, counts.sum()), marker=".", label=name)
+    ax.set(xlabel=xlabel, ylabel="share", yscale="log", title=title)
+    ax.legend()
+    return _save(fig, path)

@@ -100,9 +100,9 @@ def test_fit_passes_each_real_batchs_labels_to_both_nets(monkeypatch, loss):
 
 
 def test_fit_refuses_labels_for_an_unconditional_generator_and_none_for_a_conditional_one():
-    with pytest.raises(ValueError, match="a conditional generator needs labels=.*ConditionalGenerator, labels not"):
+    with pytest.raises(ValueError, match="a conditional generator needs labels=.*ConditionalGenerator, neither given"):
         conditional_trainer().fit(digits(8), epochs=1, batch_size=4, show_progress=False)
-    with pytest.raises(ValueError, match="an unconditional one takes none .generator Generator, labels given"):
+    with pytest.raises(ValueError, match="an unconditional one takes neither labels= nor inputs= .generator Generator, labels given"):
         GANTrainer(Generator(), Discriminator()).fit(digits(8), epochs=1, batch_size=4, labels=np.zeros(8, int),
                                                      show_progress=False)
 

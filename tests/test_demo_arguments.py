@@ -9,9 +9,9 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "demos"))
 
 WITH_DEVICE = ["autoencoder_mnist", "autograd_tour", "bayes_classifier", "cgan_mnist", "dcgan_mnist",
-               "generative_ladder", "hmm_pen_digits", "mnist_classifier", "tour", "vae_mnist"]
+               "generative_ladder", "hmm_pen_digits", "mnist_classifier", "pix2pix_mnist", "tour", "vae_mnist"]
 WITH_OUT = ["autoencoder_mnist", "bayes_classifier", "cgan_mnist", "dcgan_mnist", "generative_ladder", "hmm_pen_digits",
-            "markov_weather", "mnist_classifier", "vae_mnist"]
+            "markov_weather", "mnist_classifier", "pix2pix_mnist", "vae_mnist"]
 
 
 def usage_error(demo, argv, capsys):
@@ -57,6 +57,7 @@ def stop_with_epochs(*args, epochs, **kwargs):
 @pytest.mark.parametrize("demo, trains, quick, full", [  # what trains is replaced by stop_with_epochs
     ("autoencoder_mnist", ("train_autoencoder",), 3, 20), ("vae_mnist", ("train_vae",), 5, 50),
     ("dcgan_mnist", ("GANTrainer", "fit"), 5, 30), ("cgan_mnist", ("GANTrainer", "fit"), 1, 30),
+    ("pix2pix_mnist", ("GANTrainer", "fit"), 1, 5),
     ("mnist_classifier", ("train_classifier",), 3, 15)])
 def test_an_explicit_epochs_wins_over_quick(demo, trains, quick, full, tmp_path, monkeypatch):
     module = importlib.import_module(demo)

@@ -18,7 +18,7 @@ from minigen.exercises.checking import install
 from minigen.exercises.__main__ import main
 from minigen.exercises.student import report_calls, use_student_versions
 from minigen.models import hmm_algorithms as alg
-from minigen.models.gan import discriminator_loss
+from minigen.models.gan import discriminator_loss, generator_loss
 from minigen.models.gaussian import logsumexp
 from minigen.models.mixture import e_step as reference_e_step
 from minigen.models.mixture import log_gaussian
@@ -476,6 +476,40 @@ def cd_loss_detached(discriminator, real, fake, labels, kind):
     return discriminator_loss(real_logits, fake_logits, kind), real_logits, fake_logits
 
 
+def p2p_loss_target_as_partner(discriminator, fake, target, inputs, kind, lam=100.0):
+    l_gan, l1 = generator_loss(discriminator(fake, target), kind), (target - fake).abs().mean()
+    return l_gan + lam * l1, l_gan, l1
+
+
+def p2p_loss_l1_summed(discriminator, fake, target, inputs, kind, lam=100.0):
+    l_gan, l1 = generator_loss(discriminator(fake, inputs), kind), (target - fake).abs().sum()
+    return l_gan + lam * l1, l_gan, l1
+
+
+def p2p_loss_squared(discriminator, fake, target, inputs, kind, lam=100.0):
+    l_gan, l1 = generator_loss(discriminator(fake, inputs), kind), ((target - fake) ** 2).mean()
+    return l_gan + lam * l1, l_gan, l1
+
+
+def p2p_loss_lam_fixed(discriminator, fake, target, inputs, kind, lam=100.0):
+    l_gan, l1 = generator_loss(discriminator(fake, inputs), kind), (target - fake).abs().mean()
+    return l_gan + 100.0 * l1, l_gan, l1
+
+
+def p2p_loss_unstable(discriminator, fake, target, inputs, kind, lam=100.0):
+    l_gan, l1 = -sigmoid(discriminator(fake, inputs)).log().mean(), (target - fake).abs().mean()
+    return l_gan + lam * l1, l_gan, l1
+
+
+def p2p_loss_l1_detached(discriminator, fake, target, inputs, kind, lam=100.0):
+    l_gan, l1 = generator_loss(discriminator(fake, inputs), kind), (target - fake.detach()).abs().mean()
+    return l_gan + lam * l1, l_gan, l1
+
+
+def p2p_loss_only_the_loss(discriminator, fake, target, inputs, kind, lam=100.0):
+    return generator_loss(discriminator(fake, inputs), kind) + lam * (target - fake).abs().mean()
+
+
 def _penalty(critic, real, fake, lam=10.0, eps=None, create_graph=True, per_sample=True, squared=False):
     eps = minigen.rand(real.shape[0], *[1] * (real.ndim - 1), dtype=real.dtype) if eps is None else eps
     xhat = (eps * real + (1 - eps) * fake).detach().requires_grad_()
@@ -554,6 +588,11 @@ BUGS = {
         (cd_loss_unstable, "-softplus(-x) and ln(1 - sigma(x)) = -softplus(x) never overflow"),
         (cd_loss_swapped, "the loss is -mean ln sigma(D(x, y))"), (cd_loss_only_the_loss, "return a tuple"),
         (cd_loss_detached, "no gradient reached D's per-label weights")],
+    "pix2pix_generator_loss": [
+        (p2p_loss_target_as_partner, "the fake with its own input"), (p2p_loss_l1_summed, "not squared, not a sum"),
+        (p2p_loss_squared, "not squared, not a sum"), (p2p_loss_lam_fixed, "with the lam given"),
+        (p2p_loss_unstable, "softplus(-x) never overflows"), (p2p_loss_l1_detached, "d loss / d fake"),
+        (p2p_loss_only_the_loss, "return a tuple (loss, l_gan, l1)")],
     "gradient_penalty": [(penalty_no_create_graph, "create_graph=True"), (penalty_whole_batch_norm, "one norm per"),
                          (penalty_squared_norm, "the norm taken over each sample's pixels (not squared)"),
                          (penalty_at_real_points, "xhat = eps * real")],

@@ -6,8 +6,8 @@ from minigen import nn
 from minigen.serialization import CheckpointError
 from minigen.models.cgan import ConditionalGenerator, ProjectionDiscriminator
 from minigen.models.gan import (Discriminator, GANTrainer, Generator, discriminator_loss, evaluate_samples,
-                                generator_loss, gradient_penalty, latent_walk, lerp, slerp, to_gan_range,
-                                to_unit_range)
+                                generator_loss, gradient_penalty, to_gan_range, to_unit_range)
+from minigen.models.latent import latent_walk, lerp, slerp
 
 
 def digits(n=12, seed=0):

@@ -24,6 +24,8 @@ FIGURES = [  # (demo folder, figure, name under docs/images/)
     ("dcgan_mnist", "interpolation_slerp.png", "dcgan_slerp.png"),
     ("generative_ladder", "samples.png", "generative_ladder.png"),
     ("cgan_mnist", "samples_by_label.png", "cgan_by_label.png"),
+    ("pix2pix_mnist", "completions.png", "pix2pix_completions.png"),
+    ("pix2pix_mnist", "pixel_values.png", "pix2pix_pixel_values.png"),
 ]
 
 

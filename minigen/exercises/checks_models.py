@@ -1,18 +1,15 @@
 """Checks of the models' exercises: Markov MLE, the naive Bayes posterior, HMM forward/backward/
-Viterbi/M step (against brute-force enumeration of every state path), the VAE's reparameterization
-and KL, the GAN's discriminator loss and gradient penalty. Each takes the candidate and raises CheckFailure.
+Viterbi/M step (against brute-force enumeration of every state path), the VAE's
+reparameterization and KL (the GANs' are in checks_gan.py). Each takes the candidate and
+raises CheckFailure.
 """
 import itertools
 import math
 
 import numpy as np
 
-import minigen
 from minigen.autograd import Tensor
 from minigen.exercises.checking import case, check_gradients, compare, fail, hint_when, leaf
-from minigen.models.gan import discriminator_loss as reference_discriminator_loss
-from minigen.models.gan import gradient_penalty as reference_gradient_penalty
-from minigen.models.hmm_algorithms import backward_scaled as reference_backward
 from minigen.models.hmm_algorithms import e_step, expected_counts
 from minigen.models.hmm_algorithms import forward_scaled as reference_forward
 from minigen.models.hmm_algorithms import m_step as reference_m_step
@@ -336,154 +333,3 @@ def kl_gradients(candidate):
     """gradcheck: your forward agrees with the backward's dKL/dmu = mu, dKL/dlogvar = (exp(logvar) - 1) / 2"""
     rng = _rng()
     check_gradients("gaussian_kl(mu (3, 2), logvar (3, 2))", gaussian_kl, (leaf(rng, 3, 2), leaf(rng, 3, 2)))
-
-
-# ------------------------------------------------------------------ GAN
-def discriminator_loss_values(candidate):
-    """values against -mean ln sigma(D(x)) - mean ln(1 - sigma(D(G(z)))) and the critic's mean D(G(z)) - mean D(x)"""
-    rng = _rng()
-    real, fake = rng.standard_normal((5, 1)), rng.standard_normal((5, 1))
-    sigma = 1 / (1 + np.exp(-np.concatenate([real, fake])))
-    expected = -np.log(sigma[:5]).mean() - np.log(1 - sigma[5:]).mean()
-    for kind in ("minimax", "non_saturating"):
-        compare(f'kind "{kind}" at logits 0: 2 ln 2', candidate(Tensor(np.zeros((3, 1))), Tensor(np.zeros((3, 1))),
-                                                              kind), 2 * math.log(2))
-        compare(f'kind "{kind}" on random logits', candidate(Tensor(real), Tensor(fake), kind), expected,
-                hint="the real logits go with ln sigma, the fake ones with ln(1 - sigma); the loss is the negative")
-    compare('kind "wgan-gp": mean D(G(z)) - mean D(x)', candidate(Tensor(real), Tensor(fake), "wgan-gp"),
-            fake.mean() - real.mean())
-
-
-def discriminator_loss_stable(candidate):
-    """finite for confident logits: D(x) = -1000 and D(G(z)) = 1000 give a loss of 2000, not inf"""
-    for kind in ("minimax", "non_saturating"):
-        compare(f'kind "{kind}" with real logit -1000 and fake logit 1000',
-                candidate(Tensor(np.array([[-1000.0]])), Tensor(np.array([[1000.0]])), kind), 2000.0,
-                hint="ln sigma(x) = -softplus(-x) and ln(1 - sigma(x)) = -softplus(x) never overflow; "
-                     "log(sigmoid(x)) is log(0) = -inf for x = -1000")
-
-
-def discriminator_loss_gradients(candidate):
-    """d loss / d D(x)_i = -(1 - sigma(D(x)_i)) / N, and a gradcheck in both logits"""
-    rng = _rng()
-    real = Tensor(rng.standard_normal((4, 1)), requires_grad=True)
-    candidate(real, Tensor(rng.standard_normal((4, 1))), "non_saturating").backward()
-    compare("d loss / d real_logits", real.grad, -(1 - 1 / (1 + np.exp(-real.data))) / 4)
-    check_gradients("discriminator_loss(real (4, 1), fake (4, 1), 'minimax')",
-                    lambda r, f: candidate(r, f, "minimax"), (leaf(rng, 4, 1), leaf(rng, 4, 1)))
-
-
-class _Critic:
-    """critic(x) = sum over the pixels of w * x^power, one value per sample: (N, 1)."""
-
-    def __init__(self, w, power):
-        self.w, self.power = w, power
-
-    def __call__(self, x):
-        return (self.w * x ** self.power).reshape(x.shape[0], -1).sum(dim=1, keepdim=True)
-
-
-def gradient_penalty_linear(candidate):
-    """a linear critic w.x has gradient w everywhere: the penalty is lam (||w|| - 1)^2"""
-    rng = _rng()
-    w = Tensor(rng.standard_normal((1, 2, 2)))
-    real, fake = Tensor(rng.standard_normal((3, 1, 2, 2))), Tensor(rng.standard_normal((3, 1, 2, 2)))
-    expected = 10.0 * (np.linalg.norm(w.data) - 1) ** 2
-    compare("gradient_penalty of a linear critic with ||w|| = %.4g" % np.linalg.norm(w.data),
-            candidate(_Critic(w, 1), real, fake, 10.0), expected,
-            hint="g = grad of critic(xhat).sum() in xhat; penalty = lam * mean over samples of (||g_i||_2 - 1)^2, "
-                 "the norm taken over each sample's pixels (not squared)")
-
-
-def gradient_penalty_per_sample(candidate):
-    """a quadratic critic with a given eps: per-sample gradient norms at xhat = eps real + (1 - eps) fake"""
-    rng = _rng()
-    critic = _Critic(Tensor(rng.standard_normal((1, 2, 2))), 2)
-    real, fake = Tensor(rng.standard_normal((4, 1, 2, 2))), Tensor(rng.standard_normal((4, 1, 2, 2)))
-    eps = Tensor(rng.uniform(0, 1, (4, 1, 1, 1)))
-    compare("gradient_penalty with eps given", candidate(critic, real, fake, 10.0, eps),
-            reference_gradient_penalty(critic, real, fake, 10.0, eps),
-            hint="xhat = eps * real + (1 - eps) * fake, detached, then requires_grad; one norm per sample (dim 0)")
-
-
-def gradient_penalty_differentiable(candidate):
-    """the penalty reaches the critic's weights (the gradient was recorded with create_graph=True)"""
-    rng = _rng()
-    w = Tensor(rng.standard_normal((1, 2, 2)), requires_grad=True)
-    real, fake = Tensor(rng.standard_normal((3, 1, 2, 2))), Tensor(rng.standard_normal((3, 1, 2, 2)))
-    eps = Tensor(rng.uniform(0, 1, (3, 1, 1, 1)))
-    penalty = candidate(_Critic(w, 2), real, fake, 10.0, eps)
-    if not penalty.requires_grad:
-        fail("the penalty does not depend on the critic's weights in the graph: compute the gradient with "
-             "minigen.grad(critic(xhat).sum(), xhat, create_graph=True) so it can be differentiated again")
-    got, = minigen.grad(penalty, w)
-    w_ref = Tensor(w.data.copy(), requires_grad=True)
-    expected, = minigen.grad(reference_gradient_penalty(_Critic(w_ref, 2), real, fake, 10.0, eps), w_ref)
-    compare("d penalty / d critic weights", got, expected)
-
-
-class _LabelledCritic:
-    """D(x, y) = sum over the pixels of w * x, plus b[y]: (N, 1); y an integer Tensor (N,)."""
-
-    def __init__(self, w, b):
-        self.w, self.b = w, b
-
-    def __call__(self, x, labels):
-        return (self.w * x).reshape(x.shape[0], -1).sum(dim=1, keepdim=True) + self.b[labels].reshape(-1, 1)
-
-
-def _labelled_case(rng, scale=1.0):
-    w = Tensor(rng.standard_normal((1, 2, 2)) * scale, requires_grad=True)
-    b = Tensor(rng.standard_normal(10) * scale, requires_grad=True)
-    real, fake = Tensor(rng.standard_normal((5, 1, 2, 2))), Tensor(rng.standard_normal((5, 1, 2, 2)))
-    return _LabelledCritic(w, b), real, fake, Tensor(np.array([7, 0, 3, 3, 9]))
-
-
-def _by_numpy(critic, x, labels):
-    return (critic.w.data * x.data).reshape(len(x.data), -1).sum(axis=1, keepdims=True) + \
-        critic.b.data[labels.data].reshape(-1, 1)
-
-
-def _returned(result):
-    if not isinstance(result, tuple) or len(result) != 3:
-        fail(f"return a tuple (loss, real_logits, fake_logits); got {type(result).__name__}")
-    return result
-
-
-def conditional_d_loss_values(candidate):
-    """each image scored with its own label: the logits D(x_i, y_i), D(G(z_i, y_i), y_i) and the loss of each kind"""
-    critic, real, fake, labels = _labelled_case(_rng())
-    l, f = _by_numpy(critic, real, labels), _by_numpy(critic, fake, labels)
-    sigma = 1 / (1 + np.exp(-np.concatenate([l, f])))
-    for kind in ("minimax", "non_saturating"):
-        loss, real_logits, fake_logits = _returned(candidate(critic, real, fake, labels, kind))
-        compare("real_logits D(x_i, y_i)", real_logits, l, hint="score each real image with its own label y_i")
-        compare("fake_logits D(G(z_i, y_i), y_i)", fake_logits, f,
-                hint="score each fake with the label it was generated for, the same y_i as its real partner")
-        compare(f'kind "{kind}"', loss, -np.log(sigma[:5]).mean() - np.log(1 - sigma[5:]).mean(),
-                hint="the loss is -mean ln sigma(D(x, y)) - mean ln(1 - sigma(D(G(z, y), y)))")
-    compare('kind "wgan-gp": mean D(G(z, y), y) - mean D(x, y)',
-            _returned(candidate(critic, real, fake, labels, "wgan-gp"))[0], f.mean() - l.mean())
-
-
-def conditional_d_loss_stable(candidate):
-    """finite for confident logits: D(x, y) ~ -1000 and D(G(z, y), y) ~ +1000 give a finite loss of about 2000"""
-    critic = _LabelledCritic(Tensor(np.ones((1, 2, 2))), Tensor(np.zeros(10)))  # D(x, y) = sum of x's 4 pixels
-    real, fake = Tensor(np.full((2, 1, 2, 2), -250.0)), Tensor(np.full((2, 1, 2, 2), 250.0))
-    loss = _returned(candidate(critic, real, fake, Tensor(np.array([1, 2])), "non_saturating"))[0]
-    compare("the loss with real logits -1000 and fake logits 1000", loss, 2000.0,
-            hint="ln sigma(x) = -softplus(-x) and ln(1 - sigma(x)) = -softplus(x) never overflow")
-
-
-def conditional_d_loss_gradients(candidate):
-    """the loss reaches D's weights and its label embedding: d loss / d b[y] against the reference"""
-    critic, real, fake, labels = _labelled_case(_rng())
-    loss = _returned(candidate(critic, real, fake, labels, "non_saturating"))[0]
-    if not getattr(loss, "requires_grad", False):
-        fail("no gradient reached D's per-label weights: compute the logits with the discriminator, in the graph")
-    loss.backward()
-    l, f = _by_numpy(critic, real, labels), _by_numpy(critic, fake, labels)
-    d_real, d_fake = -(1 - 1 / (1 + np.exp(-l))) / 5, 1 / (1 + np.exp(-f)) / 5  # d loss / d logits
-    expected = np.zeros(10)
-    np.add.at(expected, labels.data, (d_real + d_fake).ravel())
-    compare("d loss / d b (the per-label weights)", critic.b.grad, expected)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from minigen import autograd
 from minigen.exercises import checks_engine as E
+from minigen.exercises import checks_gan as GAN
 from minigen.exercises import checks_mixture as G
 from minigen.exercises import checks_models as M
 from minigen.models import gan, hmm_algorithms, markov, mixture, naive_bayes, vae
@@ -149,20 +150,26 @@ EXERCISES = [
     Exercise("discriminator_loss", "GANs", "easy", gan, "discriminator_loss",
              "The discriminator's loss from its logits on real and generated images, for the three kinds "
              "(minimax, non_saturating: the same loss; wgan-gp: the critic's), stable for large logits.",
-             (M.discriminator_loss_values, M.discriminator_loss_stable, M.discriminator_loss_gradients),
+             (GAN.discriminator_loss_values, GAN.discriminator_loss_stable, GAN.discriminator_loss_gradients),
              "from minigen.ops import softplus\n"),
     Exercise("conditional_discriminator_loss", "GANs", "easy", gan, "conditional_discriminator_loss",
              "The class-conditional discriminator's loss: score each real image with its own label and each fake "
              "with the label it was generated for (discriminator(images, labels) -> logits (N, 1)), then the "
              "loss of the kind as in discriminator_loss, stable for large logits. Return (loss, real_logits, "
              "fake_logits).",
-             (M.conditional_d_loss_values, M.conditional_d_loss_stable, M.conditional_d_loss_gradients),
+             (GAN.conditional_d_loss_values, GAN.conditional_d_loss_stable, GAN.conditional_d_loss_gradients),
              "from minigen.ops import softplus\n"),
     Exercise("gradient_penalty", "GANs", "medium", gan, "gradient_penalty",
              "WGAN-GP's penalty lam * mean_i (||grad critic(xhat_i)||_2 - 1)^2 at points xhat between real and "
              "fake samples, itself differentiable in the critic's weights.",
-             (M.gradient_penalty_linear, M.gradient_penalty_per_sample, M.gradient_penalty_differentiable),
+             (GAN.gradient_penalty_linear, GAN.gradient_penalty_per_sample, GAN.gradient_penalty_differentiable),
              "import minigen\nfrom minigen.creation import rand\n"),
+    Exercise("pix2pix_generator_loss", "GANs", "easy", gan, "pix2pix_generator_loss",
+             "pix2pix's generator loss L_cGAN + lam L1: D judges the pair (G(x), x) (discriminator(fake, inputs) -> "
+             "one logit per patch), l_gan is generator_loss's term of the kind on those logits, l1 the mean over "
+             "every pixel of |target - fake|. Return (l_gan + lam * l1, l_gan, l1).",
+             (GAN.pix2pix_loss_values, GAN.pix2pix_loss_stable, GAN.pix2pix_loss_gradients),
+             "from minigen.models.gan import generator_loss\n"),
 ]
 
 BY_NAME = {exercise.name: exercise for exercise in EXERCISES}
@@ -181,6 +188,7 @@ DEMOS = {
     "discriminator_loss": "demos/dcgan_mnist.py --quick",
     "gradient_penalty": "demos/dcgan_mnist.py --quick --loss wgan-gp",
     "conditional_discriminator_loss": "demos/cgan_mnist.py --quick",
+    "pix2pix_generator_loss": "demos/pix2pix_mnist.py --quick",
 }
 
 

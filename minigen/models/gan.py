@@ -17,7 +17,9 @@ Read it in this order:
    for evaluation (``evaluate_samples``: the judge's scores). Checkpoints that resume to
    the very numbers of an uninterrupted run: minigen/models/gan_checkpoint.py. A class-
    conditional GAN (minigen/models/cgan.py) trains through it too: ``fit(..., labels=y)``.
-4. The latent space: ``lerp``, ``slerp`` and ``latent_walk`` make the codes to decode.
+4. Using G: ``samples``, ``generate`` and ``decode`` (``translate`` for pix2pix), in
+   minigen/models/gan_sampling.py; the codes to decode, ``lerp``, ``slerp`` and
+   ``latent_walk``, in minigen/models/latent.py.
 
 Shapes: images x (N, 1, 28, 28) in [-1, 1], noise z (N, latent_dim), logits (N, 1).
 """
@@ -26,28 +28,16 @@ import numpy as np
 import minigen
 from minigen import nn, optim
 from minigen.checks import check_int, is_int
-from minigen.creation import rand, randn, tensor
+from minigen.creation import rand, randn
 from minigen.models import judge
 from minigen.models.gan_checkpoint import ResumableRun
+from minigen.models.gan_sampling import N_FIXED_NOISE, GeneratorSampling, checked_labels
+from minigen.models.gan_sampling import to_gan_range, to_unit_range  # noqa: F401  (the demos import them from here)
 from minigen.nn.init import normal_, zeros_
 from minigen.ops import sigmoid, softplus
 from minigen.progress import progress
 
 LOSSES = ("minimax", "non_saturating", "wgan-gp")
-N_FIXED_NOISE = 64  # the size of the sample grid drawn from fixed noise
-
-
-# ------------------------------------------------------------------ images
-def to_gan_range(images):
-    """uint8 digits (N, 28, 28), 0..255 -> float32 (N, 1, 28, 28) in [-1, 1], the tanh's range."""
-    images = np.asarray(images)
-    return (images.astype(np.float32) / np.float32(127.5) - 1).reshape(len(images), 1, 28, 28)
-
-
-def to_unit_range(images):
-    """Generator outputs (N, 1, 28, 28) in [-1, 1] -> float32 (N, 28, 28) in [0, 1]."""
-    images = np.asarray(images, dtype=np.float32)
-    return np.clip((images.reshape(len(images), 28, 28) + 1) / 2, 0, 1)
 
 
 # ------------------------------------------------------------------ the nets
@@ -146,12 +136,25 @@ def conditional_discriminator_loss(discriminator, real, fake, labels, kind):
     and each fake with the label it was generated for. Returns (loss, real_logits, fake_logits).
 
     real, fake: (N, ...) batches; labels: (N,) integer Tensor, y_i the label of real_i and of
-    fake_i; kind as in discriminator_loss. For "minimax" and "non_saturating" the loss is
+    fake_i (for pix2pix: the input images x_i, real_i their targets and fake_i = G(x_i));
+    kind as in discriminator_loss. For "minimax" and "non_saturating" the loss is
 
         -mean_i log sigma(D(x_i, y_i)) - mean_i log(1 - sigma(D(G(z_i, y_i), y_i)))
     """
     real_logits, fake_logits = discriminator(real, labels), discriminator(fake, labels)  # D(x, y), D(G(z, y), y)
     return discriminator_loss(real_logits, fake_logits, kind), real_logits, fake_logits
+
+
+def pix2pix_generator_loss(discriminator, fake, target, inputs, kind="non_saturating", lam=100.0):
+    """pix2pix's generator loss L_cGAN + lam L1 (Isola et al., 2017, eq. 4): fool D on the pair
+    (G(x), x), and stay near the target y pixel by pixel. Returns (loss, l_gan, l1).
+
+    fake: G(x), target: y, inputs: x, all (N, C, H, W); discriminator(images, inputs) -> logits
+    (one per patch for a PatchGAN); kind as in generator_loss.
+    """
+    l_gan = generator_loss(discriminator(fake, inputs), kind)  # L_cGAN: -mean log sigma(D(G(x), x)) (non-saturating)
+    l1 = (target - fake).abs().mean()                           # L_L1 = E ||y - G(x)||_1, per pixel
+    return l_gan + lam * l1, l_gan, l1
 
 
 def gradient_penalty(critic, real, fake, lam=10.0, eps=None):
@@ -174,10 +177,13 @@ def gradient_penalty(critic, real, fake, lam=10.0, eps=None):
 WGAN_N_CRITIC = 5  # WGAN-GP's critic steps per generator step (Gulrajani et al., 2017, Algorithm 1)
 
 
-class GANTrainer(ResumableRun):
+class GANTrainer(ResumableRun, GeneratorSampling):
     """Alternating updates: each round, k_d discriminator steps (one real batch each)
     then k_g generator steps, with Adam(lr, betas) for both. A conditional GAN's nets take
-    (input, labels): fit's labels= gives each real batch its labels (see train_round).
+    (input, labels): fit's labels= gives each real batch its labels (see train_round). An
+    image-to-image GAN (pix2pix: a generator with latent_dim None, G(x) without z) gets
+    fit's inputs=, the image x paired with each target y; D judges (y, x) and (G(x), x), and
+    l1_lambda > 0 adds pix2pix's lam * L1 to G's loss (pix2pix_generator_loss).
 
     k_d: 1 by default, WGAN_N_CRITIC (5) with loss "wgan-gp"; n_critic: WGAN's name for
     k_d, accepted in its place. seed: seeds minigen's stream, which draws the fixed noise,
@@ -195,7 +201,7 @@ class GANTrainer(ResumableRun):
     """
 
     def __init__(self, generator, discriminator, loss="non_saturating", k_d=None, k_g=1, lr=2e-4, betas=(0.5, 0.999),
-                 n_critic=None, gp_lambda=10.0, seed=0, device="cpu"):
+                 n_critic=None, gp_lambda=10.0, l1_lambda=0.0, seed=0, device="cpu"):
         _check_kind(loss)
         if n_critic is not None and k_d is not None:
             raise ValueError("GANTrainer: give k_d or n_critic (its WGAN name), not both")
@@ -207,23 +213,26 @@ class GANTrainer(ResumableRun):
             raise ValueError("GANTrainer: the discriminator must return logits (Discriminator(sigmoid=False))")
         self.generator, self.discriminator = generator.to(device), discriminator.to(device)
         self.loss, self.k_d, self.k_g, self.lr, self.betas = loss, k_d, k_g, lr, betas
-        self.gp_lambda, self.seed, self.device = gp_lambda, seed, device
+        self.gp_lambda, self.l1_lambda, self.seed, self.device = gp_lambda, l1_lambda, seed, device
         self.optimizer_g = optim.Adam(generator.parameters(), lr=lr, betas=betas)
         self.optimizer_d = optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
         minigen.manual_seed(seed)
-        self.fixed_noise = randn(N_FIXED_NOISE, generator.latent_dim, device=device)
+        self.fixed_noise = None if generator.latent_dim is None else randn(N_FIXED_NOISE, generator.latent_dim,
+                                                                             device=device)
         self.history_ = {"loss_d": [], "loss_g": [], "d_real": [], "d_fake": []}
         self.evaluations_, self.cut_short_ = [], False
         self.step_, self.batch_ = 0, 0
         self.batch_size_, self.n_images_ = None, None
 
     def _noise(self, n):
-        return randn(n, self.generator.latent_dim, device=self.device)
+        """G's noise inputs for n fakes: (z,), or () for pix2pix, whose noise is G's dropout."""
+        latent_dim = self.generator.latent_dim
+        return () if latent_dim is None else (randn(n, latent_dim, device=self.device),)
 
     def _discriminator_step(self, real, *condition):
         """One Adam step of D on a real batch and as many fakes. A conditional GAN passes its
         condition (labels...) after the batch: both nets get it after their input."""
-        fake = self.generator(self._noise(len(real)), *condition).detach()  # D's step must not move G
+        fake = self.generator(*self._noise(len(real)), *condition).detach()  # D's step must not move G
 
         def critic(x):
             return self.discriminator(x, *condition)
@@ -241,9 +250,14 @@ class GANTrainer(ResumableRun):
         self.optimizer_d.step()
         return loss.item(), sigmoid(real_logits).mean().item(), sigmoid(fake_logits).mean().item()
 
-    def _generator_step(self, n, *condition):
-        """One Adam step of G on n fresh fakes (condition: as in _discriminator_step)."""
-        loss = generator_loss(self.discriminator(self.generator(self._noise(n), *condition), *condition), self.loss)
+    def _generator_step(self, real, *condition):
+        """One Adam step of G on as many fresh fakes as real (condition: as in _discriminator_step);
+        with l1_lambda, pix2pix's loss, real the targets of the fakes."""
+        fake = self.generator(*self._noise(len(real)), *condition)
+        if self.l1_lambda:
+            loss = pix2pix_generator_loss(self.discriminator, fake, real, *condition, self.loss, self.l1_lambda)[0]
+        else:
+            loss = generator_loss(self.discriminator(fake, *condition), self.loss)
         self.optimizer_g.zero_grad()
         loss.backward()  # reaches D's weights too; optimizer_d.zero_grad clears them before D's next step
         self.optimizer_g.step()
@@ -252,15 +266,16 @@ class GANTrainer(ResumableRun):
     def train_round(self, real_batch_iter):
         """One round: k_d discriminator steps, each on the next batch of real_batch_iter
         (Tensors (N, 1, 28, 28) on the trainer's device, or tuples (images, labels) for a
-        conditional GAN), then k_g generator steps with the last batch's size and labels: the
-        fakes' labels are those of the real batch, drawn from the data's p(y). Appends to
-        history_ and returns (loss_d, loss_g) of the round."""
+        conditional GAN, (targets, inputs) for pix2pix), then k_g generator steps with the last
+        batch's size and condition: the fakes' labels are those of the real batch, drawn from
+        the data's p(y); pix2pix's fakes are G(x) of the batch's inputs. Appends to history_
+        and returns (loss_d, loss_g) of the round."""
         self.generator.train()
         self.discriminator.train()
         batches = [_as_tuple(next(real_batch_iter)) for _ in range(self.k_d)]
         d = [self._discriminator_step(*batch) for batch in batches]
         real, *condition = batches[-1]
-        loss_g = float(np.mean([self._generator_step(len(real), *condition) for _ in range(self.k_g)]))
+        loss_g = float(np.mean([self._generator_step(real, *condition) for _ in range(self.k_g)]))
         loss_d, d_real, d_fake = (float(np.mean(column)) for column in zip(*d))
         for name, value in (("loss_d", loss_d), ("loss_g", loss_g), ("d_real", d_real), ("d_fake", d_fake)):
             self.history_[name].append(value)
@@ -268,7 +283,7 @@ class GANTrainer(ResumableRun):
         return loss_d, loss_g
 
     def fit(self, images, epochs, batch_size, checkpoint_path=None, checkpoint_every=None, resume=False,
-            on_epoch_end=None, show_progress=True, labels=None):
+            on_epoch_end=None, show_progress=True, labels=None, inputs=None):
         """Train for epochs * (N // batch_size) // k_d rounds in all; returns self.
 
         images: float array (N, 1, 28, 28) in [-1, 1]. checkpoint_path: where to save the
@@ -284,18 +299,15 @@ class GANTrainer(ResumableRun):
 
         labels: for a conditional GAN, the class of each image (N,) ints; each real batch comes
         with its labels, which D gets with the real images and G (and then D) with the fakes.
+        inputs: for pix2pix, the input x of each target image y (N, C, H, W) floats, passed on
+        as labels are. Raises ValueError when the generator takes another condition.
         """
         images = np.asarray(images, dtype=np.float32)
-        conditional = getattr(self.generator, "n_classes", None) is not None  # cgan.ConditionalGenerator's
-        if conditional != (labels is not None):
-            raise ValueError("fit: a conditional generator needs labels=, one class per image; an unconditional "
-                             f"one takes none (generator {type(self.generator).__name__}, labels "
-                             f"{'given' if labels is not None else 'not given'})")
-        labels = None if labels is None else _checked_labels(labels, len(images))
+        condition = self._condition(images, labels, inputs)
         rounds = self._check_fit(images, epochs, batch_size, checkpoint_path, checkpoint_every, resume)
         start = self._start_run(images, batch_size, rounds, checkpoint_path if resume else None)
         per_epoch, rounds_left = len(images) // batch_size, range(start, rounds)
-        batches = self._batches(images, batch_size, labels)
+        batches = self._batches(images, batch_size, condition)
         with progress(total=len(rounds_left), desc="GAN rounds", disable=None if show_progress else True) as bar:
             for _ in rounds_left:
                 epoch_before = self.batch_ // per_epoch
@@ -311,6 +323,22 @@ class GANTrainer(ResumableRun):
         if checkpoint_path is not None:
             self.save_checkpoint(checkpoint_path)
         return self
+
+    def _condition(self, images, labels, inputs):
+        """fit's labels or inputs, checked against what the generator takes: the array whose rows
+        come with each real batch, or None for an unconditional GAN."""
+        takes = ("labels" if getattr(self.generator, "n_classes", None) is not None  # cgan.ConditionalGenerator's
+                 else "inputs" if self.generator.latent_dim is None else None)       # pix2pix.UNet's: G(x), no z
+        given = [name for name, value in (("labels", labels), ("inputs", inputs)) if value is not None]
+        if given != [takes][:takes is not None]:
+            wanted = {"labels": "a conditional generator needs labels=, one class per image",
+                      "inputs": "an image-to-image generator needs inputs=, one input image per target",
+                      None: "an unconditional one takes neither labels= nor inputs="}[takes]
+            raise ValueError(f"fit: {wanted} (generator {type(self.generator).__name__}, "
+                             f"{' and '.join(given) or 'neither'} given)")
+        if takes == "inputs":
+            return _checked_inputs(inputs, images.shape)
+        return None if takes is None else checked_labels(labels, len(images))
 
     def _check_fit(self, images, epochs, batch_size, checkpoint_path, checkpoint_every, resume):
         """fit's arguments, checked; returns the number of rounds of the whole run."""
@@ -329,57 +357,19 @@ class GANTrainer(ResumableRun):
                              "epochs or a smaller batch_size")
         return epochs * per_epoch // self.k_d
 
-    # -------------------------------------------------------------- using the generator
-    @minigen.no_grad()
-    def samples(self, n=N_FIXED_NOISE, labels=None):
-        """G(z) for the first n of the fixed noise vectors, in eval mode: NumPy (n, 1, 28, 28).
-        labels: (n,) ints, the classes asked of a conditional generator."""
-        if not 1 <= n <= N_FIXED_NOISE:
-            raise ValueError(f"samples: n must be in [1, {N_FIXED_NOISE}], got {n!r}")
-        condition = () if labels is None else (tensor(_checked_labels(labels, n), device=self.device),)
-        self.generator.eval()
-        images = self.generator(self.fixed_noise[:n], *condition).numpy()
-        self.generator.train()
-        return images
-
-    @minigen.no_grad()
-    def generate(self, n=None, seed=0, batch_size=500, labels=None):
-        """n digits G(z), z ~ N(0, I) drawn from ``np.random.default_rng(seed)`` (not minigen's
-        stream, which training owns), in eval mode: float32 (n, 28, 28) in [0, 1]. For a
-        conditional generator, ``generate(labels=y)`` draws the digits y (n: len(y))."""
-        if n is None and labels is None:
-            raise ValueError("generate: give n, the number of digits, or labels, the digits to draw")
-        n = len(labels) if n is None else n
-        z = np.random.default_rng(seed).standard_normal((n, self.generator.latent_dim)).astype(np.float32)
-        return self.decode(z, batch_size, labels)
-
-    @minigen.no_grad()
-    def decode(self, z, batch_size=500, labels=None):
-        """G(z) (G(z, y) with labels y: (n,) ints) for latent codes z (n, latent_dim), in eval
-        mode: float32 (n, 28, 28) in [0, 1]."""
-        z = np.asarray(z, dtype=np.float32)
-        if z.ndim != 2 or z.shape[1] != self.generator.latent_dim:
-            raise ValueError(f"decode: z must have shape (n, {self.generator.latent_dim}), got {z.shape}")
-        inputs = [z] if labels is None else [z, _checked_labels(labels, len(z))]  # G's inputs: z (and y)
-        self.generator.eval()
-        images = [self.generator(*(tensor(x[i:i + batch_size], device=self.device) for x in inputs)).numpy()
-                  for i in range(0, len(z), batch_size)]
-        self.generator.train()
-        return to_unit_range(np.concatenate(images))
-
 
 def _as_tuple(batch):
     """A real batch as (images, *condition): a bare Tensor is an unconditional batch."""
     return batch if isinstance(batch, tuple) else (batch,)
 
 
-def _checked_labels(labels, n):
-    """labels as an int64 array (n,); ValueError naming the problem otherwise."""
-    labels = np.asarray(labels)
-    if labels.shape != (n,) or labels.dtype.kind not in "iu":
-        raise ValueError(f"labels must be integers of shape ({n},), one per image; got dtype {labels.dtype} "
-                         f"and shape {labels.shape}")
-    return labels.astype(np.int64)
+def _checked_inputs(inputs, shape):
+    """pix2pix's inputs as float32, one per target image: (N, ...) with N = shape[0]."""
+    inputs = np.asarray(inputs, dtype=np.float32)
+    if inputs.ndim != len(shape) or len(inputs) != shape[0]:
+        raise ValueError(f"fit: inputs must hold one image per target image, shape ({shape[0]}, C, H, W) for "
+                         f"targets of shape {shape}; got shape {inputs.shape}")
+    return inputs
 
 
 # ------------------------------------------------------------------ evaluation
@@ -390,43 +380,3 @@ def evaluate_samples(samples, real, model):
     return {"classifier_score": judge.classifier_score_of_logits(logits),
             "frechet_distance": judge.frechet_distance_of_logits(logits, judge.predict_logits(model, real)),
             "label_histogram": np.bincount(logits.argmax(axis=1), minlength=10).tolist()}
-
-
-# ------------------------------------------------------------------ the latent space
-def lerp(z0, z1, steps):
-    """z_t = (1 - t) z0 + t z1 for t evenly in [0, 1]: (steps, D), both ends included.
-    Raises ValueError for steps < 2."""
-    _check_int("lerp", "steps", steps, lowest=2)
-    t = np.linspace(0, 1, steps)[:, None]
-    return (1 - t) * np.asarray(z0) + t * np.asarray(z1)
-
-
-def slerp(z0, z1, steps):
-    """Spherical interpolation (Shoemake, 1985), (steps, D), both ends included:
-
-        z_t = sin((1 - t) omega) / sin(omega) z0 + sin(t omega) / sin(omega) z1,   cos(omega) = z0.z1 / (|z0| |z1|)
-
-    It follows the great circle, where a Gaussian's mass lies in high dimensions, while
-    lerp cuts through the low-norm middle. Falls back to lerp for codes on one line through
-    the origin: (anti)parallel codes, or a zero code, which has no angle. Raises ValueError
-    for steps < 2.
-    """
-    _check_int("slerp", "steps", steps, lowest=2)
-    z0, z1 = np.asarray(z0, dtype=np.float64), np.asarray(z1, dtype=np.float64)
-    norms = np.linalg.norm(z0) * np.linalg.norm(z1)
-    omega = np.arccos(np.clip(z0 @ z1 / norms, -1, 1)) if norms > 0 else 0.0
-    if np.sin(omega) < 1e-6:
-        return lerp(z0, z1, steps)
-    t = np.linspace(0, 1, steps)[:, None]
-    return (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
-
-
-def latent_walk(z, direction, span=3.0, steps=9):
-    """z + s u for s evenly in [-span, span], u the unit vector along direction: (steps, D),
-    both ends included. Raises ValueError for steps < 2 and a zero direction."""
-    _check_int("latent_walk", "steps", steps, lowest=2)
-    u = np.asarray(direction, dtype=np.float64)
-    norm = np.linalg.norm(u)
-    if norm == 0:
-        raise ValueError("latent_walk: direction must not be the zero vector")
-    return np.asarray(z) + np.linspace(-span, span, steps)[:, None] * (u / norm)

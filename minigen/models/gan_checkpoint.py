@@ -28,12 +28,12 @@ class ResumableRun:
     """The resume bookkeeping of GANTrainer (a base class, not used on its own)."""
 
     # -------------------------------------------------------------- the run's data and epochs
-    def _batches(self, images, batch_size, labels=None):
+    def _batches(self, images, batch_size, condition=None):
         """Real batches from batch_ on, without end: batch b is slot b % B of epoch b // B
         (B = N // batch_size, the last partial batch dropped), in the order of
         default_rng(seed + epoch). The order depends on b alone, so a resumed run sees
-        the very batches the uninterrupted one saw. With labels (N,), each batch is a tuple
-        (images, their labels)."""
+        the very batches the uninterrupted one saw. With a condition (N, ...), labels or
+        pix2pix's inputs, each batch is a tuple (images, their condition)."""
         per_epoch = len(images) // batch_size
         while True:
             epoch, slot = divmod(self.batch_, per_epoch)
@@ -41,7 +41,7 @@ class ResumableRun:
             self.batch_ += 1
             chosen = order[slot * batch_size:(slot + 1) * batch_size]
             real = tensor(images[chosen], device=self.device)
-            yield real if labels is None else (real, tensor(labels[chosen], device=self.device))
+            yield real if condition is None else (real, tensor(condition[chosen], device=self.device))
 
     def _start_run(self, images, batch_size, rounds, resume_from=None):
         """Before fit's loop: restore the checkpoint at resume_from (if given), check that this run
@@ -78,7 +78,8 @@ class ResumableRun:
         trainer with the same (None: not fixed yet, matches anything). k_d is saved under
         its earlier name, d_steps, so that checkpoints keep their format."""
         return {"loss": self.loss, "d_steps": self.k_d, "k_g": self.k_g, "lr": self.lr,
-                "betas": list(self.betas), "gp_lambda": self.gp_lambda, "seed": self.seed,
+                "betas": list(self.betas), "gp_lambda": self.gp_lambda, "l1_lambda": self.l1_lambda,
+                "seed": self.seed,
                 "latent_dim": self.generator.latent_dim, "batch_size": self.batch_size_, "n_images": self.n_images_}
 
     def save_checkpoint(self, path):
@@ -97,7 +98,7 @@ class ResumableRun:
 
         Raises FileNotFoundError, and CheckpointError (a ValueError) before changing anything
         when the file is unreadable or not a GANTrainer checkpoint, was written with other
-        settings (loss, d_steps, k_g, lr, betas, gp_lambda, seed, latent_dim, batch_size,
+        settings (loss, d_steps, k_g, lr, betas, gp_lambda, l1_lambda, seed, latent_dim, batch_size,
         n_images: it names the setting and both values), or holds nets of another shape.
         """
         return self._restore(self._read_checkpoint(path, self._settings()))
