@@ -30,24 +30,31 @@ except ImportError:
 EVAL_SEED = 12345
 
 
-def torch_nets():
-    """bench_layers' DCGAN nets in torch, started as init_dcgan_weights_ starts minigen's."""
+def init_dcgan_torch_(*modules):
+    """minigen.models.gan.init_dcgan_weights_ in torch, in place: conv and linear weights
+    ~ N(0, 0.02^2), biases 0; BatchNorm weights ~ N(1, 0.02^2), biases 0."""
     nn = torch.nn
-    generator, discriminator = dcgan_nets(Lib(torch))
-    for m in list(generator.modules()) + list(discriminator.modules()):
+    for m in (m for module in modules for m in module.modules()):
         if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.normal_(m.weight, 0.0, 0.02)
             nn.init.zeros_(m.bias)
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
+
+
+def torch_nets():
+    """bench_layers' DCGAN nets in torch, started as init_dcgan_weights_ starts minigen's."""
+    generator, discriminator = dcgan_nets(Lib(torch))
+    init_dcgan_torch_(generator, discriminator)
     return generator, discriminator
 
 
-def torch_run(images, epochs, loss, batch_size=64, seed=0):
-    """Train in torch as GANTrainer does; returns (seconds, generator)."""
+def torch_run(images, epochs, loss, batch_size=64, seed=0, nets=torch_nets, labels=None):
+    """Train nets() in torch as GANTrainer does; returns (seconds, generator). labels (N,), for
+    a conditional GAN: each real batch's go to D with it, and to G (then D) with its fakes."""
     torch.manual_seed(seed)
-    generator, discriminator = torch_nets()
+    generator, discriminator = nets()
     opt_g = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     softplus = torch.nn.functional.softplus
@@ -55,13 +62,15 @@ def torch_run(images, epochs, loss, batch_size=64, seed=0):
     for epoch in range(epochs):
         order = np.random.default_rng(seed + epoch).permutation(len(images))
         for b in range(len(images) // batch_size):
-            real = torch.from_numpy(images[order[b * batch_size:(b + 1) * batch_size]])
-            fake = generator(torch.randn(batch_size, 64)).detach()
-            loss_d = softplus(-discriminator(real)).mean() + softplus(discriminator(fake)).mean()
+            chosen = order[b * batch_size:(b + 1) * batch_size]
+            real = torch.from_numpy(images[chosen])
+            y = () if labels is None else (torch.from_numpy(labels[chosen]),)  # the batch's labels, if any
+            fake = generator(torch.randn(batch_size, 64), *y).detach()
+            loss_d = softplus(-discriminator(real, *y)).mean() + softplus(discriminator(fake, *y)).mean()
             opt_d.zero_grad()
             loss_d.backward()
             opt_d.step()
-            fake_logits = discriminator(generator(torch.randn(batch_size, 64)))
+            fake_logits = discriminator(generator(torch.randn(batch_size, 64), *y), *y)
             loss_g = -softplus(fake_logits).mean() if loss == "minimax" else softplus(-fake_logits).mean()
             opt_g.zero_grad()
             loss_g.backward()
@@ -69,19 +78,23 @@ def torch_run(images, epochs, loss, batch_size=64, seed=0):
     return time.perf_counter() - start, generator
 
 
-def torch_samples(generator):
-    z = np.random.default_rng(EVAL_SEED).standard_normal((1000, 64)).astype(np.float32)
+def torch_samples(generator, labels=None):
+    """1,000 digits of the torch generator (with labels (n,): n digits, those asked), from the
+    codes GANTrainer.generate draws with seed EVAL_SEED: float32 (n, 28, 28) in [0, 1]."""
+    n = 1000 if labels is None else len(labels)
+    z = np.random.default_rng(EVAL_SEED).standard_normal((n, 64)).astype(np.float32)
+    y = () if labels is None else (torch.from_numpy(labels),)
     generator.eval()
     with torch.no_grad():
-        return to_unit_range(generator(torch.from_numpy(z)).numpy())
+        return to_unit_range(generator(torch.from_numpy(z), *y).numpy())
 
 
-def minigen_run(images, epochs, loss, seed=0):
-    """GANTrainer's run; returns (seconds, trainer)."""
+def minigen_run(images, epochs, loss, seed=0, nets=lambda: (Generator(), Discriminator()), labels=None):
+    """GANTrainer's run of nets() (labels: as fit's); returns (seconds, trainer)."""
     minigen.manual_seed(seed)
-    trainer = GANTrainer(Generator(), Discriminator(), loss=loss, seed=seed)
+    trainer = GANTrainer(*nets(), loss=loss, seed=seed)
     start = time.perf_counter()
-    trainer.fit(images, epochs=epochs, batch_size=64, show_progress=False)
+    trainer.fit(images, epochs=epochs, batch_size=64, show_progress=False, labels=labels)
     return time.perf_counter() - start, trainer
 
 

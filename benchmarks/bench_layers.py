@@ -140,10 +140,12 @@ def conv_flops(transposed, c_in, c_out, size):
     return 3 * 2 * positions * c_in * c_out * 16
 
 
-def dcgan_nets(lib):
+def dcgan_nets(lib, inputs=64):
+    """The DCGAN's generator and discriminator as Sequentials of lib's layers; the generator takes
+    ``inputs`` numbers a digit (the 64-d z, or [z, one_hot(y)] for the conditional one)."""
     nn = lib.nn
     generator = nn.Sequential(
-        nn.Linear(64, 128 * 7 * 7), nn.Unflatten(1, (128, 7, 7)), nn.BatchNorm2d(128), nn.ReLU(),
+        nn.Linear(inputs, 128 * 7 * 7), nn.Unflatten(1, (128, 7, 7)), nn.BatchNorm2d(128), nn.ReLU(),
         nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
         nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
     discriminator = nn.Sequential(

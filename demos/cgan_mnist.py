@@ -8,9 +8,11 @@ G(z, y) gets the label concatenated to its noise, D(x, y) scores the pair by pro
 GANTrainer with its recipe (Adam 2e-4, betas (0.5, 0.999), the non-saturating loss).
 At the end: samples_by_label.png, a 10 x 10 grid whose row d asks for digit d and whose
 column keeps one fixed noise vector z, so the label changes the digit while z holds its
-style; the judge's accuracy on 100 generated digits per label (20 with --quick: does it
-read the digit asked for?) in metrics.json; the loss curves. A checkpoint is written
-every epoch and on Ctrl-C; --resume continues from it.
+style; 100 generated digits per label (20 with --quick), samples.npy (float32 [1000, 28, 28]
+in [0, 1], labels 0..9 in blocks of 100), scored by the judge in metrics.json: its accuracy
+(does it read the digit asked for?), and their classifier score and Frechet distance against
+the 1,000 real test digits (200 with --quick), as the DCGAN demo scores its samples; the
+loss curves. A checkpoint is written every epoch and on Ctrl-C; --resume continues from it.
 """
 import json
 import time
@@ -20,8 +22,7 @@ import numpy as np
 # common first: from then on Ctrl-C and a missing optional package end the demo with one line
 from common import checkpoint_on_interrupt, demo_parser, mnist_digits, output_folder, positive_int
 import minigen
-from minigen.models.cgan import ConditionalGenerator, ProjectionDiscriminator
-from minigen.models.classifier import predict_logits
+from minigen.models.cgan import ConditionalGenerator, ProjectionDiscriminator, evaluate_conditional_samples
 from minigen.models.gan import GANTrainer, to_gan_range
 from minigen.models.judge import cache_path, load_judge
 from minigen.serialization import CheckpointError
@@ -48,21 +49,14 @@ def label_grid(trainer, path, columns=10):
     return images
 
 
-def judge_accuracy(trainer, model, per_label):
-    """The judge's accuracy on per_label generated digits of each label, overall and per label."""
-    labels = np.repeat(np.arange(10), per_label)
-    predicted = predict_logits(model, trainer.generate(labels=labels, seed=EVAL_SEED)).argmax(axis=1)
-    hits = predicted == labels
-    return float(hits.mean()), hits.reshape(10, per_label).mean(axis=1).round(3).tolist()
-
-
 def main(argv=None):
     parser, args = parse(argv)
     out = output_folder(parser, args)
     if args.resume and not (out / "checkpoint.npz").exists():
         raise SystemExit(f"cgan_mnist: --resume: no checkpoint at {out / 'checkpoint.npz'}; run without --resume first")
-    train_images, train_labels, _, _ = mnist_digits(args)
+    train_images, train_labels, test_images, _ = mnist_digits(args)
     epochs, per_label = args.epochs or (1 if args.quick else 30), 20 if args.quick else 100
+    real = (test_images[::5] if args.quick else test_images).astype(np.float32) / 255  # 200 of all ten kinds
     if args.batch_size > len(train_images):
         parser.error(f"--batch-size {args.batch_size} is more than the {len(train_images)} training digits")
     if not cache_path().exists():
@@ -86,14 +80,18 @@ def main(argv=None):
     np.save(out / "samples_by_label.npy", grid)
     curves({"discriminator": trainer.history_["loss_d"], "generator": trainer.history_["loss_g"]},
            out / "losses.png", xlabel="round", title="losses (non-saturating, conditional)")
-    accuracy, per_digit = judge_accuracy(trainer, model, per_label)
+    labels = np.repeat(np.arange(10), per_label)
+    samples = trainer.generate(labels=labels, seed=EVAL_SEED)
+    scores = evaluate_conditional_samples(samples, labels, real, model)
+    np.save(out / "samples.npy", samples)
     metrics = {"epochs": epochs, "batch_size": args.batch_size, "train_digits": len(train_images),
                "device": args.device, "data": args.data, "seed": args.seed, "resumed": args.resume,
-               "training_seconds": round(seconds, 1), "scored_per_label": per_label,
-               "judge_accuracy": accuracy, "judge_accuracy_per_label": per_digit}
+               "training_seconds": round(seconds, 1), "scored_per_label": per_label, "real_digits": len(real),
+               **scores}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    print(f"cgan: the judge reads the digit asked for in {accuracy:.1%} of {10 * per_label} samples after {epochs} "
-          f"epoch(s) ({seconds:.0f} s training); figures and metrics.json in {out}/")
+    print(f"cgan: the judge reads the digit asked for in {scores['judge_accuracy']:.1%} of {len(samples)} samples, "
+          f"classifier score {scores['classifier_score']:.2f}, Frechet distance {scores['frechet_distance']:.1f} "
+          f"after {epochs} epoch(s) ({seconds:.0f} s training); figures, samples.npy and metrics.json in {out}/")
     return metrics
 
 

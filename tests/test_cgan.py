@@ -124,3 +124,19 @@ def test_generate_draws_the_labels_asked_for_from_fixed_noise():
         trainer.decode(np.zeros((20, 8)), labels=np.arange(10))
     with pytest.raises(ValueError, match="generate: give n, the number of digits, or labels"):
         trainer.generate()
+
+
+def test_evaluate_conditional_samples_scores_each_digit_against_the_label_asked_for(monkeypatch):
+    from minigen.models import cgan, judge
+    # a stand-in judge that reads the digit written in an image's first pixel
+    monkeypatch.setattr(judge, "predict_logits", lambda model, images: np.eye(10)[np.asarray(images)[:, 0, 0]])
+    asked = np.array([2, 0, 2, 1, 0, 2])
+    samples = np.zeros((6, 28, 28), np.int64)
+    samples[:, 0, 0] = [2, 0, 5, 1, 1, 2]  # read: right, right, wrong, right, wrong, right
+    real = np.repeat(np.arange(10), 2)[:, None, None] * np.ones((1, 28, 28), np.int64)
+    scores = cgan.evaluate_conditional_samples(samples, asked, real, model=None)
+    assert scores["judge_accuracy"] == pytest.approx(4 / 6)
+    assert scores["judge_accuracy_per_label"][:3] == [0.5, 1.0, pytest.approx(0.667)]
+    assert all(np.isnan(scores["judge_accuracy_per_label"][3:]))
+    assert scores["label_histogram"] == [1, 2, 2, 0, 0, 1, 0, 0, 0, 0]
+    assert scores["frechet_distance"] > 0 and scores["classifier_score"] > 1

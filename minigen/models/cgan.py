@@ -18,9 +18,13 @@ the game becomes
 
 Both nets take (input, labels) with labels an integer Tensor (N,) in [0, n_classes); the
 trainer (minigen.models.gan.GANTrainer, its ``labels=`` in fit) passes them on.
+``evaluate_conditional_samples`` scores what G draws with the judge.
 """
+import numpy as np
+
 from minigen import nn
-from minigen.models.gan import Discriminator, init_dcgan_weights_
+from minigen.models import judge
+from minigen.models.gan import Discriminator, evaluate_samples, init_dcgan_weights_
 from minigen.nn.functional import one_hot
 from minigen.nn.init import normal_
 from minigen.ops import cat
@@ -77,3 +81,15 @@ class ProjectionDiscriminator(nn.Module):
         check_labels("ProjectionDiscriminator", labels, x.shape[0], self.n_classes)
         features = self.phi(x)
         return self.psi(features) + (self.embed(labels) * features).sum(dim=1, keepdim=True)  # psi(phi) + e_y.phi
+
+
+def evaluate_conditional_samples(samples, labels, real, model):
+    """The judge on digits generated for labels (N,) in [0, N_CLASSES): evaluate_samples'
+    classifier score, Frechet distance to the real digits and label histogram, with the judge's
+    accuracy on the label asked for, overall and per label (nan for a label not asked for)."""
+    labels = np.asarray(labels)
+    hits = judge.predict_logits(model, samples).argmax(axis=1) == labels  # does the judge read y in G(z, y)?
+    per_label = [round(float(hits[labels == d].mean()), 3) if np.any(labels == d) else float("nan")
+                 for d in range(N_CLASSES)]
+    return {"judge_accuracy": float(hits.mean()), "judge_accuracy_per_label": per_label,
+            **evaluate_samples(samples, real, model)}
