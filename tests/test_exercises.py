@@ -506,6 +506,12 @@ def p2p_loss_l1_detached(discriminator, fake, target, inputs, kind, lam=100.0):
     return l_gan + lam * l1, l_gan, l1
 
 
+def p2p_loss_detached(discriminator, fake, target, inputs, kind, lam=100.0):
+    fake = fake.detach()
+    l_gan, l1 = generator_loss(discriminator(fake, inputs), kind), (target - fake).abs().mean()
+    return l_gan + lam * l1, l_gan, l1
+
+
 def p2p_loss_only_the_loss(discriminator, fake, target, inputs, kind, lam=100.0):
     return generator_loss(discriminator(fake, inputs), kind) + lam * (target - fake).abs().mean()
 
@@ -591,7 +597,8 @@ BUGS = {
     "pix2pix_generator_loss": [
         (p2p_loss_target_as_partner, "the fake with its own input"), (p2p_loss_l1_summed, "not squared, not a sum"),
         (p2p_loss_squared, "not squared, not a sum"), (p2p_loss_lam_fixed, "with the lam given"),
-        (p2p_loss_unstable, "softplus(-x) never overflows"), (p2p_loss_l1_detached, "d loss / d fake"),
+        (p2p_loss_unstable, "softplus(-x) never overflows"), (p2p_loss_l1_detached, "both terms depend on the fake"),
+        (p2p_loss_detached, "no gradient reaches the fake"),
         (p2p_loss_only_the_loss, "return a tuple (loss, l_gan, l1)")],
     "gradient_penalty": [(penalty_no_create_graph, "create_graph=True"), (penalty_whole_batch_norm, "one norm per"),
                          (penalty_squared_norm, "the norm taken over each sample's pixels (not squared)"),
