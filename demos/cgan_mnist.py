@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 # common first: from then on Ctrl-C and a missing optional package end the demo with one line
-from common import checkpoint_on_interrupt, demo_parser, mnist_digits, output_folder, positive_int
+from common import checkpoint_on_interrupt, demo_parser, gan_run_metrics, mnist_digits, output_folder, positive_int
 import minigen
 from minigen.models.cgan import ConditionalGenerator, ProjectionDiscriminator, evaluate_conditional_samples
 from minigen.models.gan import GANTrainer, to_gan_range
@@ -84,10 +84,8 @@ def main(argv=None):
     samples = trainer.generate(labels=labels, seed=EVAL_SEED)
     scores = evaluate_conditional_samples(samples, labels, real, model)
     np.save(out / "samples.npy", samples)
-    metrics = {"epochs": epochs, "batch_size": args.batch_size, "train_digits": len(train_images),
-               "device": args.device, "data": args.data, "seed": args.seed, "resumed": args.resume,
-               "training_seconds": round(seconds, 1), "scored_per_label": per_label, "real_digits": len(real),
-               **scores}
+    metrics = {**gan_run_metrics(args, epochs, len(train_images)), "training_seconds": round(seconds, 1),
+               "scored_per_label": per_label, "real_digits": len(real), **scores}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     print(f"cgan: the judge reads the digit asked for in {scores['judge_accuracy']:.1%} of {len(samples)} samples, "
           f"classifier score {scores['classifier_score']:.2f}, Frechet distance {scores['frechet_distance']:.1f} "

@@ -97,6 +97,12 @@ def mnist_digits(args, quick_digits=4000):
     return train_x, train_y, test_x, test_y
 
 
+def gan_run_metrics(args, epochs, train_digits):
+    """What a GAN demo's metrics.json says of its run: epochs, batch, data, device, seed, resumed."""
+    return {"epochs": epochs, "batch_size": args.batch_size, "train_digits": train_digits, "device": args.device,
+            "data": args.data, "seed": args.seed, "resumed": args.resume}
+
+
 def resumable_checkpoint(args, out, demo):
     """<out>/checkpoint.npz, where a GAN demo keeps its run; with --resume it must exist
     already (SystemExit naming the path otherwise)."""

@@ -21,8 +21,8 @@ import time
 import numpy as np
 
 # common first: from then on Ctrl-C and a missing optional package end the demo with one line
-from common import (checkpoint_on_interrupt, demo_parser, mnist_digits, output_folder, positive_int,
-                    resumable_checkpoint)
+from common import (checkpoint_on_interrupt, demo_parser, gan_run_metrics, mnist_digits, output_folder,
+                    positive_int, resumable_checkpoint)
 import minigen
 from minigen.models.gan import LOSSES, Discriminator, GANTrainer, Generator, evaluate_samples, to_gan_range
 from minigen.models.latent import latent_walk, lerp, slerp
@@ -141,9 +141,8 @@ def main(argv=None):
     latent_figures(trainer, out, model, args.seed)
 
     final = trainer.evaluations_[-1]
-    metrics = {"loss": args.loss, "k_d": trainer.k_d, "k_g": args.k_g, "epochs": epochs,
-               "batch_size": args.batch_size, "train_digits": len(train_images), "scored_digits": n_eval,
-               "device": args.device, "data": args.data, "seed": args.seed, "resumed": args.resume,
+    metrics = {"loss": args.loss, "k_d": trainer.k_d, "k_g": args.k_g,
+               **gan_run_metrics(args, epochs, len(train_images)), "scored_digits": n_eval,
                "training_seconds": round(seconds, 1), "evaluation_seconds": round(hook.seconds, 1),
                "classifier_score": final["classifier_score"], "frechet_distance": final["frechet_distance"],
                "label_histogram": final["label_histogram"], "per_epoch": trainer.evaluations_}

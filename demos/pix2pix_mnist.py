@@ -22,8 +22,8 @@ import time
 import numpy as np
 
 # common first: from then on Ctrl-C and a missing optional package end the demo with one line
-from common import (checkpoint_on_interrupt, demo_parser, mnist_digits, output_folder, positive_int,
-                    resumable_checkpoint)
+from common import (checkpoint_on_interrupt, demo_parser, gan_run_metrics, mnist_digits, output_folder,
+                    positive_int, resumable_checkpoint)
 import minigen
 from minigen.models.gan import GANTrainer, to_gan_range, to_unit_range
 from minigen.models.gan_sampling import translate
@@ -108,9 +108,8 @@ def main(argv=None):
               for name in ("input", "L1 only", "pix2pix", "target")}
     again = trainer.translate(test_inputs, EVAL_SEED + 1)  # other dropout masks: how much does G's noise change?
     figures(out, completed, test_labels, trainer)
-    metrics = {"epochs": epochs, "batch_size": args.batch_size, "l1_lambda": args.l1_lambda,
-               "train_digits": len(train_images), "test_digits": len(test_images), "device": args.device,
-               "data": args.data, "seed": args.seed, "resumed": args.resume,
+    metrics = {**gan_run_metrics(args, epochs, len(train_images)), "l1_lambda": args.l1_lambda,
+               "test_digits": len(test_images),
                "training_seconds": {"pix2pix": round(pix2pix_seconds, 1), "L1 only": round(l1_seconds, 1)},
                "scores": scores, "l1_per_epoch": l1_losses,
                "dropout_change_lower_half": float(np.abs(again - completed["pix2pix"])[:, HALF:].mean())}
